@@ -1,0 +1,218 @@
+// Package config reads dearfriend's settings from DEARFRIEND_* environment
+// variables into a typed Config and validates them with sentences a person can
+// act on. It owns defaults and redaction; it must not open connections or read
+// files.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode says which parts of the system a process runs.
+type Mode string
+
+// The modes: dev is everything in one process, embedded; serve is HTTP (API,
+// tracking, pages); worker is the asynq server that sends.
+const (
+	ModeDev    Mode = "dev"
+	ModeServe  Mode = "serve"
+	ModeWorker Mode = "worker"
+)
+
+// Config is the whole configuration of one process.
+type Config struct {
+	Mode Mode
+
+	HTTPAddr    string // DEARFRIEND_HTTP_ADDR
+	PublicURL   string // DEARFRIEND_PUBLIC_URL: base of links in emails; default http://HTTP_ADDR
+	DatabaseURL string // DEARFRIEND_DATABASE_URL: postgres://… or a SQLite file path
+	RedisURL    string // DEARFRIEND_REDIS_URL: empty in dev mode means an in-process Redis
+	Queue       string // DEARFRIEND_QUEUE: asynq queue name (doubles as a key prefix per deployment)
+	SMTPURL     string // DEARFRIEND_SMTP_URL: empty in dev mode means the built-in capture server
+	DevSMTPAddr string // DEARFRIEND_DEV_SMTP_ADDR: where the capture server listens
+
+	APIToken string // DEARFRIEND_API_TOKEN: empty means generated once and kept in the database
+	Secret   string // DEARFRIEND_SECRET: HMAC key for tracking tokens; empty means generated once and kept
+	// PreviousSecret is still accepted when verifying tokens, so the key can be rotated.
+	PreviousSecret string // DEARFRIEND_PREVIOUS_SECRET
+
+	OrgName       string // DEARFRIEND_ORG_NAME
+	PostalAddress string // DEARFRIEND_POSTAL_ADDRESS: required by CAN-SPAM, shown in every footer
+	FromName      string // DEARFRIEND_FROM_NAME: default sender of new messages
+	FromEmail     string // DEARFRIEND_FROM_EMAIL
+	UnsubscribeMailto string // DEARFRIEND_UNSUBSCRIBE_MAILTO: address for the mailto List-Unsubscribe
+
+	BatchSize       int           // DEARFRIEND_BATCH_SIZE: recipients per send task
+	Concurrency     int           // DEARFRIEND_WORKERS: send tasks processed at once per worker process
+	SMTPConns       int           // DEARFRIEND_SMTP_CONNS: open SMTP connections per worker process
+	MaxAttempts     int           // DEARFRIEND_MAX_ATTEMPTS: tries per recipient before it is marked failed
+	ShutdownTimeout time.Duration // DEARFRIEND_SHUTDOWN_TIMEOUT
+
+	Seed bool // DEARFRIEND_SEED: seed demo data on an empty database (dev default true)
+}
+
+// FromEnv builds the config of mode from getenv (os.Getenv in main, a map in tests).
+func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv("DEARFRIEND_" + key)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errList []error
+	num := func(key string, def int) int {
+		raw := get(key, "")
+		if raw == "" {
+			return def
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			errList = append(errList, fmt.Errorf("DEARFRIEND_%s must be a whole number, got %q", key, raw))
+		}
+		return n
+	}
+	c := Config{
+		Mode:              mode,
+		HTTPAddr:          get("HTTP_ADDR", "127.0.0.1:8080"),
+		PublicURL:         get("PUBLIC_URL", ""),
+		DatabaseURL:       get("DATABASE_URL", ""),
+		RedisURL:          get("REDIS_URL", ""),
+		Queue:             get("QUEUE", "dearfriend"),
+		SMTPURL:           get("SMTP_URL", ""),
+		DevSMTPAddr:       get("DEV_SMTP_ADDR", "127.0.0.1:2525"),
+		APIToken:          get("API_TOKEN", ""),
+		Secret:            get("SECRET", ""),
+		PreviousSecret:    get("PREVIOUS_SECRET", ""),
+		OrgName:           get("ORG_NAME", "Friends of the Earth Commons"),
+		PostalAddress:     get("POSTAL_ADDRESS", ""),
+		FromName:          get("FROM_NAME", "Maya Ortiz, Campaigns Director"),
+		FromEmail:         get("FROM_EMAIL", "action@example.org"),
+		UnsubscribeMailto: get("UNSUBSCRIBE_MAILTO", ""),
+		BatchSize:         num("BATCH_SIZE", 250),
+		Concurrency:       num("WORKERS", 8),
+		SMTPConns:         num("SMTP_CONNS", 8),
+		MaxAttempts:       num("MAX_ATTEMPTS", 5),
+		Seed:              get("SEED", strconv.FormatBool(mode == ModeDev)) == "true",
+	}
+	secs := num("SHUTDOWN_TIMEOUT", 10)
+	c.ShutdownTimeout = time.Duration(secs) * time.Second
+	if mode == ModeDev {
+		if c.DatabaseURL == "" {
+			c.DatabaseURL = "./data/dearfriend.db"
+		}
+		if c.PostalAddress == "" {
+			c.PostalAddress = "1629 K Street NW, Suite 300, Washington, DC 20006"
+		}
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.UnsubscribeMailto == "" {
+		if _, domain, ok := strings.Cut(c.FromEmail, "@"); ok {
+			c.UnsubscribeMailto = "unsubscribe@" + domain
+		}
+	}
+	if len(errList) > 0 {
+		return c, errors.Join(errList...)
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every problem at once, each as a sentence.
+func (c Config) Validate() error {
+	var errList []error
+	bad := func(format string, args ...any) { errList = append(errList, fmt.Errorf(format, args...)) }
+	switch c.Mode {
+	case ModeDev, ModeServe, ModeWorker:
+	default:
+		bad("mode must be dev, serve or worker, got %q", c.Mode)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("DEARFRIEND_HTTP_ADDR must be host:port, like 127.0.0.1:8080, got %q", c.HTTPAddr)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("DEARFRIEND_PUBLIC_URL must be an http(s) URL, like https://act.example.org, got %q", c.PublicURL)
+	}
+	if c.DatabaseURL == "" {
+		bad("DEARFRIEND_DATABASE_URL is required: postgres://user@host/db or a SQLite file path")
+	} else if strings.Contains(c.DatabaseURL, "://") && !IsPostgres(c.DatabaseURL) {
+		bad("DEARFRIEND_DATABASE_URL takes postgres://… or a SQLite file path, got a %q URL", strings.SplitN(c.DatabaseURL, "://", 2)[0])
+	}
+	if c.Mode != ModeDev && c.RedisURL == "" {
+		bad("DEARFRIEND_REDIS_URL is required outside dev mode, like redis://127.0.0.1:6379/0")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("DEARFRIEND_REDIS_URL must be redis://host:port/db or rediss://…, got %q", Redact(c.RedisURL))
+		}
+	}
+	if c.Mode == ModeWorker && c.SMTPURL == "" {
+		bad("DEARFRIEND_SMTP_URL is required for a worker, like smtp://user:pass@relay:587?tls=starttls")
+	}
+	if c.Mode != ModeDev && c.Secret == "" {
+		bad("DEARFRIEND_SECRET is required outside dev mode: every serve and worker process must sign tracking links with the same key")
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		bad("DEARFRIEND_SECRET must be at least 32 characters")
+	}
+	if c.Mode != ModeDev && c.PostalAddress == "" {
+		bad("DEARFRIEND_POSTAL_ADDRESS is required: the law (CAN-SPAM) wants a postal address in every email footer")
+	}
+	if _, err := mail.ParseAddress(c.FromEmail); err != nil {
+		bad("DEARFRIEND_FROM_EMAIL must be an email address, got %q", c.FromEmail)
+	}
+	if c.Queue == "" || strings.ContainsAny(c.Queue, " :{}") {
+		bad("DEARFRIEND_QUEUE must be a plain name without spaces, colons or braces, got %q", c.Queue)
+	}
+	for name, n := range map[string]int{"BATCH_SIZE": c.BatchSize, "WORKERS": c.Concurrency, "SMTP_CONNS": c.SMTPConns, "MAX_ATTEMPTS": c.MaxAttempts} {
+		if n < 1 || n > 100000 {
+			bad("DEARFRIEND_%s must be between 1 and 100000, got %d", name, n)
+		}
+	}
+	return errors.Join(errList...)
+}
+
+// IsPostgres reports whether a database URL names PostgreSQL rather than a SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Redact hides the password of a URL so it can be printed.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// String prints the config with secrets hidden.
+func (c Config) String() string {
+	hide := func(s string) string {
+		if s == "" {
+			return "(generated)"
+		}
+		return "(set)"
+	}
+	return fmt.Sprintf("mode=%s http=%s public=%s database=%s redis=%s smtp=%s api_token=%s secret=%s",
+		c.Mode, c.HTTPAddr, c.PublicURL, Redact(c.DatabaseURL), Redact(orDefault(c.RedisURL, "(in-process)")),
+		Redact(orDefault(c.SMTPURL, "(capture "+c.DevSMTPAddr+")")), hide(c.APIToken), hide(c.Secret))
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

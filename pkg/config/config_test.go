@@ -1,0 +1,68 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDevDefaults(t *testing.T) {
+	c, err := FromEnv(ModeDev, env(nil))
+	if err != nil {
+		t.Fatalf("dev with no env: %v", err)
+	}
+	if c.DatabaseURL != "./data/dearfriend.db" || c.HTTPAddr != "127.0.0.1:8080" || c.PublicURL != "http://127.0.0.1:8080" {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+	if !c.Seed {
+		t.Error("dev mode should seed demo data by default")
+	}
+}
+
+func TestValidateNamesTheProblem(t *testing.T) {
+	secret := strings.Repeat("s", 32)
+	tests := []struct {
+		name string
+		mode Mode
+		env  map[string]string
+		want string
+	}{
+		{"mysql url", ModeDev, map[string]string{"DEARFRIEND_DATABASE_URL": "mysql://x/y"}, `takes postgres://… or a SQLite file path, got a "mysql" URL`},
+		{"serve needs redis", ModeServe, map[string]string{"DEARFRIEND_DATABASE_URL": "postgres://h/db", "DEARFRIEND_SECRET": secret, "DEARFRIEND_POSTAL_ADDRESS": "x"}, "DEARFRIEND_REDIS_URL is required"},
+		{"worker needs smtp", ModeWorker, map[string]string{"DEARFRIEND_DATABASE_URL": "postgres://h/db", "DEARFRIEND_REDIS_URL": "redis://h:6379", "DEARFRIEND_SECRET": secret, "DEARFRIEND_POSTAL_ADDRESS": "x"}, "DEARFRIEND_SMTP_URL is required"},
+		{"short secret", ModeDev, map[string]string{"DEARFRIEND_SECRET": "short"}, "at least 32 characters"},
+		{"bad number", ModeDev, map[string]string{"DEARFRIEND_BATCH_SIZE": "lots"}, `DEARFRIEND_BATCH_SIZE must be a whole number, got "lots"`},
+		{"bad addr", ModeDev, map[string]string{"DEARFRIEND_HTTP_ADDR": "8080"}, "must be host:port"},
+		{"postal address", ModeServe, map[string]string{"DEARFRIEND_DATABASE_URL": "a.db", "DEARFRIEND_REDIS_URL": "redis://h:6379", "DEARFRIEND_SECRET": secret}, "POSTAL_ADDRESS is required"},
+		{"bad redis", ModeDev, map[string]string{"DEARFRIEND_REDIS_URL": "http://u:pw@h"}, "DEARFRIEND_REDIS_URL must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromEnv(tt.mode, env(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	c, err := FromEnv(ModeDev, env(map[string]string{
+		"DEARFRIEND_API_TOKEN":    "tok-very-secret",
+		"DEARFRIEND_SECRET":       strings.Repeat("k", 40),
+		"DEARFRIEND_SMTP_URL":     "smtp://user:hunter2@relay:587",
+		"DEARFRIEND_DATABASE_URL": "postgres://app:pgpass@db/app",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	for _, secret := range []string{"tok-very-secret", "kkkk", "hunter2", "pgpass"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() leaks %q: %s", secret, s)
+		}
+	}
+}

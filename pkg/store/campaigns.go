@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/dearfriend/dearfriend/pkg/errs"
+)
+
+// CreateCampaign inserts c as a draft after checking its message and lists exist.
+func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
+	if _, err := s.GetMessage(ctx, c.MessageID); err != nil {
+		if errs.CodeOf(err) == errs.NotFound {
+			return errs.Field("message_id", "message %d does not exist", c.MessageID)
+		}
+		return err
+	}
+	if len(c.Audience.Lists) > 0 {
+		n, err := s.db.NewSelect().Model((*List)(nil)).Where("id IN (?)", bun.In(c.Audience.Lists)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n != int64(len(uniq(c.Audience.Lists))) {
+			return errs.Field("audience.lists", "some list ids name no list")
+		}
+	}
+	c.Status = CampaignDraft
+	c.CreatedAt = time.Now().UTC()
+	if _, err := s.db.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("insert campaign: %w", err)
+	}
+	return nil
+}
+
+// GetCampaign returns the campaign with id.
+func (s *Store) GetCampaign(ctx context.Context, id int64) (*Campaign, error) {
+	var c Campaign
+	if err := s.db.NewSelect().Model(&c).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "campaign", id)
+	}
+	return &c, nil
+}
+
+// ListCampaigns returns every campaign, newest first.
+func (s *Store) ListCampaigns(ctx context.Context) ([]Campaign, error) {
+	var cs []Campaign
+	err := s.db.NewSelect().Model(&cs).Order("id DESC").Scan(ctx)
+	return cs, err
+}
+
+// CampaignsSending returns the ids of campaigns whose send has started and not finished.
+func (s *Store) CampaignsSending(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := s.db.NewSelect().Model((*Campaign)(nil)).Column("id").Where("status = ?", CampaignSending).Order("id").Scan(ctx, &ids)
+	return ids, err
+}
+
+// StartCampaign moves a draft campaign to sending and snapshots its audience
+// into the ledger, in one transaction: subscribed members of its lists, each
+// contact once, minus suppressed addresses. A campaign that is not a draft is a
+// conflict, so a second send adds nobody. It returns the number of recipients.
+func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
+	now := time.Now().UTC()
+	var total int64
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var c Campaign
+		if err := tx.NewSelect().Model(&c).Where("id = ?", id).Scan(ctx); err != nil {
+			return notFound(err, "campaign", id)
+		}
+		res, err := tx.NewUpdate().Model((*Campaign)(nil)).
+			Set("status = ?", CampaignSending).Set("started_at = ?", now).
+			Where("id = ? AND status = ?", id, CampaignDraft).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("start campaign: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.New(errs.Conflict, "campaign %d was already sent (status %s)", id, c.Status)
+		}
+		if len(c.Audience.Lists) > 0 {
+			members := tx.NewSelect().TableExpr("list_members AS lm").ColumnExpr("1").
+				Where("lm.contact_id = c.id").Where("lm.list_id IN (?)", bun.In(c.Audience.Lists)).
+				Where("lm.status = ?", ContactSubscribed)
+			suppressed := tx.NewSelect().TableExpr("suppressions AS sp").ColumnExpr("1").Where("sp.email = c.email")
+			audience := tx.NewSelect().TableExpr("contacts AS c").
+				ColumnExpr("?, c.id, c.email, ?, 0, '', ?", id, SendQueued, now).
+				Where("c.status = ?", ContactSubscribed).
+				Where("EXISTS (?)", members).
+				Where("NOT EXISTS (?)", suppressed).
+				OrderExpr("c.id")
+			if _, err := tx.NewRaw(`INSERT INTO sends (campaign_id, contact_id, email, status, attempts, last_reply, updated_at) ? ON CONFLICT (campaign_id, contact_id) DO NOTHING`, audience).Exec(ctx); err != nil {
+				return fmt.Errorf("snapshot audience: %w", err)
+			}
+		}
+		n, err := tx.NewSelect().Model((*Send)(nil)).Where("campaign_id = ?", id).Count(ctx)
+		if err != nil {
+			return err
+		}
+		total = n
+		_, err = tx.NewUpdate().Model((*Campaign)(nil)).Set("total = ?", total).Where("id = ?", id).Exec(ctx)
+		return err
+	})
+	return total, err
+}
+
+// SendRange returns the lowest and highest ledger ids of a campaign that still
+// wait to be sent (queued or deferred); ok is false when none wait.
+func (s *Store) SendRange(ctx context.Context, campaignID int64) (lo, hi int64, ok bool, err error) {
+	var r struct {
+		Lo *int64 `bun:"lo"`
+		Hi *int64 `bun:"hi"`
+	}
+	err = s.db.NewSelect().Model((*Send)(nil)).ColumnExpr("min(id) AS lo, max(id) AS hi").
+		Where("campaign_id = ? AND status IN (?)", campaignID, bun.In([]string{SendQueued, SendDeferred})).Scan(ctx, &r)
+	if err != nil || r.Lo == nil {
+		return 0, 0, false, err
+	}
+	return *r.Lo, *r.Hi, true, nil
+}
+
+// FinishIfDone marks a sending campaign sent when no ledger row waits any more.
+// It reports whether the campaign is finished.
+func (s *Store) FinishIfDone(ctx context.Context, campaignID int64) (bool, error) {
+	waiting, err := s.db.NewSelect().Model((*Send)(nil)).
+		Where("campaign_id = ? AND status IN (?)", campaignID, bun.In([]string{SendQueued, SendDeferred})).Limit(1).Exists(ctx)
+	if err != nil || waiting {
+		return false, err
+	}
+	_, err = s.db.NewUpdate().Model((*Campaign)(nil)).Set("status = ?", CampaignSent).Set("finished_at = ?", time.Now().UTC()).
+		Where("id = ? AND status = ?", campaignID, CampaignSending).Exec(ctx)
+	return err == nil, err
+}
+
+// CampaignStats counts a campaign's ledger rows by status and its events by kind
+// (total and unique per send).
+type CampaignStats struct {
+	Sends        map[string]int64 `json:"sends"`
+	Events       map[string]int64 `json:"events"`
+	UniqueEvents map[string]int64 `json:"unique_events"`
+}
+
+// Stats returns the counts of a campaign.
+func (s *Store) Stats(ctx context.Context, campaignID int64) (*CampaignStats, error) {
+	st := &CampaignStats{Sends: map[string]int64{}, Events: map[string]int64{}, UniqueEvents: map[string]int64{}}
+	var rows []struct {
+		Key    string `bun:"key"`
+		N      int64  `bun:"n"`
+		Unique int64  `bun:"u"`
+	}
+	if err := s.db.NewSelect().Model((*Send)(nil)).ColumnExpr("status AS key, count(*) AS n, 0 AS u").
+		Where("campaign_id = ?", campaignID).GroupExpr("status").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("count sends: %w", err)
+	}
+	for _, r := range rows {
+		st.Sends[r.Key] = r.N
+	}
+	rows = rows[:0]
+	if err := s.db.NewSelect().Model((*Event)(nil)).ColumnExpr("kind AS key, count(*) AS n, count(DISTINCT send_id) AS u").
+		Where("campaign_id = ?", campaignID).GroupExpr("kind").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("count events: %w", err)
+	}
+	for _, r := range rows {
+		st.Events[r.Key] = r.N
+		st.UniqueEvents[r.Key] = r.Unique
+	}
+	return st, nil
+}

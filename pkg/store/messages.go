@@ -1,0 +1,33 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CreateMessage inserts m. Validation of its templates is the caller's (pkg/render).
+func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
+	now := time.Now().UTC()
+	m.CreatedAt, m.UpdatedAt = now, now
+	if _, err := s.db.NewInsert().Model(m).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	return nil
+}
+
+// GetMessage returns the message with id.
+func (s *Store) GetMessage(ctx context.Context, id int64) (*Message, error) {
+	var m Message
+	if err := s.db.NewSelect().Model(&m).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "message", id)
+	}
+	return &m, nil
+}
+
+// ListMessages returns every message, newest first, without bodies.
+func (s *Store) ListMessages(ctx context.Context) ([]Message, error) {
+	var ms []Message
+	err := s.db.NewSelect().Model(&ms).ExcludeColumn("html", "text").Order("id DESC").Scan(ctx)
+	return ms, err
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Contact statuses. Only subscribed contacts are mailed.
+const (
+	ContactSubscribed   = "subscribed"
+	ContactUnsubscribed = "unsubscribed"
+	ContactBounced      = "bounced"
+	ContactComplained   = "complained"
+)
+
+// Campaign statuses.
+const (
+	CampaignDraft   = "draft"
+	CampaignSending = "sending"
+	CampaignSent    = "sent"
+)
+
+// Send (ledger) statuses.
+const (
+	SendQueued   = "queued"   // snapshotted, not yet tried
+	SendDeferred = "deferred" // a temporary failure; will be tried again
+	SendSent     = "sent"     // the relay accepted it
+	SendFailed   = "failed"   // temporary failures until the attempts ran out
+	SendBounced  = "bounced"  // the relay refused it for good (5xx)
+	SendSkipped  = "skipped"  // the contact stopped being mailable after the snapshot
+)
+
+// Event kinds.
+const (
+	EventOpen        = "open"
+	EventClick       = "click"
+	EventUnsubscribe = "unsubscribe"
+)
+
+// Setting is a value the system generated once and keeps (API token, signing key).
+type Setting struct {
+	bun.BaseModel `bun:"table:settings"`
+	Key           string `bun:"key,pk"`
+	Value         string `bun:"value"`
+}
+
+// Contact is one supporter.
+type Contact struct {
+	bun.BaseModel `bun:"table:contacts"`
+	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
+	Email         string    `bun:"email" json:"email"`
+	FirstName     string    `bun:"first_name" json:"first_name"`
+	LastName      string    `bun:"last_name" json:"last_name"`
+	Status        string    `bun:"status" json:"status"`
+	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+	UpdatedAt     time.Time `bun:"updated_at" json:"updated_at"`
+}
+
+// List is a named group of contacts.
+type List struct {
+	bun.BaseModel `bun:"table:lists"`
+	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
+	Name          string    `bun:"name" json:"name"`
+	Description   string    `bun:"description" json:"description"`
+	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+}
+
+// ListMember is a contact's membership of a list.
+type ListMember struct {
+	bun.BaseModel `bun:"table:list_members"`
+	ListID        int64     `bun:"list_id,pk"`
+	ContactID     int64     `bun:"contact_id,pk"`
+	Status        string    `bun:"status"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+// Message is an email as the organizer wrote it: a template, not yet compiled.
+type Message struct {
+	bun.BaseModel `bun:"table:messages"`
+	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
+	Name          string    `bun:"name" json:"name"`
+	Subject       string    `bun:"subject" json:"subject"`
+	Preheader     string    `bun:"preheader" json:"preheader"`
+	FromName      string    `bun:"from_name" json:"from_name"`
+	FromEmail     string    `bun:"from_email" json:"from_email"`
+	ReplyTo       string    `bun:"reply_to" json:"reply_to"`
+	Layout        string    `bun:"layout" json:"layout"`
+	HTML          string    `bun:"html" json:"html"`
+	Text          string    `bun:"text" json:"text"`
+	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+	UpdatedAt     time.Time `bun:"updated_at" json:"updated_at"`
+}
+
+// Audience says who a campaign goes to.
+type Audience struct {
+	Lists []int64 `json:"lists"`
+}
+
+// Campaign is a message sent to an audience.
+type Campaign struct {
+	bun.BaseModel `bun:"table:campaigns"`
+	ID            int64      `bun:"id,pk,autoincrement" json:"id"`
+	Name          string     `bun:"name" json:"name"`
+	MessageID     int64      `bun:"message_id" json:"message_id"`
+	Audience      Audience   `bun:"audience,type:json" json:"audience"`
+	Status        string     `bun:"status" json:"status"`
+	Total         int64      `bun:"total" json:"total"`
+	CreatedAt     time.Time  `bun:"created_at" json:"created_at"`
+	StartedAt     *time.Time `bun:"started_at" json:"started_at,omitempty"`
+	FinishedAt    *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
+}
+
+// Send is one ledger row: one contact of one campaign.
+type Send struct {
+	bun.BaseModel `bun:"table:sends"`
+	ID            int64      `bun:"id,pk,autoincrement" json:"id"`
+	CampaignID    int64      `bun:"campaign_id" json:"campaign_id"`
+	ContactID     int64      `bun:"contact_id" json:"contact_id"`
+	Email         string     `bun:"email" json:"email"`
+	Status        string     `bun:"status" json:"status"`
+	Attempts      int        `bun:"attempts" json:"attempts"`
+	LastReply     string     `bun:"last_reply" json:"last_reply"`
+	SentAt        *time.Time `bun:"sent_at" json:"sent_at,omitempty"`
+	UpdatedAt     time.Time  `bun:"updated_at" json:"updated_at"`
+}
+
+// Link is a URL of a campaign's message; clicks point at its id.
+type Link struct {
+	bun.BaseModel `bun:"table:links"`
+	ID            int64  `bun:"id,pk,autoincrement" json:"id"`
+	CampaignID    int64  `bun:"campaign_id" json:"campaign_id"`
+	URL           string `bun:"url" json:"url"`
+}
+
+// Event is an open, a click or an unsubscribe by a recipient of a send.
+type Event struct {
+	bun.BaseModel `bun:"table:events"`
+	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
+	Kind          string    `bun:"kind" json:"kind"`
+	CampaignID    int64     `bun:"campaign_id" json:"campaign_id"`
+	SendID        int64     `bun:"send_id" json:"send_id"`
+	ContactID     int64     `bun:"contact_id" json:"contact_id"`
+	LinkID        *int64    `bun:"link_id" json:"link_id,omitempty"`
+	UserAgent     string    `bun:"user_agent" json:"user_agent"`
+	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+}
+
+// Suppression is an address never mailed again.
+type Suppression struct {
+	bun.BaseModel `bun:"table:suppressions"`
+	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
+	Email         string    `bun:"email" json:"email"`
+	Reason        string    `bun:"reason" json:"reason"`
+	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+}

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Recipient is a ledger row waiting to be sent, with the contact's current data.
+type Recipient struct {
+	SendID        int64  `bun:"send_id"`
+	ContactID     int64  `bun:"contact_id"`
+	Email         string `bun:"email"`
+	FirstName     string `bun:"first_name"`
+	LastName      string `bun:"last_name"`
+	Attempts      int    `bun:"attempts"`
+	ContactStatus string `bun:"contact_status"`
+	Suppressed    bool   `bun:"suppressed"`
+}
+
+// Mailable reports whether the contact may still be mailed: subscribed and not suppressed.
+func (r Recipient) Mailable() bool { return r.ContactStatus == ContactSubscribed && !r.Suppressed }
+
+// PendingRecipients returns the ledger rows of a campaign with ids in [lo, hi]
+// that still wait (queued or deferred), in id order.
+func (s *Store) PendingRecipients(ctx context.Context, campaignID, lo, hi int64) ([]Recipient, error) {
+	var rs []Recipient
+	suppressed := s.db.NewSelect().TableExpr("suppressions AS sp").ColumnExpr("1").Where("sp.email = s.email")
+	err := s.db.NewSelect().TableExpr("sends AS s").
+		Join("JOIN contacts AS c ON c.id = s.contact_id").
+		ColumnExpr("s.id AS send_id, s.contact_id, s.email, c.first_name, c.last_name, s.attempts, c.status AS contact_status").
+		ColumnExpr("EXISTS (?) AS suppressed", suppressed).
+		Where("s.campaign_id = ? AND s.id BETWEEN ? AND ?", campaignID, lo, hi).
+		Where("s.status IN (?)", bun.In([]string{SendQueued, SendDeferred})).
+		OrderExpr("s.id").Scan(ctx, &rs)
+	if err != nil {
+		return nil, fmt.Errorf("pending recipients: %w", err)
+	}
+	return rs, nil
+}
+
+// RecordOutcome writes what happened to one ledger row: its new status, the
+// relay's reply, and one more attempt. sent_at is set when status is SendSent.
+func (s *Store) RecordOutcome(ctx context.Context, sendID int64, status, reply string, countAttempt bool) error {
+	now := time.Now().UTC()
+	q := s.db.NewUpdate().Model((*Send)(nil)).Set("status = ?", status).Set("last_reply = ?", reply).Set("updated_at = ?", now).
+		Where("id = ?", sendID)
+	if countAttempt {
+		q = q.Set("attempts = attempts + 1")
+	}
+	if status == SendSent {
+		q = q.Set("sent_at = ?", now)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("record outcome of send %d: %w", sendID, err)
+	}
+	return nil
+}
+
+// Bounce records a permanent refusal: the ledger row bounced, the contact marked
+// bounced and its address suppressed, in one transaction.
+func (s *Store) Bounce(ctx context.Context, sendID int64, reply string) error {
+	now := time.Now().UTC()
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var snd Send
+		if err := tx.NewSelect().Model(&snd).Where("id = ?", sendID).Scan(ctx); err != nil {
+			return notFound(err, "send", sendID)
+		}
+		if _, err := tx.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendBounced).Set("last_reply = ?", reply).
+			Set("attempts = attempts + 1").Set("updated_at = ?", now).Where("id = ?", sendID).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model((*Contact)(nil)).Set("status = ?", ContactBounced).Set("updated_at = ?", now).
+			Where("id = ?", snd.ContactID).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: "bounced: " + reply, CreatedAt: now}).
+			On("CONFLICT (email) DO NOTHING").Exec(ctx)
+		return err
+	})
+}
+
+// GetSend returns the ledger row with id.
+func (s *Store) GetSend(ctx context.Context, id int64) (*Send, error) {
+	var snd Send
+	if err := s.db.NewSelect().Model(&snd).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "send", id)
+	}
+	return &snd, nil
+}
+
+// EnsureLinks registers the URLs of a campaign's message and returns their ids
+// in the same order. Safe to call from several workers at once.
+func (s *Store) EnsureLinks(ctx context.Context, campaignID int64, urls []string) ([]int64, error) {
+	if len(urls) == 0 {
+		return nil, nil
+	}
+	links := make([]Link, len(urls))
+	for i, u := range urls {
+		links[i] = Link{CampaignID: campaignID, URL: u}
+	}
+	if _, err := s.db.NewInsert().Model(&links).On("CONFLICT (campaign_id, url) DO NOTHING").Exec(ctx); err != nil {
+		return nil, fmt.Errorf("insert links: %w", err)
+	}
+	var got []Link
+	if err := s.db.NewSelect().Model(&got).Where("campaign_id = ?", campaignID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	byURL := make(map[string]int64, len(got))
+	for _, l := range got {
+		byURL[l.URL] = l.ID
+	}
+	ids := make([]int64, len(urls))
+	for i, u := range urls {
+		ids[i] = byURL[u]
+	}
+	return ids, nil
+}
+
+// GetLink returns the link with id.
+func (s *Store) GetLink(ctx context.Context, id int64) (*Link, error) {
+	var l Link
+	if err := s.db.NewSelect().Model(&l).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "link", id)
+	}
+	return &l, nil
+}
+
+// InsertEvent records an open, click or other event.
+func (s *Store) InsertEvent(ctx context.Context, e *Event) error {
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = time.Now().UTC()
+	}
+	if _, err := s.db.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	return nil
+}
+
+// Unsubscribe unsubscribes the contact of a send and suppresses the address, in
+// one transaction, and records the event once. It is safe to repeat.
+func (s *Store) Unsubscribe(ctx context.Context, sendID int64, userAgent string) error {
+	now := time.Now().UTC()
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var snd Send
+		if err := tx.NewSelect().Model(&snd).Where("id = ?", sendID).Scan(ctx); err != nil {
+			return notFound(err, "send", sendID)
+		}
+		res, err := tx.NewUpdate().Model((*Contact)(nil)).Set("status = ?", ContactUnsubscribed).Set("updated_at = ?", now).
+			Where("id = ? AND status = ?", snd.ContactID, ContactSubscribed).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: "unsubscribed", CreatedAt: now}).
+			On("CONFLICT (email) DO NOTHING").Exec(ctx); err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.NewInsert().Model(&Event{Kind: EventUnsubscribe, CampaignID: snd.CampaignID, SendID: snd.ID,
+			ContactID: snd.ContactID, UserAgent: userAgent, CreatedAt: now}).Exec(ctx)
+		return err
+	})
+}
+
+// IsSuppressed reports whether an address is on the suppression list.
+func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
+	return s.db.NewSelect().Model((*Suppression)(nil)).Where("email = ?", email).Exists(ctx)
+}

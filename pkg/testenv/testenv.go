@@ -1,0 +1,103 @@
+// Package testenv gives tests their real backing services: SQLite always, and
+// PostgreSQL and Redis when DEARFRIEND_TEST_DATABASE_URL and
+// DEARFRIEND_TEST_REDIS_URL name them (scripts/test-services sets both when it
+// finds them). Each test gets a database and a queue name of its own, removed
+// when it ends. A variable that is set but unreachable fails the test: CI must
+// not skip what it was told to cover. Only tests import this package.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// Database is one backing database a suite runs against.
+type Database struct {
+	Name string // "sqlite" or "postgres"
+	DSN  func(tb testing.TB) string
+}
+
+// Databases lists SQLite and, when configured, PostgreSQL.
+func Databases() []Database {
+	dbs := []Database{{Name: "sqlite", DSN: SQLite}}
+	if os.Getenv("DEARFRIEND_TEST_DATABASE_URL") != "" {
+		dbs = append(dbs, Database{Name: "postgres", DSN: Postgres})
+	}
+	return dbs
+}
+
+// EachDatabase runs fn as a subtest per database.
+func EachDatabase(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	if os.Getenv("DEARFRIEND_TEST_DATABASE_URL") == "" {
+		t.Log("DEARFRIEND_TEST_DATABASE_URL unset: PostgreSQL run skipped (make test sets it when PostgreSQL is reachable)")
+	}
+	for _, db := range Databases() {
+		t.Run(db.Name, func(t *testing.T) { fn(t, db.DSN(t)) })
+	}
+}
+
+// SQLite returns the path of a fresh SQLite file in the test's temp dir.
+func SQLite(tb testing.TB) string {
+	tb.Helper()
+	return filepath.Join(tb.TempDir(), "test.db")
+}
+
+// Postgres creates a database of its own for the test and drops it afterwards.
+func Postgres(tb testing.TB) string {
+	tb.Helper()
+	admin := os.Getenv("DEARFRIEND_TEST_DATABASE_URL")
+	if admin == "" {
+		tb.Skip("DEARFRIEND_TEST_DATABASE_URL unset")
+	}
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		tb.Fatalf("open %s: %v", admin, err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	name := "dftest_" + Random(6)
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("DEARFRIEND_TEST_DATABASE_URL is set but PostgreSQL refused CREATE DATABASE: %v", err)
+	}
+	tb.Cleanup(func() {
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		if _, err := db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			tb.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		tb.Fatalf("DEARFRIEND_TEST_DATABASE_URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// RedisURL returns the Redis of DEARFRIEND_TEST_REDIS_URL, or "" when unset.
+// Tests share it by using a queue name of their own (see Queue).
+func RedisURL() string { return os.Getenv("DEARFRIEND_TEST_REDIS_URL") }
+
+// Queue returns a queue name unique to this test run.
+func Queue() string { return "dftest_" + Random(6) }
+
+// Random returns n random bytes, hex-encoded.
+func Random(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
