@@ -1,0 +1,142 @@
+package mailer
+
+import (
+	"errors"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	mail "github.com/wneessen/go-mail"
+)
+
+// Status is what to do next with a message after a delivery attempt.
+type Status int
+
+const (
+	// StatusSent: the relay accepted the message.
+	StatusSent Status = iota + 1
+	// StatusDeferred: try again later. A 4xx reply, or no reply at all
+	// (connection trouble, timeout, cancelled context, closed pool).
+	StatusDeferred
+	// StatusBounced: the relay refused the message for good (5xx). The
+	// recipient is the likely cause.
+	StatusBounced
+	// StatusFailed: retrying will not help, and the recipient is not the
+	// cause: the message itself is invalid, could not be signed, or the
+	// relay refused the sender (5xx to MAIL FROM). Do not suppress the
+	// recipient for it.
+	StatusFailed
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusSent:
+		return "sent"
+	case StatusDeferred:
+		return "deferred"
+	case StatusBounced:
+		return "bounced"
+	case StatusFailed:
+		return "failed"
+	}
+	return "Status(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Result is the outcome of one delivery attempt.
+type Result struct {
+	Status   Status
+	Code     int    // SMTP reply code; 0 when there was no SMTP reply
+	Enhanced string // RFC 3463 enhanced status code, e.g. "5.1.1", when the relay gave one
+	Reply    string // the relay's reply text, or what went wrong when there was no reply
+}
+
+// Classify turns a send error into a Result: nil is Sent 250; a 4xx reply is
+// Deferred; a 5xx reply is Bounced, except at MAIL FROM where it is Failed;
+// an *InvalidError is Failed; anything without a reply is Deferred with Code
+// 0. It understands go-mail's *SendError and *textproto.Error replies.
+func Classify(err error) Result {
+	if err == nil {
+		return Result{Status: StatusSent, Code: 250}
+	}
+	var inv *InvalidError
+	if errors.As(err, &inv) {
+		return Result{Status: StatusFailed, Reply: err.Error()}
+	}
+
+	var res Result
+	var sendErr *mail.SendError
+	var tpErr *textproto.Error
+	switch {
+	case errors.As(err, &tpErr):
+		res.Code, res.Reply = tpErr.Code, tpErr.Msg
+	case errors.As(err, &sendErr):
+		res.Code = sendErr.ErrorCode()
+		res.Reply = sendErrorReply(sendErr)
+		res.Enhanced = sendErr.EnhancedStatusCode()
+	default:
+		res.Reply = err.Error()
+	}
+	if res.Enhanced == "" && res.Code != 0 {
+		res.Enhanced = enhancedCode(res.Reply)
+	}
+
+	switch {
+	case res.Code >= 500 && res.Code < 600:
+		res.Status = StatusBounced
+		if sendErr != nil && sendErr.Reason == mail.ErrSMTPMailFrom {
+			res.Status = StatusFailed
+		}
+	case res.Code == 0 && sendErr != nil && permanentWithoutReply(sendErr.Reason):
+		res.Status = StatusFailed
+	default:
+		res.Status = StatusDeferred
+	}
+	return res
+}
+
+// permanentWithoutReply are go-mail's own refusals, made before talking to
+// the relay, that a retry would repeat.
+func permanentWithoutReply(r mail.SendErrReason) bool {
+	return r == mail.ErrGetSender || r == mail.ErrGetRcpts || r == mail.ErrNoUnencoded
+}
+
+// sendErrorReply digs the relay's reply out of a SendError, which offers it
+// only inside its message: "<reason>: <code> <text>, affected recipient(s):
+// ..., affected message ID: ...". The text may be quoted, and may be
+// followed by the error of go-mail's RSET after the refusal.
+func sendErrorReply(e *mail.SendError) string {
+	s := strings.TrimPrefix(e.Error(), e.Reason.String()+": ")
+	for _, tail := range []string{", affected recipient(s): ", ", affected message ID: "} {
+		if i := strings.Index(s, tail); i >= 0 {
+			s = s[:i]
+		}
+	}
+	if code := e.ErrorCode(); code != 0 {
+		if prefix := strconv.Itoa(code); strings.HasPrefix(s, prefix) && len(s) > len(prefix) {
+			s = s[len(prefix)+1:]
+		}
+		// textproto.Error quotes the text (Go 1.26: `550 "5.1.1 no such user"`).
+		if quoted, err := strconv.QuotedPrefix(s); err == nil {
+			if text, err := strconv.Unquote(quoted); err == nil {
+				s = text
+			}
+		}
+	}
+	return s
+}
+
+// enhancedCode returns the RFC 3463 code a reply text starts with, if any:
+// "5.1.1 no such user" gives "5.1.1".
+func enhancedCode(reply string) string {
+	code, _, _ := strings.Cut(reply, " ")
+	parts := strings.Split(code, ".")
+	if len(parts) != 3 || len(parts[0]) != 1 || !strings.Contains("245", parts[0]) {
+		return ""
+	}
+	for _, p := range parts[1:] {
+		if len(p) < 1 || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
+			return ""
+		}
+	}
+	return code
+}

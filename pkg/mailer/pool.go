@@ -1,0 +1,449 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// ErrPoolClosed is the reply text of a Send on a closed Pool.
+var ErrPoolClosed = errors.New("mailer: pool is closed")
+
+// Signer signs a built message before it is sent. It is the seam for DKIM:
+// an implementation can attach go-mail's signer with msg.SetDKIM. An error
+// fails the message (StatusFailed).
+type Signer interface {
+	Sign(msg *mail.Msg) error
+}
+
+// Option changes how a Pool works.
+type Option func(*Pool)
+
+// WithSigner signs every message with s before it is sent.
+func WithSigner(s Signer) Option { return func(p *Pool) { p.signer = s } }
+
+// WithTLSConfig sets the TLS configuration for STARTTLS and smtps, e.g. to
+// trust a private CA. The pool uses a copy, with ServerName set to the
+// URL's host when empty.
+func WithTLSConfig(cfg *tls.Config) Option { return func(p *Pool) { p.userTLS = cfg } }
+
+// WithClock replaces time.Now, which the pool uses to tell how long a
+// connection has been idle.
+func WithClock(now func() time.Time) Option { return func(p *Pool) { p.now = now } }
+
+// Pool sends messages over a bounded set of kept-open SMTP connections. It is
+// safe for concurrent use.
+type Pool struct {
+	cfg       Config
+	client    *mail.Client
+	tlsConfig *tls.Config // for smtps only: TLS from the first byte
+	userTLS   *tls.Config
+	logger    *slog.Logger
+	signer    Signer
+	now       func() time.Time
+
+	// busy holds one token per Send that holds a connection. A Send only
+	// dials when no connection is idle, so connections open never exceed
+	// cap(busy).
+	busy chan struct{}
+
+	mu     sync.Mutex
+	idle   []*conn // most recently used last
+	closed bool
+}
+
+// conn is one open SMTP session.
+type conn struct {
+	sc       *smtp.Client
+	nc       *abortConn
+	sent     int
+	reused   bool // has been handed to an earlier Send
+	lastUsed time.Time
+}
+
+// NewPool checks cfg and prepares a pool; it opens no connection until the
+// first Send. Zero fields in cfg take their value from the URL's query, then
+// the defaults.
+func NewPool(cfg Config, logger *slog.Logger, opts ...Option) (*Pool, error) {
+	fromURL, err := ParseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	ep, _, _ := parseEndpoint(cfg.URL) // already checked by ParseURL
+	for _, f := range []struct {
+		name string
+		neg  bool
+	}{
+		{"MaxConns", cfg.MaxConns < 0},
+		{"MessagesPerConn", cfg.MessagesPerConn < 0},
+		{"Timeout", cfg.Timeout < 0},
+		{"IdleTimeout", cfg.IdleTimeout < 0},
+	} {
+		if f.neg {
+			return nil, fmt.Errorf("mailer: %s is negative; want 0 for the default or a positive value", f.name)
+		}
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = fromURL.MaxConns
+	}
+	if cfg.MessagesPerConn == 0 {
+		cfg.MessagesPerConn = fromURL.MessagesPerConn
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = fromURL.Timeout
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = fromURL.IdleTimeout
+	}
+	if cfg.HeloName == "" {
+		cfg.HeloName = fromURL.HeloName
+	} else if err := checkHelo(cfg.HeloName); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	p := &Pool{
+		cfg:    cfg,
+		logger: logger,
+		now:    time.Now,
+		busy:   make(chan struct{}, cfg.MaxConns),
+	}
+	for _, opt := range opts {
+		opt(p)
+	}
+	tlsConfig := &tls.Config{ServerName: ep.host, MinVersion: tls.VersionTLS12}
+	if p.userTLS != nil {
+		tlsConfig = p.userTLS.Clone()
+		if tlsConfig.ServerName == "" {
+			tlsConfig.ServerName = ep.host
+		}
+	}
+	if ep.implicitTLS {
+		p.tlsConfig = tlsConfig
+	}
+
+	clientOpts := []mail.Option{
+		mail.WithPort(ep.port),
+		mail.WithTimeout(cfg.Timeout),
+		mail.WithTLSPolicy(ep.tlsPolicy),
+		mail.WithTLSConfig(tlsConfig),
+		mail.WithDialContextFunc(p.dial),
+		// One message per Send on a kept-open connection: a NOOP before
+		// and an RSET after each would double the round trips. A dead
+		// connection shows at MAIL FROM instead, and Send retries that.
+		mail.WithoutNoop(),
+		mail.WithoutRset(),
+	}
+	if cfg.HeloName != "" {
+		clientOpts = append(clientOpts, mail.WithHELO(cfg.HeloName))
+	}
+	if ep.user != "" {
+		clientOpts = append(clientOpts,
+			mail.WithSMTPAuth(ep.auth), mail.WithUsername(ep.user), mail.WithPassword(ep.pass))
+	}
+	p.client, err = mail.NewClient(ep.host, clientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: %w", err)
+	}
+	return p, nil
+}
+
+// Send delivers one message on a kept-open connection from the pool, dialing
+// when none is idle, up to MaxConns; when all are busy it waits, and gives up
+// when ctx ends. Cancelling ctx also aborts a conversation in progress.
+//
+// A connection that fails without a reply is closed, never reused; if that
+// happens at MAIL FROM on a connection that had been idle (the relay dropped
+// it meanwhile), the message is sent once more on a fresh connection, which
+// cannot duplicate it since the relay had not accepted anything. Failures
+// before MAIL FROM (dial, greeting, STARTTLS, AUTH) are Deferred whatever the
+// reply code: they are about the relay, not the recipient.
+func (p *Pool) Send(ctx context.Context, m *Message) Result {
+	msg, err := Build(m)
+	if err != nil {
+		return Classify(err)
+	}
+	if p.signer != nil {
+		if err := p.signer.Sign(msg); err != nil {
+			return Result{Status: StatusFailed, Reply: "sign: " + err.Error()}
+		}
+	}
+	res, retry := p.sendOnce(ctx, msg)
+	if retry {
+		res, _ = p.sendOnce(ctx, msg)
+	}
+	return res
+}
+
+func (p *Pool) sendOnce(ctx context.Context, msg *mail.Msg) (res Result, retry bool) {
+	c, err := p.acquire(ctx)
+	if err != nil {
+		res = Classify(err)
+		res.Status = StatusDeferred
+		return res, false
+	}
+
+	stop := context.AfterFunc(ctx, c.nc.abort)
+	err = p.client.SendWithSMTPClient(c.sc, msg)
+	aborted := !stop()
+	if err == nil {
+		c.sent++
+		res = Result{Status: StatusSent, Code: 250, Reply: msg.ServerResponse()}
+		res.Enhanced = enhancedCode(res.Reply)
+		if aborted {
+			// Sent, but the context ended just after: the connection's
+			// deadline is gone for good.
+			p.discard(c, context.Cause(ctx))
+		} else {
+			p.release(c, c.sent < p.cfg.MessagesPerConn, "messages_per_conn reached")
+		}
+		return res, false
+	}
+
+	res = Classify(err)
+	if aborted {
+		res = Result{Status: StatusDeferred, Reply: context.Cause(ctx).Error()}
+	}
+	var sendErr *mail.SendError
+	errors.As(err, &sendErr)
+	switch {
+	case res.Code == 0 || res.Code == 421 || aborted:
+		// No reply, or the relay is closing: the session is unusable.
+		p.discard(c, err)
+		retry = c.reused && !aborted && sendErr != nil && sendErr.Reason == mail.ErrSMTPMailFrom
+	case sendErr != nil && (sendErr.Reason == mail.ErrSMTPMailFrom || sendErr.Reason == mail.ErrSMTPRcptTo):
+		// go-mail has sent RSET already; if that failed, the next MAIL
+		// FROM finds out.
+		p.release(c, true, "")
+	default:
+		// Refused at or after DATA: end the transaction before reusing.
+		if rerr := c.sc.Reset(); rerr != nil {
+			p.discard(c, rerr)
+		} else {
+			p.release(c, true, "")
+		}
+	}
+	return res, retry
+}
+
+// acquire waits for a free slot, then takes an idle connection or dials one.
+func (p *Pool) acquire(ctx context.Context) (*conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	select {
+	case p.busy <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			<-p.busy
+			return nil, ErrPoolClosed
+		}
+		var c *conn
+		if n := len(p.idle); n > 0 {
+			c, p.idle = p.idle[n-1], p.idle[:n-1]
+		}
+		p.mu.Unlock()
+		if c == nil {
+			break
+		}
+		if p.now().Sub(c.lastUsed) > p.cfg.IdleTimeout {
+			p.quit(c, "idle_timeout reached")
+			continue
+		}
+		c.reused = true
+		return c, nil
+	}
+
+	c, err := p.open(ctx)
+	if err != nil {
+		<-p.busy
+		return nil, err
+	}
+	return c, nil
+}
+
+// dialKey carries a *dialSlot through go-mail's dial to p.dial.
+type dialKey struct{}
+
+// dialSlot hands the connection p.dial makes back to open, which go-mail does
+// not do when the greeting, STARTTLS or AUTH fails.
+type dialSlot struct {
+	mu      sync.Mutex
+	nc      *abortConn
+	aborted bool
+}
+
+func (s *dialSlot) set(nc *abortConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nc = nc
+	if s.aborted {
+		nc.abort()
+	}
+}
+
+func (s *dialSlot) abort() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.aborted = true
+	if s.nc != nil {
+		s.nc.abort()
+	}
+}
+
+func (p *Pool) open(ctx context.Context) (*conn, error) {
+	slot := &dialSlot{}
+	stop := context.AfterFunc(ctx, slot.abort)
+	sc, err := p.client.DialToSMTPClientWithContext(context.WithValue(ctx, dialKey{}, slot))
+	aborted := !stop()
+	if err == nil && aborted {
+		_ = sc.Close()
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		if slot.nc != nil {
+			_ = slot.nc.Close()
+		}
+		if aborted {
+			err = context.Cause(ctx)
+		}
+		p.logger.Debug("smtp connect failed", "addr", p.client.ServerAddr(), "error", err)
+		return nil, err
+	}
+	p.logger.Debug("smtp connection opened", "addr", p.client.ServerAddr())
+	return &conn{sc: sc, nc: slot.nc}, nil
+}
+
+// dial is go-mail's dialer: it wraps the connection so that a cancelled
+// context can interrupt it, and sets up TLS for smtps.
+func (p *Pool) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	nc := &abortConn{Conn: raw}
+	if slot, ok := ctx.Value(dialKey{}).(*dialSlot); ok {
+		slot.set(nc)
+	}
+	if p.tlsConfig == nil {
+		return nc, nil
+	}
+	tc := tls.Client(nc, p.tlsConfig)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+func (p *Pool) release(c *conn, keep bool, why string) {
+	if keep {
+		c.lastUsed = p.now()
+		p.mu.Lock()
+		if !p.closed {
+			p.idle = append(p.idle, c)
+			p.mu.Unlock()
+			<-p.busy
+			return
+		}
+		p.mu.Unlock()
+		why = "pool closed"
+	}
+	p.quit(c, why)
+	<-p.busy
+}
+
+// discard drops a broken connection without a goodbye.
+func (p *Pool) discard(c *conn, cause error) {
+	_ = c.sc.Close()
+	p.logger.Debug("smtp connection dropped", "addr", p.client.ServerAddr(), "error", cause)
+	<-p.busy
+}
+
+// quit ends a healthy session politely.
+func (p *Pool) quit(c *conn, why string) error {
+	err := c.sc.Quit()
+	if err != nil {
+		_ = c.sc.Close()
+	}
+	p.logger.Debug("smtp connection closed", "addr", p.client.ServerAddr(), "reason", why, "error", err)
+	return err
+}
+
+// Close closes idle connections and makes further Sends fail as Deferred.
+// Connections in use are closed when their Send returns.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	var errs []error
+	for _, c := range idle {
+		if err := p.quit(c, "pool closed"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// abortConn lets a cancelled context interrupt blocked reads and writes:
+// go-mail holds its own lock for the whole of each SMTP command, so the
+// deadline has to be forced from below, and kept in the past even when
+// go-mail extends it afterwards.
+type abortConn struct {
+	net.Conn
+	mu      sync.Mutex
+	aborted bool
+}
+
+var past = time.Unix(1, 0)
+
+func (c *abortConn) abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.aborted = true
+	_ = c.Conn.SetDeadline(past)
+}
+
+func (c *abortConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted {
+		t = past
+	}
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *abortConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted {
+		t = past
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *abortConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.aborted {
+		t = past
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
