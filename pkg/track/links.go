@@ -1,0 +1,40 @@
+package track
+
+// Links builds the public URLs of a send; it satisfies render.URLs.
+type Links struct {
+	base   string
+	signer *Signer
+}
+
+// NewLinks makes URLs under base (the public URL, no trailing slash).
+func NewLinks(base string, signer *Signer) *Links { return &Links{base: base, signer: signer} }
+
+// Click is the tracked URL of a link.
+func (l *Links) Click(sendID, linkID int64) string {
+	return l.base + "/t/c/" + l.signer.Sign(KindClick, sendID, linkID)
+}
+
+// Open is the open pixel.
+func (l *Links) Open(sendID int64) string {
+	return l.base + "/t/o/" + l.signer.Sign(KindOpen, sendID, 0) + ".gif"
+}
+
+// Unsubscribe is the unsubscribe page; an RFC 8058 one-click POST goes to the same URL.
+func (l *Links) Unsubscribe(sendID int64) string {
+	return l.base + "/u/" + l.signer.Sign(KindUnsubscribe, sendID, 0)
+}
+
+// Preferences is the preference page.
+func (l *Links) Preferences(sendID int64) string {
+	return l.base + "/p/" + l.signer.Sign(KindPreferences, sendID, 0)
+}
+
+// View shows the email in a browser.
+func (l *Links) View(sendID int64) string {
+	return l.base + "/v/" + l.signer.Sign(KindView, sendID, 0)
+}
+
+// UnsubscribeToken is the bare token of the unsubscribe URL, for the mailto List-Unsubscribe.
+func (l *Links) UnsubscribeToken(sendID int64) string {
+	return l.signer.Sign(KindUnsubscribe, sendID, 0)
+}
