@@ -31,7 +31,7 @@ type Config struct {
 	Mode Mode
 
 	HTTPAddr    string // DEARFRIEND_HTTP_ADDR
-	PublicURL   string // DEARFRIEND_PUBLIC_URL: base of links in emails; default http://HTTP_ADDR
+	PublicURL   string // DEARFRIEND_PUBLIC_URL: base of links in emails; empty means http:// and the address listened on
 	DatabaseURL string // DEARFRIEND_DATABASE_URL: postgres://… or a SQLite file path
 	RedisURL    string // DEARFRIEND_REDIS_URL: empty in dev mode means an in-process Redis
 	Queue       string // DEARFRIEND_QUEUE: asynq queue name (doubles as a key prefix per deployment)
@@ -43,10 +43,10 @@ type Config struct {
 	// PreviousSecret is still accepted when verifying tokens, so the key can be rotated.
 	PreviousSecret string // DEARFRIEND_PREVIOUS_SECRET
 
-	OrgName       string // DEARFRIEND_ORG_NAME
-	PostalAddress string // DEARFRIEND_POSTAL_ADDRESS: required by CAN-SPAM, shown in every footer
-	FromName      string // DEARFRIEND_FROM_NAME: default sender of new messages
-	FromEmail     string // DEARFRIEND_FROM_EMAIL
+	OrgName           string // DEARFRIEND_ORG_NAME
+	PostalAddress     string // DEARFRIEND_POSTAL_ADDRESS: required by CAN-SPAM, shown in every footer
+	FromName          string // DEARFRIEND_FROM_NAME: default sender of new messages
+	FromEmail         string // DEARFRIEND_FROM_EMAIL
 	UnsubscribeMailto string // DEARFRIEND_UNSUBSCRIBE_MAILTO: address for the mailto List-Unsubscribe
 
 	BatchSize       int           // DEARFRIEND_BATCH_SIZE: recipients per send task
@@ -111,9 +111,6 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 			c.PostalAddress = "1629 K Street NW, Suite 300, Washington, DC 20006"
 		}
 	}
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.HTTPAddr
-	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.UnsubscribeMailto == "" {
 		if _, domain, ok := strings.Cut(c.FromEmail, "@"); ok {
@@ -138,7 +135,7 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("DEARFRIEND_HTTP_ADDR must be host:port, like 127.0.0.1:8080, got %q", c.HTTPAddr)
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		bad("DEARFRIEND_PUBLIC_URL must be an http(s) URL, like https://act.example.org, got %q", c.PublicURL)
 	}
 	if c.DatabaseURL == "" {

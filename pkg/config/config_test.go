@@ -14,7 +14,7 @@ func TestDevDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dev with no env: %v", err)
 	}
-	if c.DatabaseURL != "./data/dearfriend.db" || c.HTTPAddr != "127.0.0.1:8080" || c.PublicURL != "http://127.0.0.1:8080" {
+	if c.DatabaseURL != "./data/dearfriend.db" || c.HTTPAddr != "127.0.0.1:8080" || c.PublicURL != "" {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 	if !c.Seed {

@@ -19,7 +19,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
 		return err
 	}
 	if len(c.Audience.Lists) > 0 {
-		n, err := s.db.NewSelect().Model((*List)(nil)).Where("id IN (?)", bun.In(c.Audience.Lists)).Count(ctx)
+		n, err := s.db.NewSelect().Model((*List)(nil)).Where("id IN (?)", bun.List(c.Audience.Lists)).Count(ctx)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 		}
 		if len(c.Audience.Lists) > 0 {
 			members := tx.NewSelect().TableExpr("list_members AS lm").ColumnExpr("1").
-				Where("lm.contact_id = c.id").Where("lm.list_id IN (?)", bun.In(c.Audience.Lists)).
+				Where("lm.contact_id = c.id").Where("lm.list_id IN (?)", bun.List(c.Audience.Lists)).
 				Where("lm.status = ?", ContactSubscribed)
 			suppressed := tx.NewSelect().TableExpr("suppressions AS sp").ColumnExpr("1").Where("sp.email = c.email")
 			audience := tx.NewSelect().TableExpr("contacts AS c").
@@ -113,7 +113,7 @@ func (s *Store) SendRange(ctx context.Context, campaignID int64) (lo, hi int64, 
 		Hi *int64 `bun:"hi"`
 	}
 	err = s.db.NewSelect().Model((*Send)(nil)).ColumnExpr("min(id) AS lo, max(id) AS hi").
-		Where("campaign_id = ? AND status IN (?)", campaignID, bun.In([]string{SendQueued, SendDeferred})).Scan(ctx, &r)
+		Where("campaign_id = ? AND status IN (?)", campaignID, bun.List([]string{SendQueued, SendDeferred})).Scan(ctx, &r)
 	if err != nil || r.Lo == nil {
 		return 0, 0, false, err
 	}
@@ -124,7 +124,7 @@ func (s *Store) SendRange(ctx context.Context, campaignID int64) (lo, hi int64, 
 // It reports whether the campaign is finished.
 func (s *Store) FinishIfDone(ctx context.Context, campaignID int64) (bool, error) {
 	waiting, err := s.db.NewSelect().Model((*Send)(nil)).
-		Where("campaign_id = ? AND status IN (?)", campaignID, bun.In([]string{SendQueued, SendDeferred})).Limit(1).Exists(ctx)
+		Where("campaign_id = ? AND status IN (?)", campaignID, bun.List([]string{SendQueued, SendDeferred})).Limit(1).Exists(ctx)
 	if err != nil || waiting {
 		return false, err
 	}

@@ -48,7 +48,7 @@ func (s *Store) AddListMembers(ctx context.Context, listID int64, contactIDs []i
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for start := 0; start < len(contactIDs); start += 1000 {
 			chunk := contactIDs[start:min(start+1000, len(contactIDs))]
-			n, err := tx.NewSelect().Model((*Contact)(nil)).Where("id IN (?)", bun.In(chunk)).Count(ctx)
+			n, err := tx.NewSelect().Model((*Contact)(nil)).Where("id IN (?)", bun.List(chunk)).Count(ctx)
 			if err != nil {
 				return err
 			}

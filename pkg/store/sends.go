@@ -33,7 +33,7 @@ func (s *Store) PendingRecipients(ctx context.Context, campaignID, lo, hi int64)
 		ColumnExpr("s.id AS send_id, s.contact_id, s.email, c.first_name, c.last_name, s.attempts, c.status AS contact_status").
 		ColumnExpr("EXISTS (?) AS suppressed", suppressed).
 		Where("s.campaign_id = ? AND s.id BETWEEN ? AND ?", campaignID, lo, hi).
-		Where("s.status IN (?)", bun.In([]string{SendQueued, SendDeferred})).
+		Where("s.status IN (?)", bun.List([]string{SendQueued, SendDeferred})).
 		OrderExpr("s.id").Scan(ctx, &rs)
 	if err != nil {
 		return nil, fmt.Errorf("pending recipients: %w", err)
@@ -169,4 +169,17 @@ func (s *Store) Unsubscribe(ctx context.Context, sendID int64, userAgent string)
 // IsSuppressed reports whether an address is on the suppression list.
 func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
 	return s.db.NewSelect().Model((*Suppression)(nil)).Where("email = ?", email).Exists(ctx)
+}
+
+// NextBatch returns the id range of the next batch of up to size ledger rows of
+// a campaign that still wait, starting after id after; ok is false at the end.
+func (s *Store) NextBatch(ctx context.Context, campaignID, after int64, size int) (lo, hi int64, ok bool, err error) {
+	var ids []int64
+	err = s.db.NewSelect().Model((*Send)(nil)).Column("id").
+		Where("campaign_id = ? AND id > ? AND status IN (?)", campaignID, after, bun.List([]string{SendQueued, SendDeferred})).
+		Order("id").Limit(int64(size)).Scan(ctx, &ids)
+	if err != nil || len(ids) == 0 {
+		return 0, 0, false, err
+	}
+	return ids[0], ids[len(ids)-1], true, nil
 }

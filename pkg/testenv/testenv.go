@@ -18,6 +18,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/redis/go-redis/v9"
 )
 
 // Database is one backing database a suite runs against.
@@ -100,4 +101,27 @@ func Random(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// DropQueue removes every key of an asynq queue from the Redis at redisURL and
+// its entry in asynq's queue set. Call it after the App using it has stopped.
+func DropQueue(tb testing.TB, redisURL, queue string) {
+	tb.Helper()
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		tb.Errorf("DEARFRIEND_TEST_REDIS_URL: %v", err)
+		return
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	iter := rdb.Scan(ctx, 0, "asynq:{"+queue+"}:*", 500).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		tb.Errorf("clean queue %s: %v", queue, err)
+	}
+	rdb.SRem(ctx, "asynq:queues", queue)
 }

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/render"
+	"github.com/dearfriend/dearfriend/pkg/store"
+)
+
+type messageInput struct {
+	Name      string `json:"name"`
+	Subject   string `json:"subject"`
+	Preheader string `json:"preheader"`
+	FromName  string `json:"from_name"`
+	FromEmail string `json:"from_email"`
+	ReplyTo   string `json:"reply_to"`
+	Layout    string `json:"layout"`
+	HTML      string `json:"html"`
+	Text      string `json:"text"`
+}
+
+// createMessage compiles the message before storing it, so a template that
+// does not parse or merge is refused now, with its line and column, and never
+// fails at send time.
+func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
+	var in messageInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	ri := render.Input{Subject: in.Subject, Preheader: in.Preheader, FromName: in.FromName, FromEmail: in.FromEmail,
+		ReplyTo: in.ReplyTo, Layout: in.Layout, HTML: in.HTML, Text: in.Text}
+	if _, err := a.compiler.Compile(ri); err != nil {
+		return err
+	}
+	if strings.ContainsAny(in.Name, "\r\n") || len(in.Name) > 200 {
+		return errs.Field("name", "must be one line of at most 200 characters")
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		in.Name = in.Subject
+	}
+	m := &store.Message{Name: in.Name, Subject: in.Subject, Preheader: in.Preheader, FromName: in.FromName,
+		FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, Layout: in.Layout, HTML: in.HTML, Text: in.Text}
+	if err := a.store.CreateMessage(r.Context(), m); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, m)
+	return nil
+}
+
+func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	m, err := a.store.GetMessage(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
+	ms, err := a.store.ListMessages(r.Context())
+	if err != nil {
+		return err
+	}
+	if ms == nil {
+		ms = []store.Message{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": ms})
+	return nil
+}

@@ -1,0 +1,45 @@
+package delivery
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// TypeSendBatch is the task that sends one range of a campaign's ledger.
+const TypeSendBatch = "campaign:send_batch"
+
+// SendBatchPayload names a campaign and an inclusive range of its ledger ids.
+type SendBatchPayload struct {
+	CampaignID int64 `json:"campaign_id"`
+	From       int64 `json:"from"`
+	To         int64 `json:"to"`
+}
+
+// NewSendBatchTask makes the task for p on queue. Its id is derived from the
+// range, so enqueueing the same batch twice (a resumed dispatch) is refused by
+// asynq instead of sending twice.
+func NewSendBatchTask(p SendBatchPayload, queue string) (*asynq.Task, error) {
+	if p.CampaignID <= 0 || p.From <= 0 || p.To < p.From {
+		return nil, fmt.Errorf("send batch: bad range %+v", p)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeSendBatch, b,
+		asynq.TaskID(fmt.Sprintf("send:%d:%d-%d", p.CampaignID, p.From, p.To)),
+		asynq.Queue(queue),
+		asynq.MaxRetry(20),
+		asynq.Timeout(15*time.Minute),
+	), nil
+}
+
+// RetryDelay backs off a batch that still has deferred recipients: 5 s, 10 s,
+// 20 s … up to 10 minutes.
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := 5 * time.Second << min(n, 7)
+	return min(d, 10*time.Minute)
+}

@@ -1,0 +1,167 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/dearfriend/dearfriend/pkg/mailer"
+	"github.com/dearfriend/dearfriend/pkg/render"
+	"github.com/dearfriend/dearfriend/pkg/store"
+)
+
+// Sender delivers one message and says how the relay answered.
+type Sender interface {
+	Send(ctx context.Context, m *mailer.Message) mailer.Result
+}
+
+var _ Sender = (*mailer.Pool)(nil)
+
+// Links gives the per-send URLs the headers need.
+type Links interface {
+	render.URLs
+	UnsubscribeToken(sendID int64) string
+}
+
+// Worker handles send batch tasks.
+type Worker struct {
+	store       *store.Store
+	messages    *Messages
+	sender      Sender
+	links       Links
+	mailto      string // address of the mailto List-Unsubscribe
+	maxAttempts int
+	now         func() time.Time
+	log         *slog.Logger
+}
+
+// NewWorker returns the batch handler.
+func NewWorker(st *store.Store, messages *Messages, sender Sender, links Links, unsubscribeMailto string, maxAttempts int, log *slog.Logger) *Worker {
+	return &Worker{store: st, messages: messages, sender: sender, links: links, mailto: unsubscribeMailto,
+		maxAttempts: maxAttempts, now: time.Now, log: log}
+}
+
+// errDeferred makes asynq retry a batch later; only the still-waiting rows are sent again.
+var errDeferred = errors.New("recipients deferred by the relay")
+
+// ProcessTask sends the waiting rows of one batch. It is idempotent: rows
+// already sent are not in the waiting set, so a redelivered task sends nobody twice.
+func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p SendBatchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.CampaignID <= 0 || p.To < p.From {
+		return fmt.Errorf("bad send batch payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	camp, err := w.store.GetCampaign(ctx, p.CampaignID)
+	if err != nil {
+		return err
+	}
+	if camp.Status != store.CampaignSending {
+		return nil
+	}
+	compiled, err := w.messages.ForCampaign(ctx, p.CampaignID)
+	if err != nil {
+		return fmt.Errorf("compile campaign %d: %w", p.CampaignID, err)
+	}
+	recipients, err := w.store.PendingRecipients(ctx, p.CampaignID, p.From, p.To)
+	if err != nil {
+		return err
+	}
+	deferred := 0
+	for _, r := range recipients {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !r.Mailable() {
+			reason := "contact is " + r.ContactStatus
+			if r.Suppressed {
+				reason = "address is suppressed"
+			}
+			if err := w.store.RecordOutcome(ctx, r.SendID, store.SendSkipped, reason, false); err != nil {
+				return err
+			}
+			continue
+		}
+		status, reply := w.sendOne(ctx, camp, compiled, r)
+		switch status {
+		case store.SendBounced:
+			err = w.store.Bounce(ctx, r.SendID, reply)
+		case store.SendDeferred:
+			if r.Attempts+1 >= w.maxAttempts {
+				status = store.SendFailed
+			} else {
+				deferred++
+			}
+			fallthrough
+		default:
+			err = w.store.RecordOutcome(ctx, r.SendID, status, reply, true)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if deferred > 0 {
+		return fmt.Errorf("campaign %d batch %d-%d: %d %w", p.CampaignID, p.From, p.To, deferred, errDeferred)
+	}
+	if done, err := w.store.FinishIfDone(ctx, p.CampaignID); err != nil {
+		return err
+	} else if done {
+		w.log.Info("campaign finished", "campaign_id", p.CampaignID)
+	}
+	return nil
+}
+
+func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (status, reply string) {
+	out, err := c.Merge(render.Recipient{SendID: r.SendID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName}, w.links)
+	if err != nil {
+		return store.SendFailed, "render: " + err.Error()
+	}
+	msg := w.message(camp, c, r, out)
+	res := w.sender.Send(ctx, msg)
+	reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", res.Code, res.Enhanced, res.Reply))
+	switch res.Status {
+	case mailer.StatusSent:
+		return store.SendSent, reply
+	case mailer.StatusBounced:
+		return store.SendBounced, reply
+	case mailer.StatusFailed:
+		return store.SendFailed, reply
+	default:
+		return store.SendDeferred, reply
+	}
+}
+
+// message assembles the envelope and headers of one recipient's email.
+func (w *Worker) message(camp *store.Campaign, c *render.Compiled, r store.Recipient, out render.Rendered) *mailer.Message {
+	domain := "localhost"
+	if _, d, ok := strings.Cut(c.FromEmail, "@"); ok {
+		domain = d
+	}
+	unsub := "<" + w.links.Unsubscribe(r.SendID) + ">"
+	if w.mailto != "" {
+		unsub += ", <mailto:" + w.mailto + "?subject=unsubscribe-" + w.links.UnsubscribeToken(r.SendID) + ">"
+	}
+	return &mailer.Message{
+		FromName:  c.FromName,
+		FromEmail: c.FromEmail,
+		ReplyTo:   c.ReplyTo,
+		ToName:    strings.TrimSpace(r.FirstName + " " + r.LastName),
+		ToEmail:   r.Email,
+		Subject:   out.Subject,
+		MessageID: fmt.Sprintf("c%d.s%d@%s", camp.ID, r.SendID, domain),
+		Date:      w.now(),
+		Headers: []mailer.Header{
+			{Name: "List-Unsubscribe", Value: unsub},
+			{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
+			{Name: "List-Id", Value: fmt.Sprintf("<campaign-%d.%s>", camp.ID, domain)},
+			{Name: "X-Campaign-ID", Value: fmt.Sprint(camp.ID)},
+		},
+		HTML: out.HTML,
+		Text: out.Text,
+	}
+}
