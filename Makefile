@@ -1,0 +1,44 @@
+# The contract: run, test, lint, bench, build.
+GO      ?= go
+BIN     ?= bin/dearfriend
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run test lint bench build fuzz juice clean
+
+## run: the whole system, embedded (SQLite, in-process Redis, SMTP capture, demo data)
+run:
+	$(GO) run ./cmd/dearfriend dev
+
+## build: a static binary in bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/dearfriend
+
+## test: every suite against SQLite and the in-process Redis, and against
+## PostgreSQL and Redis wherever scripts/test-services finds them
+test:
+	@eval "$$(scripts/test-services)"; \
+	echo "postgres: $${DEARFRIEND_TEST_DATABASE_URL:-not used}  redis: $${DEARFRIEND_TEST_REDIS_URL:-not used}"; \
+	$(GO) test -count=1 -timeout 20m ./...
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@out=$$(gofmt -l cmd pkg templates); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## bench: the benchmarks reported in README.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/render/ ./pkg/inline/ ./pkg/mailer/
+	@eval "$$(scripts/test-services)"; $(GO) run ./scripts/bench-send -n 10000 -runs 3
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@for t in FuzzVerify:./pkg/track FuzzNormalizeEmail:./pkg/audience FuzzInline:./pkg/inline FuzzTextFromHTML:./pkg/render; do \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime 30s "$${t#*:}" || exit 1; done
+
+## juice: score the CSS inliner against juice's test cases (needs ../shared)
+juice: build
+	python3 ../shared/conformance/juice/run $(BIN) inline
+
+clean:
+	rm -rf bin data

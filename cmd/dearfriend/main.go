@@ -1,0 +1,153 @@
+// Command dearfriend is the one binary of dearfriend: dev (everything embedded
+// in one process), serve (API, tracking, pages), worker (sending), migrate,
+// inline (the CSS inliner on stdin) and version.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/dearfriend/dearfriend/pkg/app"
+	"github.com/dearfriend/dearfriend/pkg/config"
+	"github.com/dearfriend/dearfriend/pkg/inline"
+	"github.com/dearfriend/dearfriend/pkg/store"
+)
+
+const usage = `usage: dearfriend <command>
+
+commands:
+  dev       everything in one process: SQLite, in-process Redis, SMTP capture, demo data
+  serve     the HTTP server: API, tracking, public pages
+  worker    the sending worker (asynq server)
+  migrate   apply database migrations and exit
+  inline    inline CSS: dearfriend inline [--css FILE] < in.html > out.html
+  version   print the version
+
+Configuration comes from DEARFRIEND_* environment variables; see README.md.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "inline":
+		return inline.Command(rest, stdin, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "dearfriend", version())
+		return 0
+	case "migrate":
+		return migrate(stderr)
+	case "dev", "serve", "worker":
+		return serve(config.Mode(cmd), rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "dearfriend: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}
+
+func serve(mode config.Mode, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(string(mode), flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg, err := config.FromEnv(mode, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "dearfriend %s: configuration:\n%v\n", mode, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(ctx, cfg, app.WithLogger(log))
+	if err != nil {
+		fmt.Fprintf(stderr, "dearfriend %s: %v\n", mode, err)
+		return 1
+	}
+	defer a.Close()
+	if mode == config.ModeDev {
+		printDev(stdout, a)
+	}
+	log.Info("dearfriend started", "config", cfg.String())
+	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "dearfriend %s: %v\n", mode, err)
+		return 1
+	}
+	return 0
+}
+
+func printDev(w io.Writer, a *app.App) {
+	u := a.URL()
+	fmt.Fprintf(w, `
+dearfriend is running (embedded mode)
+
+  outbox      %[1]s/outbox/
+  API         %[1]s/api/v1   (token: %[2]s)
+  SMTP        %[3]s (captured, nothing leaves this machine)
+
+Send the demo action alert to the 1,000 demo supporters:
+
+  curl -X POST -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/campaigns/1/send
+  curl -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/campaigns/1
+
+`, u, a.APIToken(), captureAddr(a))
+}
+
+func captureAddr(a *app.App) string {
+	if c := a.Capture(); c != nil {
+		return c.Addr()
+	}
+	return "relay from DEARFRIEND_SMTP_URL"
+}
+
+func migrate(stderr io.Writer) int {
+	cfg, err := config.FromEnv(config.ModeServe, os.Getenv)
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintf(stderr, "dearfriend migrate: %v\n", err)
+		return 2
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "dearfriend migrate: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		fmt.Fprintf(stderr, "dearfriend migrate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stderr, "dearfriend migrate: schema up to date")
+	return 0
+}
+
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+		if info.Main.Version != "" {
+			return info.Main.Version
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,220 @@
+// Command bench-send measures the time from POST /campaigns/{id}/send to the
+// last message accepted by the SMTP capture server, for a campaign of -n
+// contacts, in embedded mode (SQLite, in-process Redis) and, when -pg and
+// -redis are given, in PostgreSQL+Redis mode. It prints each run and the median.
+//
+//	go run ./scripts/bench-send -n 10000 -runs 3 [-pg postgres://…/postgres -redis redis://…]
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/dearfriend/dearfriend/pkg/app"
+	"github.com/dearfriend/dearfriend/pkg/config"
+	"github.com/dearfriend/dearfriend/pkg/devsvc"
+	"github.com/dearfriend/dearfriend/pkg/store"
+	"github.com/dearfriend/dearfriend/templates"
+)
+
+func main() {
+	n := flag.Int("n", 10000, "contacts in the campaign")
+	runs := flag.Int("runs", 3, "campaigns per mode")
+	pg := flag.String("pg", os.Getenv("DEARFRIEND_TEST_DATABASE_URL"), "PostgreSQL admin URL (a database is created and dropped)")
+	redisURL := flag.String("redis", os.Getenv("DEARFRIEND_TEST_REDIS_URL"), "Redis URL")
+	flag.Parse()
+	if err := bench("embedded (SQLite, in-process Redis)", *n, *runs, "", ""); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-send:", err)
+		os.Exit(1)
+	}
+	if *pg == "" || *redisURL == "" {
+		fmt.Println("postgres+redis: skipped (give -pg and -redis, or set DEARFRIEND_TEST_DATABASE_URL and DEARFRIEND_TEST_REDIS_URL)")
+		return
+	}
+	if err := bench("PostgreSQL+Redis", *n, *runs, *pg, *redisURL); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-send:", err)
+		os.Exit(1)
+	}
+}
+
+func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir, err := os.MkdirTemp("", "bench-send")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	dsn := filepath.Join(dir, "bench.db")
+	if pgAdmin != "" {
+		if dsn, err = tempPostgres(pgAdmin); err != nil {
+			return err
+		}
+		defer dropPostgres(pgAdmin, dsn)
+	}
+	capture, err := devsvc.StartCapture("", devsvc.CaptureOptions{Limit: 10})
+	if err != nil {
+		return err
+	}
+	defer capture.Close()
+	env := map[string]string{
+		"DEARFRIEND_HTTP_ADDR":    "127.0.0.1:0",
+		"DEARFRIEND_DATABASE_URL": dsn,
+		"DEARFRIEND_REDIS_URL":    redisURL,
+		"DEARFRIEND_QUEUE":        fmt.Sprintf("bench%d", time.Now().UnixNano()),
+		"DEARFRIEND_SMTP_URL":     "smtp://" + capture.Addr() + "?tls=none",
+		"DEARFRIEND_API_TOKEN":    "bench-token",
+		"DEARFRIEND_SEED":         "false",
+	}
+	cfg, err := config.FromEnv(config.ModeDev, func(k string) string { return env[k] })
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	listID, err := seed(ctx, a.Store(), n)
+	if err != nil {
+		return err
+	}
+	body, err := fs.ReadFile(templates.FS, "demo/action-alert.html")
+	if err != nil {
+		return err
+	}
+	var msg store.Message
+	if err := call(a, "POST", "/api/v1/messages", map[string]any{"subject": `{{ .FirstName | default "Friend" }}, add your name`,
+		"from_name": "Maya Ortiz", "from_email": "action@example.org", "html": string(body)}, &msg); err != nil {
+		return err
+	}
+	var times []time.Duration
+	for run := range runs {
+		var camp store.Campaign
+		if err := call(a, "POST", "/api/v1/campaigns", map[string]any{"name": fmt.Sprint("bench ", run), "message_id": msg.ID,
+			"audience": map[string]any{"lists": []int64{listID}}}, &camp); err != nil {
+			return err
+		}
+		before := capture.Count()
+		start := time.Now()
+		if err := call(a, "POST", fmt.Sprintf("/api/v1/campaigns/%d/send", camp.ID), nil, nil); err != nil {
+			return err
+		}
+		for capture.Count() < before+int64(n) {
+			if time.Since(start) > 10*time.Minute {
+				return fmt.Errorf("%d of %d messages after 10 minutes", capture.Count()-before, n)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		d := time.Since(start)
+		times = append(times, d)
+		fmt.Printf("%s: run %d: %d messages in %v (%.0f msg/s)\n", mode, run+1, n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+	}
+	slices.Sort(times)
+	med := times[len(times)/2]
+	fmt.Printf("%s: median %v for %d messages, %.0f msg/s\n", mode, med.Round(time.Millisecond), n, float64(n)/med.Seconds())
+	return nil
+}
+
+func seed(ctx context.Context, st *store.Store, n int) (int64, error) {
+	cs := make([]store.Contact, 0, 1000)
+	for i := range n {
+		cs = append(cs, store.Contact{Email: fmt.Sprintf("bench%07d@example.org", i), FirstName: []string{"Jane", "", "José"}[i%3]})
+		if len(cs) == cap(cs) || i == n-1 {
+			if _, err := st.InsertContacts(ctx, cs); err != nil {
+				return 0, err
+			}
+			cs = cs[:0]
+		}
+	}
+	l := &store.List{Name: "bench"}
+	if err := st.CreateList(ctx, l); err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for after := int64(0); ; {
+		page, err := st.ListContacts(ctx, after, 1000)
+		if err != nil || len(page) == 0 {
+			if err != nil {
+				return 0, err
+			}
+			break
+		}
+		for _, c := range page {
+			ids = append(ids, c.ID)
+		}
+		after = page[len(page)-1].ID
+	}
+	return l.ID, st.AddListMembers(ctx, l.ID, ids)
+}
+
+func call(a *app.App, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, a.URL()+path, rd)
+	req.Header.Set("Authorization", "Bearer "+a.APIToken())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+func tempPostgres(admin string) (string, error) {
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	name := fmt.Sprintf("dfbench_%d", time.Now().UnixNano())
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func dropPostgres(admin, dsn string) {
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	u, _ := url.Parse(dsn)
+	db.Exec("DROP DATABASE IF EXISTS " + strings.TrimPrefix(u.Path, "/") + " WITH (FORCE)")
+}
