@@ -22,10 +22,18 @@ import (
 // the input are rewritten as CSS escapes ("\E000 "), which mean the same.
 var (
 	hideStructure = strings.NewReplacer(":", "\uE000", ";", "\uE001", "{", "\uE002", "}", "\uE003")
-	showStructure = strings.NewReplacer("\uE000", ":", "\uE001", ";", "\uE002", "{", "\uE003", "}")
+	standIns      = strings.NewReplacer("\uE000", ":", "\uE001", ";", "\uE002", "{", "\uE003", "}")
 	normalizer    = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\f", "\n", "\x00", "\uFFFD",
 		"\uE000", `\E000 `, "\uE001", `\E001 `, "\uE002", `\E002 `, "\uE003", `\E003 `)
 )
+
+// showStructure swaps the stand-ins back.
+func showStructure(s string) string {
+	if strings.IndexByte(s, 0xEE) < 0 { // the first byte of U+E000 to U+E003
+		return s
+	}
+	return standIns.Replace(s)
+}
 
 // cssError reports CSS that cannot be read, naming where and which rule.
 type cssError struct {
@@ -162,7 +170,7 @@ func (r *sheetReader) rule(prelude, block string) (*rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot be read: %v", err)
 	}
-	if got := showStructure.Replace(parsed.prelude); got != prelude {
+	if got := showStructure(parsed.prelude); got != prelude {
 		return nil, fmt.Errorf("selectors were misread by the CSS parser as %q", clip(got))
 	}
 	decls, err := r.merge(chunks, parsed.decls)
@@ -212,14 +220,14 @@ func (r *sheetReader) merge(chunks []chunk, parsed []parsedDecl) ([]decl, error)
 			decls = append(decls, decl{prop: c.prop, opaque: true, seq: r.seq})
 			continue
 		}
-		if p >= len(parsed) || showStructure.Replace(parsed[p].prop) != c.prop {
+		if p >= len(parsed) || showStructure(parsed[p].prop) != c.prop {
 			return nil, fmt.Errorf("declaration %q was misread by the CSS parser", c.prop+": "+c.value)
 		}
 		d := parsed[p]
 		p++
 		decls = append(decls, decl{
 			prop:      lowerProp(c.prop),
-			value:     showStructure.Replace(d.value),
+			value:     showStructure(d.value),
 			important: d.important,
 			seq:       r.seq,
 		})
