@@ -90,7 +90,7 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		APIToken:          get("API_TOKEN", ""),
 		Secret:            get("SECRET", ""),
 		PreviousSecret:    get("PREVIOUS_SECRET", ""),
-		OrgName:           get("ORG_NAME", "Friends of the Earth Commons"),
+		OrgName:           get("ORG_NAME", "Northfork River Alliance"),
 		PostalAddress:     get("POSTAL_ADDRESS", ""),
 		FromName:          get("FROM_NAME", "Maya Ortiz, Campaigns Director"),
 		FromEmail:         get("FROM_EMAIL", "action@example.org"),
