@@ -145,7 +145,7 @@ func version() string {
 				return s.Value
 			}
 		}
-		if info.Main.Version != "" {
+		if info.Main.Version != "" && info.Main.Version != "(devel)" {
 			return info.Main.Version
 		}
 	}
