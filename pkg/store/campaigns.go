@@ -10,7 +10,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/errs"
 )
 
-// CreateCampaign inserts c as a draft after checking its message and lists exist.
+// CreateCampaign inserts c as a draft after checking its message, lists and segments exist.
 func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
 	if _, err := s.GetMessage(ctx, c.MessageID); err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
@@ -18,14 +18,11 @@ func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
 		}
 		return err
 	}
-	if len(c.Audience.Lists) > 0 {
-		n, err := s.db.NewSelect().Model((*List)(nil)).Where("id IN (?)", bun.List(c.Audience.Lists)).Count(ctx)
-		if err != nil {
-			return err
-		}
-		if n != int64(len(uniq(c.Audience.Lists))) {
-			return errs.Field("audience.lists", "some list ids name no list")
-		}
+	if err := checkAudience(ctx, s.db, c.Audience); err != nil {
+		return err
+	}
+	if err := s.checkTopic(ctx, c.TopicID); err != nil {
+		return err
 	}
 	c.Status = CampaignDraft
 	c.CreatedAt = time.Now().UTC()
@@ -59,9 +56,9 @@ func (s *Store) CampaignsSending(ctx context.Context) ([]int64, error) {
 }
 
 // StartCampaign moves a draft campaign to sending and snapshots its audience
-// into the ledger, in one transaction: subscribed members of its lists, each
-// contact once, minus suppressed addresses. A campaign that is not a draft is a
-// conflict, so a second send adds nobody. It returns the number of recipients.
+// into the ledger, in one transaction: the contacts audienceQuery selects, each
+// once. A campaign that is not a draft is a conflict, so a second send adds
+// nobody. It returns the number of recipients.
 func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 	now := time.Now().UTC()
 	var total int64
@@ -79,20 +76,15 @@ func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.New(errs.Conflict, "campaign %d was already sent (status %s)", id, c.Status)
 		}
-		if len(c.Audience.Lists) > 0 {
-			members := tx.NewSelect().TableExpr("list_members AS lm").ColumnExpr("1").
-				Where("lm.contact_id = c.id").Where("lm.list_id IN (?)", bun.List(c.Audience.Lists)).
-				Where("lm.status = ?", ContactSubscribed)
-			suppressed := tx.NewSelect().TableExpr("suppressions AS sp").ColumnExpr("1").Where("sp.email = c.email")
-			audience := tx.NewSelect().TableExpr("contacts AS c").
-				ColumnExpr("?, c.id, c.email, ?, 0, '', ?", id, SendQueued, now).
-				Where("c.status = ?", ContactSubscribed).
-				Where("EXISTS (?)", members).
-				Where("NOT EXISTS (?)", suppressed).
-				OrderExpr("c.id")
-			if _, err := tx.NewRaw(`INSERT INTO sends (campaign_id, contact_id, email, status, attempts, last_reply, updated_at) ? ON CONFLICT (campaign_id, contact_id) DO NOTHING`, audience).Exec(ctx); err != nil {
-				return fmt.Errorf("snapshot audience: %w", err)
-			}
+		// The same query CountAudience counts (segments.go): suppressions,
+		// statuses and preferences are applied there.
+		audience, err := s.audienceQuery(ctx, tx, c.Audience, c.TopicID, now)
+		if err != nil {
+			return err
+		}
+		audience = audience.ColumnExpr("?, c.id, c.email, ?, 0, '', ?", id, SendQueued, now).OrderExpr("c.id")
+		if _, err := tx.NewRaw(`INSERT INTO sends (campaign_id, contact_id, email, status, attempts, last_reply, updated_at) ? ON CONFLICT (campaign_id, contact_id) DO NOTHING`, audience).Exec(ctx); err != nil {
+			return fmt.Errorf("snapshot audience: %w", err)
 		}
 		n, err := tx.NewSelect().Model((*Send)(nil)).Where("campaign_id = ?", id).Count(ctx)
 		if err != nil {

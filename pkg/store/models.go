@@ -36,6 +36,7 @@ const (
 	EventOpen        = "open"
 	EventClick       = "click"
 	EventUnsubscribe = "unsubscribe"
+	EventComplaint   = "complaint" // a feedback-loop spam report
 )
 
 // Setting is a value the system generated once and keeps (API token, signing key).
@@ -48,13 +49,22 @@ type Setting struct {
 // Contact is one supporter.
 type Contact struct {
 	bun.BaseModel `bun:"table:contacts"`
-	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
-	Email         string    `bun:"email" json:"email"`
-	FirstName     string    `bun:"first_name" json:"first_name"`
-	LastName      string    `bun:"last_name" json:"last_name"`
-	Status        string    `bun:"status" json:"status"`
-	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
-	UpdatedAt     time.Time `bun:"updated_at" json:"updated_at"`
+	ID            int64  `bun:"id,pk,autoincrement" json:"id"`
+	Email         string `bun:"email" json:"email"`
+	FirstName     string `bun:"first_name" json:"first_name"`
+	LastName      string `bun:"last_name" json:"last_name"`
+	PostalCode    string `bun:"postal_code" json:"postal_code"`
+	Region        string `bun:"region" json:"region"`
+	Country       string `bun:"country" json:"country"`
+	TimeZone      string `bun:"time_zone" json:"time_zone"`
+	// Attributes are the organizer's custom fields: string, number or bool
+	// values, dates as "2006-01-02" strings.
+	Attributes map[string]any `bun:"attributes,type:json" json:"attributes"`
+	Status     string         `bun:"status" json:"status"`
+	Source     string         `bun:"source" json:"source"`
+	ConsentAt  *time.Time     `bun:"consent_at" json:"consent_at,omitempty"`
+	CreatedAt  time.Time      `bun:"created_at" json:"created_at"`
+	UpdatedAt  time.Time      `bun:"updated_at" json:"updated_at"`
 }
 
 // List is a named group of contacts.
@@ -92,9 +102,13 @@ type Message struct {
 	UpdatedAt     time.Time `bun:"updated_at" json:"updated_at"`
 }
 
-// Audience says who a campaign goes to.
+// Audience says who a campaign goes to: the members of its lists and
+// segments, minus the members of its excluded lists and segments.
 type Audience struct {
-	Lists []int64 `json:"lists"`
+	Lists           []int64 `json:"lists"`
+	Segments        []int64 `json:"segments,omitempty"`
+	ExcludeLists    []int64 `json:"exclude_lists,omitempty"`
+	ExcludeSegments []int64 `json:"exclude_segments,omitempty"`
 }
 
 // Campaign is a message sent to an audience.
@@ -109,6 +123,17 @@ type Campaign struct {
 	CreatedAt     time.Time  `bun:"created_at" json:"created_at"`
 	StartedAt     *time.Time `bun:"started_at" json:"started_at,omitempty"`
 	FinishedAt    *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
+	// TopicID names the topic; contacts who opted out of it are not mailed.
+	TopicID *int64 `bun:"topic_id" json:"topic_id,omitempty"`
+	// UTM is added to the targets of the campaign's tracked links.
+	UTM UTM `bun:"embed:utm_" json:"utm"`
+}
+
+// UTM holds a campaign's analytics parameters; an empty one is not added.
+type UTM struct {
+	Source   string `bun:"source" json:"utm_source,omitempty"`
+	Medium   string `bun:"medium" json:"utm_medium,omitempty"`
+	Campaign string `bun:"campaign" json:"utm_campaign,omitempty"`
 }
 
 // Send is one ledger row: one contact of one campaign.
@@ -144,6 +169,10 @@ type Event struct {
 	LinkID        *int64    `bun:"link_id" json:"link_id,omitempty"`
 	UserAgent     string    `bun:"user_agent" json:"user_agent"`
 	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+	// Machine marks activity of a privacy proxy or link scanner, not a person.
+	Machine bool   `bun:"machine" json:"machine"`
+	Reason  string `bun:"reason" json:"reason,omitempty"`   // an unsubscribe's reason
+	ListID  *int64 `bun:"list_id" json:"list_id,omitempty"` // an unsubscribe from one list only
 }
 
 // Suppression is an address never mailed again.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,7 +28,7 @@ func (r Recipient) Mailable() bool { return r.ContactStatus == ContactSubscribed
 // that still wait (queued or deferred), in id order.
 func (s *Store) PendingRecipients(ctx context.Context, campaignID, lo, hi int64) ([]Recipient, error) {
 	var rs []Recipient
-	suppressed := s.db.NewSelect().TableExpr("suppressions AS sp").ColumnExpr("1").Where("sp.email = s.email")
+	suppressed := s.suppressedQuery(s.db, "s.email")
 	err := s.db.NewSelect().TableExpr("sends AS s").
 		Join("JOIN contacts AS c ON c.id = s.contact_id").
 		ColumnExpr("s.id AS send_id, s.contact_id, s.email, c.first_name, c.last_name, s.attempts, c.status AS contact_status").
@@ -139,36 +140,13 @@ func (s *Store) InsertEvent(ctx context.Context, e *Event) error {
 	return nil
 }
 
-// Unsubscribe unsubscribes the contact of a send and suppresses the address, in
-// one transaction, and records the event once. It is safe to repeat.
-func (s *Store) Unsubscribe(ctx context.Context, sendID int64, userAgent string) error {
-	now := time.Now().UTC()
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var snd Send
-		if err := tx.NewSelect().Model(&snd).Where("id = ?", sendID).Scan(ctx); err != nil {
-			return notFound(err, "send", sendID)
-		}
-		res, err := tx.NewUpdate().Model((*Contact)(nil)).Set("status = ?", ContactUnsubscribed).Set("updated_at = ?", now).
-			Where("id = ? AND status = ?", snd.ContactID, ContactSubscribed).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: "unsubscribed", CreatedAt: now}).
-			On("CONFLICT (email) DO NOTHING").Exec(ctx); err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		_, err = tx.NewInsert().Model(&Event{Kind: EventUnsubscribe, CampaignID: snd.CampaignID, SendID: snd.ID,
-			ContactID: snd.ContactID, UserAgent: userAgent, CreatedAt: now}).Exec(ctx)
-		return err
-	})
-}
-
-// IsSuppressed reports whether an address is on the suppression list.
+// IsSuppressed reports whether an address, or its domain, is on the suppression list.
 func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
-	return s.db.NewSelect().Model((*Suppression)(nil)).Where("email = ?", email).Exists(ctx)
+	domain := email
+	if i := strings.LastIndexByte(email, '@'); i >= 0 {
+		domain = email[i:]
+	}
+	return s.db.NewSelect().Model((*Suppression)(nil)).Where("email IN (?, ?)", email, domain).Exists(ctx)
 }
 
 // NextBatch returns the id range of the next batch of up to size ledger rows of

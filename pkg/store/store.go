@@ -28,8 +28,9 @@ var ErrNotFound = errs.New(errs.NotFound, "not found")
 
 // Store is the database.
 type Store struct {
-	db      *bun.DB
-	dialect string // "pg" or "sqlite"
+	db       *bun.DB
+	dialect  string          // "pg" or "sqlite"
+	segments SegmentCompiler // compiles saved segments; see UseSegmentCompiler
 }
 
 // Open connects to dsn: a postgres:// URL, or else a SQLite file path (its

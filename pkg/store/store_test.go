@@ -14,16 +14,7 @@ import (
 
 func mustOpen(tb testing.TB, dsn string) *store.Store {
 	tb.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return s
+	return testenv.Store(tb, dsn)
 }
 
 func TestMigrateTwiceIsANoop(t *testing.T) {
@@ -201,7 +192,7 @@ func TestUnsubscribeIsIdempotent(t *testing.T) {
 		}
 		sendID := mustSendFor(t, s, c.ID)
 		for range 2 {
-			if err := s.Unsubscribe(ctx, sendID, "test"); err != nil {
+			if _, err := s.Unsubscribe(ctx, store.Unsubscription{SendID: sendID, UserAgent: "test"}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -19,6 +19,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
 // Database is one backing database a suite runs against.
@@ -124,4 +126,19 @@ func DropQueue(tb testing.TB, redisURL, queue string) {
 		tb.Errorf("clean queue %s: %v", queue, err)
 	}
 	rdb.SRem(ctx, "asynq:queues", queue)
+}
+
+// Store opens the database at dsn, migrates it and closes it when the test ends.
+func Store(tb testing.TB, dsn string) *store.Store {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }
