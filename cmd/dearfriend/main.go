@@ -28,6 +28,7 @@ commands:
   serve     the HTTP server: API, tracking, public pages
   worker    the sending worker (asynq server)
   migrate   apply database migrations and exit
+  import    import a CSV file of contacts: dearfriend import FILE --list NAME
   inline    inline CSS: dearfriend inline [--css FILE] < in.html > out.html
   version   print the version
 
@@ -52,6 +53,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case "migrate":
 		return migrate(stderr)
+	case "import":
+		return importFile(rest, stderr)
 	case "dev", "serve", "worker":
 		return serve(config.Mode(cmd), rest, stdout, stderr)
 	case "help", "-h", "--help":

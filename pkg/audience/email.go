@@ -27,8 +27,8 @@ func NormalizeEmail(field, raw string) (string, error) {
 	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") || len(local) > 64 {
 		return "", errs.Field(field, "%q is not a valid email address", raw)
 	}
-	ascii, err := idna.Lookup.ToASCII(strings.ToLower(domain))
-	if err != nil || !strings.Contains(ascii, ".") || strings.HasSuffix(ascii, ".") {
+	ascii, ok := normalizeDomain(domain)
+	if !ok {
 		return "", errs.Field(field, "%q has no valid domain", raw)
 	}
 	addr := local + "@" + ascii
@@ -36,4 +36,26 @@ func NormalizeEmail(field, raw string) (string, error) {
 		return "", errs.Field(field, "%q is not a valid email address", raw)
 	}
 	return addr, nil
+}
+
+// normalizeDomain lower-cases a domain and converts it to ASCII; ok is false
+// for a name that cannot be a mail domain.
+func normalizeDomain(domain string) (string, bool) {
+	ascii, err := idna.Lookup.ToASCII(strings.ToLower(domain))
+	return ascii, err == nil && strings.Contains(ascii, ".") && !strings.HasSuffix(ascii, ".")
+}
+
+// NormalizeSuppression normalizes a suppression list entry: an address, or a
+// whole domain written "@example.com". A bad entry is an error naming field.
+func NormalizeSuppression(field, raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	domain, isDomain := strings.CutPrefix(s, "@")
+	if !isDomain {
+		return NormalizeEmail(field, raw)
+	}
+	ascii, ok := normalizeDomain(domain)
+	if !ok || strings.ContainsAny(domain, "@ \t<>,;\"") {
+		return "", errs.Field(field, "%q is not a domain (write it \"@example.com\")", raw)
+	}
+	return "@" + ascii, nil
 }

@@ -1,0 +1,195 @@
+package audience
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/store"
+)
+
+// readAll reads every record of a file, checked first as an import does.
+func readAll(tb testing.TB, file, enc string, m Mapping) ([]Record, error) {
+	tb.Helper()
+	if err := CheckFile(strings.NewReader(file), enc); err != nil {
+		return nil, err
+	}
+	rd, err := NewReader(strings.NewReader(file), enc, m)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+}
+
+func TestReaderRows(t *testing.T) {
+	jane := store.ImportRow{Line: 2, Email: "jane@example.org", FirstName: "Jane", LastName: "Doe"}
+	tests := []struct {
+		name string
+		file string
+		enc  string
+		m    Mapping
+		want []Record
+	}{
+		{"utf-8 with BOM and CRLF", "\xEF\xBB\xBFemail,first_name,last_name\r\njane@Example.ORG,Jane,Doe\r\n", "", nil,
+			[]Record{{Line: 2, Row: jane}}},
+		{"quoted field with a newline", "email,first_name,notes\njane@example.org,Jane,\"line one\nline two\"\nx@example.org,X,\n", "", nil,
+			[]Record{
+				{Line: 2, Row: store.ImportRow{Line: 2, Email: "jane@example.org", FirstName: "Jane", Attributes: map[string]any{"notes": "line one\nline two"}}},
+				{Line: 4, Row: store.ImportRow{Line: 4, Email: "x@example.org", FirstName: "X"}},
+			}},
+		{"latin-1", "email,first_name\njos\xe9@example.org,Jos\xe9\n", "latin-1", nil,
+			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "josé@example.org", FirstName: "José"}}}},
+		{"header aliases, tags and custom fields", "E-mail,Zip,State,Tags,Favorite Color\njane@example.org,02134,MA,\"a, b;c\",blue\n", "", nil,
+			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "jane@example.org", PostalCode: "02134", Region: "MA",
+				Tags: []string{"a", "b", "c"}, Attributes: map[string]any{"favorite_color": "blue"}}}}},
+		{"explicit mapping with types", "Mail,Gift,Member,Joined,Skip\njane@example.org,12.5,yes,2024-03-01,x\n", "",
+			Mapping{"Mail": "email", "Gift": "attributes.gift:number", "Member": "attributes.member:bool", "Joined": "attributes.joined:date", "Skip": "-"},
+			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "jane@example.org",
+				Attributes: map[string]any{"gift": 12.5, "member": true, "joined": "2024-03-01"}}}}},
+		{"bad rows rejected with their line", "email,first_name\nnot-an-email,A\nb@example.org\nc@example.org,C,extra\n,D\nok@example.org,\"bad\"quote\"\n", "", nil,
+			[]Record{
+				{Line: 2, Reject: `column "email": "not-an-email" is not a valid email address`, Raw: "not-an-email,A"},
+				{Line: 3, Reject: "has 1 fields, the header has 2", Raw: "b@example.org"},
+				{Line: 4, Reject: "has 3 fields, the header has 2", Raw: "c@example.org,C,extra"},
+				{Line: 5, Reject: "no email address", Raw: ",D"},
+				{Line: 6, Reject: `not valid CSV: extraneous or missing " in quoted-field`},
+			}},
+		{"bad typed value", "email,n\njane@example.org,ten\n", "", Mapping{"n": "attributes.n:number"},
+			[]Record{{Line: 2, Reject: `column "n": "ten" is not a number`, Raw: "jane@example.org,ten"}}},
+		{"SQL is data", "email,first_name\njane@example.org,'; DROP TABLE contacts; --\n", "", nil,
+			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "jane@example.org", FirstName: "'; DROP TABLE contacts; --"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			enc, err := ParseEncoding("encoding", tt.enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readAll(t, tt.file, enc, tt.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if got[i].Reject != "" {
+					got[i].Row = store.ImportRow{} // a rejected row's partial fields are not part of the contract
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("records (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReaderRefuses checks that what is not a CSV of contacts is refused
+// before any row is read, with an error naming the field at fault.
+func TestReaderRefuses(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		enc       string
+		m         Mapping
+		wantField string
+		wantMsg   string
+	}{
+		{"empty", "", "utf-8", nil, "file", "empty"},
+		{"NUL byte", "email\na@example.org\x00\n", "utf-8", nil, "file", "NUL byte at offset 19"},
+		{"binary head", "\x89PNG\r\n\x1a\n", "utf-8", nil, "file", "control byte 0x1a"},
+		{"invalid UTF-8", "email,first_name\njose@example.org,Jos\xe9\n", "utf-8", nil, "file", "invalid UTF-8 at offset 37"},
+		{"truncated UTF-8 at the end", "email\n\xc3", "utf-8", nil, "file", "invalid UTF-8 at the end"},
+		{"no email column", "name,zip\nJane,02134\n", "utf-8", nil, "mapping", "no column holds the email address"},
+		{"unknown mapping field", "Mail\nx@example.org\n", "utf-8", Mapping{"Mail": "emial"}, "mapping.Mail", `unknown field "emial"`},
+		{"mapping names a missing column", "email\nx@example.org\n", "utf-8", Mapping{"Zip": "postal_code"}, "mapping.Zip", "names no column"},
+		{"unknown attribute type", "email,n\nx@example.org,1\n", "utf-8", Mapping{"n": "attributes.n:money"}, "mapping.n", `unknown type "money"`},
+		{"two columns for one field", "email,Mail\nx@example.org,y@example.org\n", "utf-8", nil, "mapping.Mail", "both fill email"},
+		{"a line over the limit", "email\n" + strings.Repeat("a", MaxLineLength+1), "utf-8", nil, "file", "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readAll(t, tt.file, tt.enc, tt.m)
+			e, ok := errs.As(err)
+			if !ok || e.Code != errs.Invalid || e.Field != tt.wantField || !strings.Contains(e.Message, tt.wantMsg) {
+				t.Fatalf("got %v, want an invalid error on %s containing %q", err, tt.wantField, tt.wantMsg)
+			}
+		})
+	}
+}
+
+// TestCheckerChunks feeds a valid multi-byte file one byte at a time: a
+// sequence cut between writes is not invalid.
+func TestCheckerChunks(t *testing.T) {
+	file := "email,first_name\nj@example.org,José Ñúñez 日本\n"
+	c := NewChecker(UTF8)
+	for i := range len(file) {
+		if _, err := c.Write([]byte{file[i]}); err != nil {
+			t.Fatalf("byte %d: %v", i, err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	seeds := []string{
+		"email,first_name\njane@example.org,Jane\n",
+		"\xEF\xBB\xBFemail,first_name\r\njane@example.org,Jane\r\n",
+		"email,notes\njane@example.org,\"multi\nline \"\"quoted\"\"\"\n",
+		"email,first_name\njos\xe9@example.org,Jos\xe9\n",
+		"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+		"email,tags,attributes\na@b.org,\"x,y\",\"{\"\"k\"\":1}\"\n",
+		"email\n\"unterminated\n",
+		"email,a,b\n1\n1,2,3,4\n",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, latin1 bool) {
+		enc := UTF8
+		if latin1 {
+			enc = Latin1
+		}
+		if err := CheckFile(strings.NewReader(string(data)), enc); err != nil {
+			return
+		}
+		rd, err := NewReader(strings.NewReader(string(data)), enc, nil)
+		if err != nil {
+			return
+		}
+		var last int64
+		for n := 0; ; n++ {
+			rec, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				t.Fatalf("a checked file failed mid-way: %v", err)
+			}
+			if rec.Line <= last {
+				t.Fatalf("line %d after line %d", rec.Line, last)
+			}
+			last = rec.Line
+			if rec.Reject == "" && rec.Row.Email == "" {
+				t.Fatalf("line %d accepted without an email", rec.Line)
+			}
+			if n > len(data) {
+				t.Fatalf("more records than bytes: a loop")
+			}
+		}
+	})
+}
