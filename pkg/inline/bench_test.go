@@ -135,3 +135,17 @@ func BenchmarkInline20KB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInline20KBCached is the same through a Cache, as render uses it:
+// every message of a layout brings the same stylesheet.
+func BenchmarkInline20KBCached(b *testing.B) {
+	doc := actionAlertEmail(20 << 10)
+	cache := NewCache(16)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Inline(doc, Options{Cache: cache}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package inline
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,7 @@ func FuzzInline(f *testing.F) {
 			f.Add(string(doc), string(css))
 		}
 	}
+	fuzzCache := NewCache(64)
 	f.Fuzz(func(t *testing.T, doc, css string) {
 		done := make(chan error, 1)
 		go func() {
@@ -65,6 +67,14 @@ func FuzzInline(f *testing.F) {
 			}
 		case <-time.After(2 * time.Second):
 			t.Fatalf("Inline did not return within 2s")
+		}
+		// Through a cache shared by every input, the result is the same.
+		want, wantWarnings, wantErr := inline(doc, Options{ExtraCSS: []string{css}}, douceurParser{})
+		for range 2 {
+			got, gotWarnings, gotErr := inline(doc, Options{ExtraCSS: []string{css}, Cache: fuzzCache}, douceurParser{})
+			if got != want || fmt.Sprint(gotWarnings) != fmt.Sprint(wantWarnings) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Fatalf("cached inlining differs:\n%q %q %v\nuncached:\n%q %q %v", got, gotWarnings, gotErr, want, wantWarnings, wantErr)
+			}
 		}
 		// The guard in front of douceur: it must only ever see well-formed input.
 		inline(doc, Options{ExtraCSS: []string{css}}, guardChecker{t})

@@ -29,6 +29,7 @@ import (
 // Options controls one inlining.
 type Options struct {
 	ExtraCSS []string // stylesheets applied after the document's own <style> blocks (in this order, as later sources)
+	Cache    *Cache   // optional: stylesheets read before are not parsed again
 }
 
 // deadline bounds one inlining. Input is made safe for the CSS parser
@@ -127,14 +128,14 @@ func inlinePrepared(p *prepared, opts Options, parser cssParser) (string, []stri
 
 	var sheets []sheet
 	for i, n := range styleElements(root) {
-		items, err := in.reader.read(textOf(n), fmt.Sprintf("<style> element %d", i+1), -1)
+		items, err := in.reader.readCached(opts.Cache, textOf(n), fmt.Sprintf("<style> element %d", i+1), -1)
 		if err != nil {
 			return "", nil, err
 		}
 		sheets = append(sheets, sheet{node: n, items: items})
 	}
 	for i, css := range opts.ExtraCSS {
-		items, err := in.reader.read(p.protectCSS(css), fmt.Sprintf("ExtraCSS[%d]", i), i)
+		items, err := in.reader.readCached(opts.Cache, p.protectCSS(css), fmt.Sprintf("ExtraCSS[%d]", i), i)
 		if err != nil {
 			return "", nil, err
 		}

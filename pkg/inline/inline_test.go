@@ -9,13 +9,48 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// mustInline inlines doc, and again through a cache, first missing and then
+// hitting it: all three must agree.
 func mustInline(tb testing.TB, doc string, css ...string) (string, []string) {
 	tb.Helper()
 	out, warnings, err := Inline(doc, Options{ExtraCSS: css})
 	if err != nil {
 		tb.Fatalf("Inline: %v", err)
 	}
+	cache := NewCache(8)
+	for _, pass := range []string{"cache miss", "cache hit"} {
+		cached, cachedWarnings, err := Inline(doc, Options{ExtraCSS: css, Cache: cache})
+		if err != nil {
+			tb.Fatalf("Inline (%s): %v", pass, err)
+		}
+		if diff := cmp.Diff(out, cached); diff != "" {
+			tb.Errorf("output on a %s differs (-uncached +cached):\n%s", pass, diff)
+		}
+		if diff := cmp.Diff(warnings, cachedWarnings); diff != "" {
+			tb.Errorf("warnings on a %s differ (-uncached +cached):\n%s", pass, diff)
+		}
+	}
 	return out, warnings
+}
+
+// TestCacheSharedSheet inlines two documents that share a stylesheet but not
+// its position: the cached declarations must take their new place in the
+// source order (the second document's own rule comes first and loses).
+func TestCacheSharedSheet(t *testing.T) {
+	shared := `p { color: red; } .a { margin: 0; }`
+	cache := NewCache(8)
+	first, _, err := Inline(`<style>`+shared+`</style><p class="a">x</p>`, Options{Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := Inline(`<style>p { color: blue; padding: 1px }</style><style>`+shared+`</style><p class="a">x</p>`, Options{Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`<p class="a" style="color: red; margin: 0;">x</p>`, `<p class="a" style="padding: 1px; color: red; margin: 0;">x</p>`}
+	if diff := cmp.Diff(want, []string{first, second}); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }
 
 func TestInline(t *testing.T) {

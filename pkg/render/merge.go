@@ -43,6 +43,7 @@ const (
 	codePreferences = 'P'
 	codeView        = 'V'
 	codeLink        = 'L' // followed by the link's index
+	codeAction      = 'A' // followed by the action's slug
 )
 
 func (c *Compiled) marker(code byte, index int) string {
@@ -52,6 +53,9 @@ func (c *Compiled) marker(code byte, index int) string {
 	}
 	return s + "~"
 }
+
+// String keeps {{ . }} and {{ $ }} from printing the data's memory address.
+func (d *Data) String() string { return "" }
 
 // OrgName is the sending organization's name.
 func (d *Data) OrgName() string { return d.c.org.Name }
@@ -82,26 +86,41 @@ func (c *Compiled) Merge(r Recipient, urls URLs) (Rendered, error) {
 	}
 	// A merged value must not break the Subject header onto a new line.
 	d.Subject = strings.Join(strings.Fields(x.expand(sb.String(), 0)), " ")
-	var hb strings.Builder
-	hb.Grow(c.htmlSize + 256)
-	if err := c.html.Execute(&hb, d); err != nil {
+	html, err := x.merge(d, c.htmlPlan, c.html, c.htmlSize)
+	if err != nil {
 		return Rendered{}, err
 	}
-	var tb strings.Builder
-	tb.Grow(c.textSize + 256)
-	if err := c.text.Execute(&tb, d); err != nil {
+	text, err := x.merge(d, c.textPlan, c.text, c.textSize)
+	if err != nil {
 		return Rendered{}, err
 	}
-	return Rendered{Subject: d.Subject, HTML: x.expand(hb.String(), c.htmlSize), Text: x.expand(tb.String(), c.textSize)}, nil
+	return Rendered{Subject: d.Subject, HTML: html, Text: text}, nil
+}
+
+// merge runs the plan of a template when it has one, else the template and
+// then expands its markers.
+func (x *expander) merge(d *Data, p *plan, t executor, size int) (string, error) {
+	var b strings.Builder
+	if p != nil {
+		b.Grow(p.size + 64*len(p.pieces))
+		err := p.execute(&b, d, x)
+		return b.String(), err
+	}
+	b.Grow(size + 256)
+	if err := t.Execute(&b, d); err != nil {
+		return "", err
+	}
+	return x.expand(b.String(), size), nil
 }
 
 // expander replaces markers with one recipient's URLs, signing each once.
 type expander struct {
-	c      *Compiled
-	urls   URLs
-	sendID int64
-	fixed  [4]string // O, U, P, V
-	links  []string
+	c       *Compiled
+	urls    URLs
+	sendID  int64
+	fixed   [4]string // O, U, P, V
+	links   []string
+	actions map[string]string
 }
 
 func (x *expander) expand(s string, size int) string {
@@ -145,6 +164,21 @@ func (x *expander) url(code string) string {
 			}
 		}
 		return x.fixed[slot]
+	}
+	if code[0] == codeAction {
+		slug := code[1:]
+		if !slugRe.MatchString(slug) {
+			return ""
+		}
+		if x.actions == nil {
+			x.actions = map[string]string{}
+		}
+		u, ok := x.actions[slug]
+		if !ok {
+			u = x.urls.Action(x.sendID, slug)
+			x.actions[slug] = u
+		}
+		return u
 	}
 	n, err := strconv.Atoi(code[1:])
 	if code[0] != codeLink || err != nil || n < 0 || n >= len(x.c.Links) {

@@ -1,11 +1,13 @@
 // Package render turns a message as the organizer wrote it into a compiled
-// campaign email, once per campaign: layout applied, CSS inlined (pkg/inline),
-// links rewritten to tracked ones, a plain-text alternative derived, templates
-// parsed and tried. Per recipient it only merges. It owns the merge-tag
+// campaign email, once per campaign: layout applied, markup mail clients
+// refuse removed, links rewritten to tracked ones, CSS inlined (pkg/inline),
+// a plain-text alternative derived, templates parsed, tried and laid out for
+// fast merging. Per recipient it only merges. It owns the merge-tag
 // vocabulary; it must not touch the database, the network or MIME.
 package render
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -32,6 +34,7 @@ type Input struct {
 	Layout    string // a file of templates/email without .html; "" is action-alert, "none" is the body alone
 	HTML      string
 	Text      string // optional; derived from the HTML when empty
+	UTM       UTM    // optional; added to tracked links' targets (a campaign's)
 }
 
 // Org is what every footer must say.
@@ -47,22 +50,28 @@ type URLs interface {
 	Unsubscribe(sendID int64) string
 	Preferences(sendID int64) string
 	View(sendID int64) string
+	// Action is the recipient's signed link to the action page named slug.
+	Action(sendID int64, slug string) string
 }
 
 // Compiler compiles messages with the layouts of one file system.
 type Compiler struct {
 	layouts fs.FS
 	org     Org
+	cache   *inline.Cache // a layout's stylesheet is read once, not once per message
 }
 
 // NewCompiler returns a compiler reading layouts from layouts (a folder of NAME.html files).
 func NewCompiler(layouts fs.FS, org Org) *Compiler {
-	return &Compiler{layouts: layouts, org: org}
+	return &Compiler{layouts: layouts, org: org, cache: inline.NewCache(64)}
 }
 
 // Compiled is a message ready to merge for any recipient; safe for concurrent use.
 type Compiled struct {
 	FromName, FromEmail, ReplyTo string
+	// Warnings say what was changed or left out (a <script> removed, a
+	// selector kept in <style>); the message is sent without it.
+	Warnings []string
 	// Links are the tracked URLs in body order; SetLinkIDs gives their ledger ids.
 	Links    []string
 	linkIDs  []int64
@@ -74,6 +83,8 @@ type Compiled struct {
 	textSize int
 	// markerPrefix starts the per-recipient URL markers of this compile (see merge.go).
 	markerPrefix string
+	// htmlPlan and textPlan merge fast; nil: execute the template (see plan.go).
+	htmlPlan, textPlan *plan
 }
 
 // SetLinkIDs tells the compiled message the ids its links have in the link table.
@@ -108,51 +119,84 @@ func (in Input) Check() error {
 
 // Compile validates in and compiles it. Every template error names its field,
 // line and column; a trial merge against a contact with every optional field
-// empty finds what parsing cannot (an unknown merge field).
+// empty finds what parsing cannot (an unknown merge field). Markup that mail
+// clients refuse is removed; Compiled.Warnings says what was.
 func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	if err := in.Check(); err != nil {
 		return nil, err
 	}
-	// The body alone first, so positions are the organizer's own lines.
-	if _, err := parseHTML("html", in.HTML); err != nil {
-		return nil, templateError("html", in.HTML, err)
-	}
-	if err := tryHTML("html", in.HTML); err != nil {
-		return nil, err
-	}
+	out := &Compiled{FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, org: c.org, markerPrefix: newMarkerPrefix()}
 	doc, err := c.layout(in)
 	if err != nil {
 		return nil, err
 	}
-	inlined, _, err := inline.Inline(doc, inline.Options{})
+	pass := linkPass{marker: out.marker, utm: in.UTM}
+	if doc, err = pass.rewrite(doc); err != nil {
+		return nil, err
+	}
+	inlined, warnings, err := inline.Inline(doc, inline.Options{Cache: c.cache})
 	if err != nil {
 		return nil, errs.Field("html", "CSS: %v", err)
 	}
-	out := &Compiled{FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, org: c.org, markerPrefix: newMarkerPrefix()}
-	htmlSrc, links := rewriteLinks(inlined, out.marker)
-	htmlSrc = addPixel(htmlSrc, out.marker(codeOpen, 0))
-	out.Links = links
-	if out.subject, err = parseText("subject", in.Subject); err != nil {
+	out.Links, out.Warnings = pass.links, append(pass.warnings, warnings...)
+	htmlSrc := addPixel(inlined, out.marker(codeOpen, 0))
+	if out.subject, err = parseText(out, "subject", in.Subject); err != nil {
 		return nil, templateError("subject", in.Subject, err)
 	}
 	if err := out.subject.Execute(discard{}, &Data{c: out}); err != nil {
 		return nil, templateError("subject", in.Subject, err)
 	}
-	if out.html, err = parseHTML("layout", htmlSrc); err != nil {
-		return nil, templateError("layout", htmlSrc, err)
+	if out.html, err = parseHTML(out, "layout", htmlSrc); err != nil {
+		return nil, c.bodyError(out, in, "layout", htmlSrc, err)
 	}
 	textSrc, textField := in.Text, "text"
 	if strings.TrimSpace(textSrc) == "" {
-		textSrc, textField = TextFromHTML(htmlSrc), "html"
+		textSrc, textField = pass.text.String(), "html"
 	}
-	if out.text, err = parseText("text", textSrc); err != nil {
+	if out.text, err = parseText(out, "text", textSrc); err != nil {
 		return nil, templateError(textField, textSrc, err)
 	}
 	out.htmlSize, out.textSize = len(htmlSrc), len(textSrc)
-	if _, err := out.Merge(Recipient{SendID: 1, Email: "friend@example.org"}, trialURLs{}); err != nil {
-		return nil, templateError("html", htmlSrc, err)
+	trial := Recipient{SendID: 1, Email: "friend@example.org"}
+	tried, err := out.Merge(trial, trialURLs{})
+	if err != nil {
+		return nil, c.bodyError(out, in, "html", htmlSrc, err)
 	}
+	out.plan(trial, tried)
 	return out, nil
+}
+
+// plan lays out the HTML and text templates for fast merging, keeping each
+// plan only when it merges the trial recipient exactly as executing the
+// template did (tried). That fields are escaped as html/template does is
+// the business of the tests and FuzzMergePlan.
+func (c *Compiled) plan(trial Recipient, tried Rendered) {
+	c.htmlPlan, c.textPlan = htmlPlan(c), textPlan(c)
+	if c.htmlPlan == nil && c.textPlan == nil {
+		return
+	}
+	fast, err := c.Merge(trial, trialURLs{})
+	if err != nil || fast.HTML != tried.HTML {
+		c.htmlPlan = nil
+	}
+	if err != nil || fast.Text != tried.Text {
+		c.textPlan = nil
+	}
+}
+
+// bodyError reports a template error of the compiled document as the
+// organizer's: the body is parsed and tried alone, so that its error names
+// their own line and column. Only when the body alone is fine is the error
+// the document's (field, at its line in src).
+func (c *Compiler) bodyError(out *Compiled, in Input, field, src string, err error) error {
+	body, berr := parseHTML(out, "html", in.HTML)
+	if berr == nil {
+		berr = body.Execute(discard{}, &Data{Email: "friend@example.org", c: out})
+	}
+	if berr != nil {
+		return templateError("html", in.HTML, berr)
+	}
+	return templateError(field, src, err)
 }
 
 func (c *Compiler) layout(in Input) (string, error) {
@@ -170,21 +214,16 @@ func (c *Compiler) layout(in Input) (string, error) {
 	if err != nil {
 		return "", errs.Field("layout", "unknown layout %q", name)
 	}
-	r := strings.NewReplacer("<!--content-->", in.HTML, "<!--preheader-->", htmltemplate.HTMLEscapeString(in.Preheader))
+	// parts/ holds what layouts share, such as the footer.
+	var footer []byte
+	if bytes.Contains(b, []byte("<!--footer-->")) {
+		if footer, err = fs.ReadFile(c.layouts, "parts/footer.html"); err != nil {
+			return "", fmt.Errorf("layout %s: %w", name, err)
+		}
+	}
+	r := strings.NewReplacer("<!--content-->", in.HTML, "<!--preheader-->", htmltemplate.HTMLEscapeString(in.Preheader),
+		"<!--footer-->", string(footer))
 	return r.Replace(string(b)), nil
-}
-
-// tryHTML parses and merges a body alone against an empty contact.
-func tryHTML(field, src string) error {
-	t, err := parseHTML(field, src)
-	if err != nil {
-		return templateError(field, src, err)
-	}
-	d := &Data{Email: "friend@example.org", c: &Compiled{markerPrefix: "~dftrial~"}}
-	if err := t.Execute(discard{}, d); err != nil {
-		return templateError(field, src, err)
-	}
-	return nil
 }
 
 type discard struct{}
@@ -194,11 +233,12 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // trialURLs fills URLs during a trial merge.
 type trialURLs struct{}
 
-func (trialURLs) Click(int64, int64) string { return "https://example.org/c" }
-func (trialURLs) Open(int64) string         { return "https://example.org/o" }
-func (trialURLs) Unsubscribe(int64) string  { return "https://example.org/u" }
-func (trialURLs) Preferences(int64) string  { return "https://example.org/p" }
-func (trialURLs) View(int64) string         { return "https://example.org/v" }
+func (trialURLs) Click(int64, int64) string   { return "https://example.org/c" }
+func (trialURLs) Open(int64) string           { return "https://example.org/o" }
+func (trialURLs) Unsubscribe(int64) string    { return "https://example.org/u" }
+func (trialURLs) Preferences(int64) string    { return "https://example.org/p" }
+func (trialURLs) View(int64) string           { return "https://example.org/v" }
+func (trialURLs) Action(int64, string) string { return "https://example.org/a" }
 
 func newMarkerPrefix() string {
 	b := make([]byte, 6)

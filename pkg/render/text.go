@@ -1,15 +1,11 @@
 package render
 
 import (
-	"regexp"
+	stdhtml "html"
 	"strings"
 
 	"golang.org/x/net/html"
-)
-
-var (
-	spaceRe     = regexp.MustCompile(`[ \t\r\n\f]+`)
-	blankRunsRe = regexp.MustCompile(`\n{3,}`)
+	"golang.org/x/net/html/atom"
 )
 
 // TextFromHTML derives the plain-text alternative of an HTML email: paragraphs
@@ -17,110 +13,164 @@ var (
 // and non-content elements (head, style, the preheader) left out. Merge tags in
 // text and links are kept, so the result is itself a template.
 func TextFromHTML(src string) string {
-	var b strings.Builder
-	z := html.NewTokenizer(strings.NewReader(src))
-	skip := 0 // depth inside elements whose text is not content
-	var hrefs []string
-	var linkStart []int
-	block := func(sep string) {
-		s := b.String()
-		trimmed := strings.TrimRight(s, " ")
-		if len(trimmed) != len(s) {
-			b.Reset()
-			b.WriteString(trimmed)
-		}
-		b.WriteString(sep)
-	}
+	var t textBuilder
+	z := newTokenizer(src)
 	for {
 		tt := z.Next()
-		if tt == html.ErrorToken {
-			break
-		}
-		tok := z.Token()
 		switch tt {
+		case html.ErrorToken:
+			return t.String()
 		case html.TextToken:
-			if skip > 0 {
-				continue
-			}
-			t := spaceRe.ReplaceAllString(tok.Data, " ")
-			if strings.HasSuffix(b.String(), "\n") || b.Len() == 0 {
-				t = strings.TrimLeft(t, " ")
-			}
-			b.WriteString(t)
+			t.text(z.raw)
 		case html.StartTagToken, html.SelfClosingTagToken:
-			if skip > 0 {
-				if !voidElement(tok.Data) && tt == html.StartTagToken {
-					skip++
-				}
-				continue
+			name, hasAttr := z.TagName()
+			var href, style string
+			if hasAttr {
+				spans := attrSpans(z.masked)
+				href, style = attrValue(z.raw, spans, "href"), attrValue(z.raw, spans, "style")
 			}
-			if hidden(tok) {
-				if !voidElement(tok.Data) && tt == html.StartTagToken {
-					skip = 1
-				}
-				continue
-			}
-			switch tok.Data {
-			case "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "div":
-				block("\n\n")
-			case "li":
-				block("\n- ")
-			case "br", "tr":
-				block("\n")
-			case "a":
-				hrefs = append(hrefs, attr(tok, "href"))
-				linkStart = append(linkStart, b.Len())
-			}
+			t.start(atom.Lookup(name), tt == html.SelfClosingTagToken, href, style)
 		case html.EndTagToken:
-			if skip > 0 {
-				skip--
-				continue
-			}
-			switch tok.Data {
-			case "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "div":
-				block("\n\n")
-			case "a":
-				if n := len(hrefs); n > 0 {
-					href, start := hrefs[n-1], linkStart[n-1]
-					hrefs, linkStart = hrefs[:n-1], linkStart[:n-1]
-					text := strings.TrimSpace(b.String()[start:])
-					if href != "" && !strings.HasPrefix(href, "#") && text != href {
-						b.WriteString(" (" + strings.TrimPrefix(href, "mailto:") + ")")
-					}
-				}
-			}
+			name, _ := z.TagName()
+			t.end(atom.Lookup(name))
 		}
 	}
-	lines := strings.Split(b.String(), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSpace(l)
-	}
-	out := blankRunsRe.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
-	return strings.TrimSpace(out) + "\n"
 }
 
-func hidden(tok html.Token) bool {
-	switch tok.Data {
-	case "head", "style", "script", "title", "template":
+// textBuilder derives the text alternative from the tokens of an HTML email.
+type textBuilder struct {
+	b         []byte
+	skip      int // depth inside elements whose text is not content
+	hrefs     []string
+	linkStart []int
+}
+
+func (t *textBuilder) text(raw string) {
+	if t.skip == 0 {
+		t.writeCollapsed(stdhtml.UnescapeString(raw))
+	}
+}
+
+// start takes a start tag; href and style are its attributes as written.
+func (t *textBuilder) start(tag atom.Atom, selfClosing bool, href, style string) {
+	opens := !voidElement(tag) && !selfClosing
+	if t.skip > 0 {
+		if opens {
+			t.skip++
+		}
+		return
+	}
+	if hidden(tag, style) {
+		if opens {
+			t.skip = 1
+		}
+		return
+	}
+	switch tag {
+	case atom.P, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Ul, atom.Ol, atom.Table, atom.Blockquote, atom.Div:
+		t.block("\n\n")
+	case atom.Li:
+		t.block("\n- ")
+	case atom.Br, atom.Tr:
+		t.block("\n")
+	case atom.A:
+		t.hrefs = append(t.hrefs, href)
+		t.linkStart = append(t.linkStart, len(t.b))
+	}
+}
+
+func (t *textBuilder) end(tag atom.Atom) {
+	if t.skip > 0 {
+		t.skip--
+		return
+	}
+	switch tag {
+	case atom.P, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Ul, atom.Ol, atom.Table, atom.Blockquote, atom.Div:
+		t.block("\n\n")
+	case atom.A:
+		if n := len(t.hrefs); n > 0 {
+			href, start := t.hrefs[n-1], t.linkStart[n-1]
+			t.hrefs, t.linkStart = t.hrefs[:n-1], t.linkStart[:n-1]
+			text := strings.TrimSpace(string(t.b[min(start, len(t.b)):]))
+			if href != "" && !strings.HasPrefix(href, "#") && text != href {
+				t.b = append(t.b, " ("...)
+				t.b = append(t.b, strings.TrimPrefix(href, "mailto:")...)
+				t.b = append(t.b, ')')
+			}
+		}
+	}
+}
+
+// block ends the current line's trailing space and writes sep.
+func (t *textBuilder) block(sep string) {
+	for len(t.b) > 0 && t.b[len(t.b)-1] == ' ' {
+		t.b = t.b[:len(t.b)-1]
+	}
+	t.b = append(t.b, sep...)
+}
+
+func (t *textBuilder) String() string { return tidyLines(string(t.b)) }
+
+// writeCollapsed writes text with each run of HTML white space as one space,
+// leaving out leading space at the start of a line.
+func (t *textBuilder) writeCollapsed(text string) {
+	lineStart := len(t.b) == 0 || t.b[len(t.b)-1] == '\n'
+	space := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch c {
+		case ' ', '\t', '\r', '\n', '\f':
+			space = true
+			continue
+		}
+		if space && !lineStart {
+			t.b = append(t.b, ' ')
+		}
+		space, lineStart = false, false
+		t.b = append(t.b, c)
+	}
+	if space && !lineStart {
+		t.b = append(t.b, ' ')
+	}
+}
+
+// tidyLines trims every line and keeps at most one blank line in a row.
+func tidyLines(s string) string {
+	var out strings.Builder
+	out.Grow(len(s))
+	blank := 0
+	for line := range strings.SplitSeq(strings.TrimSpace(s), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			blank++
+			continue
+		}
+		if out.Len() > 0 {
+			out.WriteString(strings.Repeat("\n", 1+min(blank, 1)))
+		}
+		blank = 0
+		out.WriteString(line)
+	}
+	out.WriteByte('\n')
+	return out.String()
+}
+
+func hidden(tag atom.Atom, style string) bool {
+	switch tag {
+	case atom.Head, atom.Style, atom.Script, atom.Title, atom.Template:
 		return true
 	}
-	style := strings.ReplaceAll(strings.ToLower(attr(tok, "style")), " ", "")
+	if style == "" {
+		return false
+	}
+	style = strings.ReplaceAll(strings.ToLower(style), " ", "")
 	return strings.Contains(style, "display:none")
 }
 
-func voidElement(name string) bool {
-	switch name {
-	case "img", "br", "hr", "meta", "link", "input", "area", "base", "col", "source", "wbr":
+func voidElement(tag atom.Atom) bool {
+	switch tag {
+	case atom.Img, atom.Br, atom.Hr, atom.Meta, atom.Link, atom.Input, atom.Area, atom.Base, atom.Col, atom.Source, atom.Wbr:
 		return true
 	}
 	return false
-}
-
-func attr(tok html.Token, name string) string {
-	for _, a := range tok.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
 }
