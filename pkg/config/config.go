@@ -48,6 +48,17 @@ type Config struct {
 	FromName          string // DEARFRIEND_FROM_NAME: default sender of new messages
 	FromEmail         string // DEARFRIEND_FROM_EMAIL
 	UnsubscribeMailto string // DEARFRIEND_UNSUBSCRIBE_MAILTO: address for the mailto List-Unsubscribe
+	// OrgShortName is the organization's field of the Feedback-ID header,
+	// by which Gmail's postmaster tools group complaints.
+	OrgShortName string // DEARFRIEND_ORG_SHORT_NAME: default ORG_NAME in lower case, words joined by "-"
+
+	// DKIM signing: all three, or none for unsigned mail.
+	DKIMDomain   string // DEARFRIEND_DKIM_DOMAIN: d=, the From domain or a parent of it
+	DKIMSelector string // DEARFRIEND_DKIM_SELECTOR: s=, the key's DNS record is <selector>._domainkey.<domain>
+	DKIMKeyFile  string // DEARFRIEND_DKIM_KEY_FILE: PEM private key, RSA of 2048 bits or more, or Ed25519
+	// BounceDomain turns on VERP: the envelope sender of each message is
+	// bounce+<token>@BounceDomain, so a bounce names the send it answers.
+	BounceDomain string // DEARFRIEND_BOUNCE_DOMAIN
 
 	BatchSize       int           // DEARFRIEND_BATCH_SIZE: recipients per send task
 	Concurrency     int           // DEARFRIEND_WORKERS: send tasks processed at once per worker process
@@ -95,6 +106,11 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		FromName:          get("FROM_NAME", "Maya Ortiz, Campaigns Director"),
 		FromEmail:         get("FROM_EMAIL", "action@example.org"),
 		UnsubscribeMailto: get("UNSUBSCRIBE_MAILTO", ""),
+		OrgShortName:      get("ORG_SHORT_NAME", ""),
+		DKIMDomain:        strings.ToLower(get("DKIM_DOMAIN", "")),
+		DKIMSelector:      get("DKIM_SELECTOR", ""),
+		DKIMKeyFile:       get("DKIM_KEY_FILE", ""),
+		BounceDomain:      strings.ToLower(get("BOUNCE_DOMAIN", "")),
 		BatchSize:         num("BATCH_SIZE", 250),
 		Concurrency:       num("WORKERS", 8),
 		SMTPConns:         num("SMTP_CONNS", 8),
@@ -117,10 +133,100 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 			c.UnsubscribeMailto = "unsubscribe@" + domain
 		}
 	}
+	if c.OrgShortName == "" {
+		c.OrgShortName = shortName(c.OrgName)
+	}
 	if len(errList) > 0 {
 		return c, errors.Join(errList...)
 	}
 	return c, c.Validate()
+}
+
+// shortName makes an organization's name into a Feedback-ID field: "Friends
+// of the Earth" gives "friends-of-the-earth".
+func shortName(name string) string {
+	var b strings.Builder
+	for _, word := range strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	}) {
+		if b.Len()+len(word) >= 40 {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteString(word)
+	}
+	if b.Len() == 0 {
+		return "org"
+	}
+	return b.String()
+}
+
+// isDomain reports whether s is a DNS name of at least two labels, in
+// letters, digits, hyphens and underscores.
+func isDomain(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(s) > 253 || len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if !isLabel(l) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		if c := l[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// validateSigning checks the DKIM, VERP and Feedback-ID settings. The key
+// file is read and checked when the worker starts.
+func (c Config) validateSigning(bad func(format string, args ...any)) {
+	if c.OrgShortName != "" && (len(c.OrgShortName) > 40 || strings.Trim(c.OrgShortName, "abcdefghijklmnopqrstuvwxyz0123456789-._") != "") {
+		bad("DEARFRIEND_ORG_SHORT_NAME must be at most 40 lower-case letters, digits, '-', '.' or '_' (it goes into the Feedback-ID header), got %q", c.OrgShortName)
+	}
+	dkim := map[string]string{"DEARFRIEND_DKIM_DOMAIN": c.DKIMDomain, "DEARFRIEND_DKIM_SELECTOR": c.DKIMSelector, "DEARFRIEND_DKIM_KEY_FILE": c.DKIMKeyFile}
+	var missing []string
+	for _, name := range []string{"DEARFRIEND_DKIM_DOMAIN", "DEARFRIEND_DKIM_SELECTOR", "DEARFRIEND_DKIM_KEY_FILE"} {
+		if dkim[name] == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 && len(missing) < 3 {
+		bad("DKIM signing needs DEARFRIEND_DKIM_DOMAIN, DEARFRIEND_DKIM_SELECTOR and DEARFRIEND_DKIM_KEY_FILE together; missing %s", strings.Join(missing, " and "))
+	}
+	if c.DKIMDomain != "" {
+		_, from, _ := strings.Cut(strings.ToLower(c.FromEmail), "@")
+		switch {
+		case !isDomain(c.DKIMDomain):
+			bad("DEARFRIEND_DKIM_DOMAIN must be a domain name like example.org, got %q", c.DKIMDomain)
+		case from != "" && from != c.DKIMDomain && !strings.HasSuffix(from, "."+c.DKIMDomain) && !strings.HasSuffix(c.DKIMDomain, "."+from):
+			bad("DEARFRIEND_DKIM_DOMAIN %s does not align with the domain of DEARFRIEND_FROM_EMAIL (%s): DMARC wants the signing domain to be the From domain, a parent or a subdomain of it", c.DKIMDomain, from)
+		}
+	}
+	if c.DKIMSelector != "" {
+		ok := true
+		for _, l := range strings.Split(c.DKIMSelector, ".") {
+			ok = ok && isLabel(l)
+		}
+		if !ok {
+			bad("DEARFRIEND_DKIM_SELECTOR must be a DNS label like dearfriend2026 (its record is <selector>._domainkey.<domain>), got %q", c.DKIMSelector)
+		}
+	}
+	if c.BounceDomain != "" && !isDomain(c.BounceDomain) {
+		bad("DEARFRIEND_BOUNCE_DOMAIN must be a domain name like bounces.example.org, got %q", c.BounceDomain)
+	}
 }
 
 // Validate reports every problem at once, each as a sentence.
@@ -169,6 +275,7 @@ func (c Config) Validate() error {
 	if c.Queue == "" || strings.ContainsAny(c.Queue, " :{}") {
 		bad("DEARFRIEND_QUEUE must be a plain name without spaces, colons or braces, got %q", c.Queue)
 	}
+	c.validateSigning(bad)
 	for name, n := range map[string]int{"BATCH_SIZE": c.BatchSize, "WORKERS": c.Concurrency, "SMTP_CONNS": c.SMTPConns, "MAX_ATTEMPTS": c.MaxAttempts} {
 		if n < 1 || n > 100000 {
 			bad("DEARFRIEND_%s must be between 1 and 100000, got %d", name, n)

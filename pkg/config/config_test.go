@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func env(m map[string]string) func(string) string {
@@ -64,5 +66,50 @@ func TestSecretsNeverPrint(t *testing.T) {
 		if strings.Contains(s, secret) {
 			t.Errorf("String() leaks %q: %s", secret, s)
 		}
+	}
+}
+
+func TestSigningSettings(t *testing.T) {
+	dkim := func(extra map[string]string) map[string]string {
+		m := map[string]string{"DEARFRIEND_DKIM_DOMAIN": "example.org", "DEARFRIEND_DKIM_SELECTOR": "df2026", "DEARFRIEND_DKIM_KEY_FILE": "dkim.pem"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	bad := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"domain alone", map[string]string{"DEARFRIEND_DKIM_DOMAIN": "example.org"}, "missing DEARFRIEND_DKIM_SELECTOR and DEARFRIEND_DKIM_KEY_FILE"},
+		{"no key file", dkim(map[string]string{"DEARFRIEND_DKIM_KEY_FILE": ""}), "missing DEARFRIEND_DKIM_KEY_FILE"},
+		{"bad domain", dkim(map[string]string{"DEARFRIEND_DKIM_DOMAIN": "example"}), `DEARFRIEND_DKIM_DOMAIN must be a domain name like example.org, got "example"`},
+		{"misaligned domain", dkim(map[string]string{"DEARFRIEND_DKIM_DOMAIN": "mailer.example.net"}), "DEARFRIEND_DKIM_DOMAIN mailer.example.net does not align with the domain of DEARFRIEND_FROM_EMAIL (example.org)"},
+		{"bad selector", dkim(map[string]string{"DEARFRIEND_DKIM_SELECTOR": "df 2026"}), `DEARFRIEND_DKIM_SELECTOR must be a DNS label like dearfriend2026 (its record is <selector>._domainkey.<domain>), got "df 2026"`},
+		{"bad bounce domain", map[string]string{"DEARFRIEND_BOUNCE_DOMAIN": "bounce@example.org"}, `DEARFRIEND_BOUNCE_DOMAIN must be a domain name like bounces.example.org, got "bounce@example.org"`},
+		{"bad short name", map[string]string{"DEARFRIEND_ORG_SHORT_NAME": "a:b"}, `DEARFRIEND_ORG_SHORT_NAME must be at most 40`},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromEnv(ModeDev, env(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+
+	c, err := FromEnv(ModeDev, env(dkim(map[string]string{"DEARFRIEND_DKIM_DOMAIN": "Example.ORG", "DEARFRIEND_BOUNCE_DOMAIN": "bounces.example.org", "DEARFRIEND_ORG_NAME": "Friends of the Earth: Commons!"})))
+	if err != nil {
+		t.Fatalf("good signing settings refused: %v", err)
+	}
+	got := []string{c.DKIMDomain, c.DKIMSelector, c.DKIMKeyFile, c.BounceDomain, c.OrgShortName}
+	want := []string{"example.org", "df2026", "dkim.pem", "bounces.example.org", "friends-of-the-earth-commons"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("domain, selector, key file, bounce domain, short name (-want +got):\n%s", diff)
+	}
+	// A From address under the signing domain aligns.
+	if _, err := FromEnv(ModeDev, env(dkim(map[string]string{"DEARFRIEND_FROM_EMAIL": "action@news.example.org"}))); err != nil {
+		t.Errorf("From under the DKIM domain refused: %v", err)
 	}
 }

@@ -45,7 +45,9 @@ func (m *Messages) ForCampaign(ctx context.Context, campaignID int64) (*render.C
 	if err != nil {
 		return nil, err
 	}
-	c, err := m.compiler.Compile(Input(msg))
+	in := Input(msg)
+	in.UTM = render.UTM{Source: camp.UTM.Source, Medium: camp.UTM.Medium, Campaign: camp.UTM.Campaign}
+	c, err := m.compiler.Compile(in)
 	if err != nil {
 		return nil, err
 	}

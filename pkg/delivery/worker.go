@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,10 +24,41 @@ type Sender interface {
 
 var _ Sender = (*mailer.Pool)(nil)
 
-// Links gives the per-send URLs the headers need.
+// Links gives the per-send URLs and tokens the headers need.
 type Links interface {
 	render.URLs
 	UnsubscribeToken(sendID int64) string
+	BounceToken(sendID int64) string
+}
+
+// WorkerOption adjusts NewWorker.
+type WorkerOption func(*Worker)
+
+// WithBounceDomain turns on VERP: the envelope sender of each message is
+// bounce+<token>@domain, the token naming the send, so that a bounce can be
+// traced to it. Without it the envelope sender is the From address.
+func WithBounceDomain(domain string) WorkerOption {
+	return func(w *Worker) { w.bounceDomain = domain }
+}
+
+// WithOrgShortName sets the organization's field of the Feedback-ID header
+// ("org" without it).
+func WithOrgShortName(name string) WorkerOption {
+	return func(w *Worker) {
+		if name != "" {
+			w.orgShortName = name
+		}
+	}
+}
+
+// Notifier is told of each hard bounce (outgoing webhooks).
+type Notifier interface {
+	Notify(ctx context.Context, event string, data map[string]any) error
+}
+
+// WithBounceNotifier tells n of every hard bounce, after it is recorded.
+func WithBounceNotifier(n Notifier) WorkerOption {
+	return func(w *Worker) { w.notifier = n }
 }
 
 // Worker handles send batch tasks.
@@ -37,14 +69,22 @@ type Worker struct {
 	links       Links
 	mailto      string // address of the mailto List-Unsubscribe
 	maxAttempts int
-	now         func() time.Time
-	log         *slog.Logger
+
+	bounceDomain string   // VERP; empty: the From address is the envelope sender
+	orgShortName string   // Feedback-ID's organization field
+	notifier     Notifier // nil: nobody is told of bounces
+	now          func() time.Time
+	log          *slog.Logger
 }
 
 // NewWorker returns the batch handler.
-func NewWorker(st *store.Store, messages *Messages, sender Sender, links Links, unsubscribeMailto string, maxAttempts int, log *slog.Logger) *Worker {
-	return &Worker{store: st, messages: messages, sender: sender, links: links, mailto: unsubscribeMailto,
-		maxAttempts: maxAttempts, now: time.Now, log: log}
+func NewWorker(st *store.Store, messages *Messages, sender Sender, links Links, unsubscribeMailto string, maxAttempts int, log *slog.Logger, opts ...WorkerOption) *Worker {
+	w := &Worker{store: st, messages: messages, sender: sender, links: links, mailto: unsubscribeMailto,
+		maxAttempts: maxAttempts, now: time.Now, log: log, orgShortName: "org"}
+	for _, opt := range opts {
+		opt(w)
+	}
+	return w
 }
 
 // errDeferred makes asynq retry a batch later; only the still-waiting rows are sent again.
@@ -90,7 +130,12 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		status, reply := w.sendOne(ctx, camp, compiled, r)
 		switch status {
 		case store.SendBounced:
-			err = w.store.Bounce(ctx, r.SendID, reply)
+			if err = w.store.Bounce(ctx, r.SendID, reply); err == nil && w.notifier != nil {
+				data := map[string]any{"email": r.Email, "contact_id": r.ContactID, "campaign_id": camp.ID, "reply": reply, "at": w.now().UTC()}
+				if nerr := w.notifier.Notify(ctx, "bounce", data); nerr != nil {
+					w.log.Error("queue bounce webhook", "send_id", r.SendID, "err", nerr)
+				}
+			}
 		case store.SendDeferred:
 			if r.Attempts+1 >= w.maxAttempts {
 				status = store.SendFailed
@@ -136,15 +181,30 @@ func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Co
 	}
 }
 
-// message assembles the envelope and headers of one recipient's email.
+// message assembles the envelope and headers of one recipient's email:
+// Message-ID c<campaign>.s<send>@<From domain>, so that a reply or a
+// complaint names its send; List-Unsubscribe with the one-click HTTPS URL
+// (RFC 8058) and a mailto; List-Id per campaign; Feedback-ID in Gmail's
+// format, <campaign>:<list or 0>:<organization>:dearfriend, so the postmaster
+// tools report complaints per campaign; and, with a bounce domain, a VERP
+// envelope sender.
 func (w *Worker) message(camp *store.Campaign, c *render.Compiled, r store.Recipient, out render.Rendered) *mailer.Message {
 	domain := "localhost"
 	if _, d, ok := strings.Cut(c.FromEmail, "@"); ok {
 		domain = d
 	}
+	campaign := strconv.FormatInt(camp.ID, 10)
 	unsub := "<" + w.links.Unsubscribe(r.SendID) + ">"
 	if w.mailto != "" {
 		unsub += ", <mailto:" + w.mailto + "?subject=unsubscribe-" + w.links.UnsubscribeToken(r.SendID) + ">"
+	}
+	var list int64
+	if len(camp.Audience.Lists) == 1 {
+		list = camp.Audience.Lists[0]
+	}
+	var envelopeFrom string
+	if w.bounceDomain != "" {
+		envelopeFrom = "bounce+" + w.links.BounceToken(r.SendID) + "@" + w.bounceDomain
 	}
 	return &mailer.Message{
 		FromName:  c.FromName,
@@ -153,15 +213,17 @@ func (w *Worker) message(camp *store.Campaign, c *render.Compiled, r store.Recip
 		ToName:    strings.TrimSpace(r.FirstName + " " + r.LastName),
 		ToEmail:   r.Email,
 		Subject:   out.Subject,
-		MessageID: fmt.Sprintf("c%d.s%d@%s", camp.ID, r.SendID, domain),
+		MessageID: "c" + campaign + ".s" + strconv.FormatInt(r.SendID, 10) + "@" + domain,
 		Date:      w.now(),
 		Headers: []mailer.Header{
 			{Name: "List-Unsubscribe", Value: unsub},
 			{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
-			{Name: "List-Id", Value: fmt.Sprintf("<campaign-%d.%s>", camp.ID, domain)},
-			{Name: "X-Campaign-ID", Value: fmt.Sprint(camp.ID)},
+			{Name: "List-Id", Value: "<campaign-" + campaign + "." + domain + ">"},
+			{Name: "Feedback-ID", Value: campaign + ":" + strconv.FormatInt(list, 10) + ":" + w.orgShortName + ":dearfriend"},
+			{Name: "X-Campaign-ID", Value: campaign},
 		},
-		HTML: out.HTML,
-		Text: out.Text,
+		HTML:         out.HTML,
+		Text:         out.Text,
+		EnvelopeFrom: envelopeFrom,
 	}
 }

@@ -83,7 +83,8 @@ func Classify(err error) Result {
 	switch {
 	case res.Code >= 500 && res.Code < 600:
 		res.Status = StatusBounced
-		if sendErr != nil && sendErr.Reason == mail.ErrSMTPMailFrom {
+		var se *smtpError
+		if (sendErr != nil && sendErr.Reason == mail.ErrSMTPMailFrom) || (errors.As(err, &se) && se.stage == stageMailFrom) {
 			res.Status = StatusFailed
 		}
 	case res.Code == 0 && sendErr != nil && permanentWithoutReply(sendErr.Reason):

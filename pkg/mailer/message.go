@@ -2,13 +2,10 @@ package mailer
 
 import (
 	"fmt"
-	"io"
 	netmail "net/mail"
 	"strconv"
 	"strings"
 	"time"
-
-	mail "github.com/wneessen/go-mail"
 )
 
 // Message is one recipient's email, merged and ready for MIME assembly.
@@ -19,7 +16,7 @@ type Message struct {
 	Subject             string
 	MessageID           string // without angle brackets, e.g. "c12.s345@example.org"
 	Date                time.Time
-	Headers             []Header // extra headers: List-Unsubscribe, List-Unsubscribe-Post, List-Id, X-...
+	Headers             []Header // extra headers, written in this order: List-Unsubscribe, List-Unsubscribe-Post, List-Id, Feedback-ID, X-...
 	HTML, Text          string   // both given: multipart/alternative, text first
 	EnvelopeFrom        string   // optional MAIL FROM (VERP); default FromEmail
 }
@@ -40,76 +37,12 @@ func (e *InvalidError) Error() string {
 
 func invalid(field, reason string) error { return &InvalidError{Field: field, Reason: reason} }
 
-// reservedHeaders are the fields Build writes itself; an extra Header may not
-// set them.
+// reservedHeaders are the fields Build writes itself, or a signer or relay
+// adds; an extra Header may not set them.
 var reservedHeaders = []string{
 	"From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Subject", "Date",
 	"Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
-	"Return-Path",
-}
-
-// Build assembles m into a go-mail message. It refuses, naming the field, a
-// header name or value with CR, LF or another control character (no header
-// injection), an invalid address, a missing Message-ID or Date, and a message
-// with neither an HTML nor a text part.
-//
-// Extra headers are written in go-mail's order, which is sorted by name, not
-// the order of m.Headers.
-func Build(m *Message) (*mail.Msg, error) {
-	if m == nil {
-		return nil, invalid("Message", "is nil")
-	}
-	if err := checkMessage(m); err != nil {
-		return nil, err
-	}
-
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	msg.FromMailAddress(&netmail.Address{Name: m.FromName, Address: m.FromEmail})
-	msg.ToMailAddress(&netmail.Address{Name: m.ToName, Address: m.ToEmail})
-	if m.ReplyTo != "" {
-		msg.ReplyToMailAddress(&netmail.Address{Address: m.ReplyTo})
-	}
-	if m.EnvelopeFrom != "" {
-		msg.EnvelopeFromMailAddress(&netmail.Address{Address: m.EnvelopeFrom})
-	}
-	msg.Subject(m.Subject)
-	msg.SetMessageIDWithValue(m.MessageID)
-	msg.SetDateWithValue(m.Date)
-	for _, h := range m.Headers {
-		msg.SetGenHeader(mail.Header(h.Name), h.Value)
-	}
-	switch {
-	case m.Text != "" && m.HTML != "":
-		msg.SetBodyWriter(mail.TypeTextPlain, writeString(m.Text))
-		msg.AddAlternativeWriter(mail.TypeTextHTML, writeString(m.HTML))
-	case m.Text != "":
-		msg.SetBodyWriter(mail.TypeTextPlain, writeString(m.Text))
-	default:
-		msg.SetBodyWriter(mail.TypeTextHTML, writeString(m.HTML))
-	}
-	return msg, nil
-}
-
-// writeString writes a body part through a small buffer. go-mail's
-// SetBodyString would copy the whole part first, and the part's encoder has
-// no WriteString: per recipient, on parts of tens of kilobytes, the copies
-// add up.
-func writeString(s string) func(io.Writer) (int64, error) {
-	return func(w io.Writer) (int64, error) {
-		rest := s // the part may be written more than once: a retry, a signature
-		buf := make([]byte, min(len(rest), 4096))
-		var written int64
-		for len(rest) > 0 {
-			n := copy(buf, rest)
-			rest = rest[n:]
-			k, err := w.Write(buf[:n])
-			written += int64(k)
-			if err != nil {
-				return written, err
-			}
-		}
-		return written, nil
-	}
+	"Return-Path", "DKIM-Signature",
 }
 
 func checkMessage(m *Message) error {
@@ -192,11 +125,37 @@ func checkAddress(s string) string {
 	if hasControl(s) {
 		return "contains CR, LF or another control character"
 	}
+	if isDotAtomAddress(s) {
+		return ""
+	}
 	a, err := netmail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {
 		return fmt.Sprintf("%q is not a plain email address", s)
 	}
 	return ""
+}
+
+// isDotAtomAddress reports whether s is local@domain in the plain form that
+// nearly every address has: dot-atoms of ASCII letters, digits and the
+// other atext characters. net/mail accepts all of these as they are; the
+// check spares its parser, and its allocations, on every recipient.
+func isDotAtomAddress(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	for _, part := range []string{s[:at], s[at+1:]} {
+		if part[0] == '.' || part[len(part)-1] == '.' || strings.Contains(part, "..") {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func checkMessageID(id string) string {

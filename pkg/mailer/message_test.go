@@ -43,15 +43,11 @@ func testMessage() *mailer.Message {
 
 func mustBuildBytes(tb testing.TB, m *mailer.Message) []byte {
 	tb.Helper()
-	msg, err := mailer.Build(m)
+	raw, err := mailer.Build(m)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if _, err := msg.WriteTo(&buf); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return raw
 }
 
 // parsed is what a recipient's mail client sees.
@@ -152,25 +148,63 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-// TestBuildWritesTwice: a message is written again when a send is retried
-// on a fresh connection, or signed.
-func TestBuildWritesTwice(t *testing.T) {
+// TestAppendMessage: the pool writes message after message into one buffer.
+func TestAppendMessage(t *testing.T) {
 	t.Parallel()
 	m := testMessage()
-	msg, err := mailer.Build(m)
+	want := mustBuildBytes(t, m)
+	buf := []byte("left alone")
+	for range 2 {
+		var err error
+		buf, err = mailer.AppendMessage(buf[:len("left alone")], m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(buf); got != "left alone"+string(want) {
+			t.Fatalf("AppendMessage wrote %q", got)
+		}
+	}
+	m.Subject = "a\r\nBcc: x@example.com"
+	if out, err := mailer.AppendMessage(buf[:3], m); err == nil || string(out) != "lef" {
+		t.Errorf("AppendMessage of a bad message = %q, %v; want dst unchanged and an error", out, err)
+	}
+}
+
+// TestBuildFoldsHeaders: long header fields are folded at spaces to lines of
+// at most 78 characters where they have spaces, and read back unchanged.
+func TestBuildFoldsHeaders(t *testing.T) {
+	t.Parallel()
+	m := testMessage()
+	m.Subject = strings.Repeat("Tell the council: protect the river, today and every day — ", 3)
+	m.ToName = "Ada Augusta King, Countess of Lovelace and Friend of the Forests and Rivers"
+	long := "<https://act.example.org/u/AQF1hAbcdefghijklmnopqrstuvw>, <mailto:unsubscribe@example.org?subject=unsubscribe-AQF1hAbcdefghijklmnopqrstuvw>"
+	m.Headers[0].Value = long
+	m.Headers[2].Value = strings.Repeat("word ", 40) + "<forest.example.org>"
+	raw := mustBuildBytes(t, m)
+	header, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+	for _, line := range strings.Split(header, "\r\n") {
+		// The URLs alone are longer than 78; nothing else may be.
+		if len(line) > 78 && !strings.Contains(line, "https://") && !strings.Contains(line, "mailto:") {
+			t.Errorf("header line of %d characters: %q", len(line), line)
+		}
+		if strings.TrimSpace(line) == "" {
+			t.Errorf("whitespace-only header line in\n%s", header)
+		}
+	}
+	p := mustParse(t, raw)
+	var dec mime.WordDecoder
+	subject, err := dec.DecodeHeader(p.Header.Get("Subject"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var first, second bytes.Buffer
-	if _, err := msg.WriteTo(&first); err != nil {
+	to, err := p.Header.AddressList("To")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := msg.WriteTo(&second); err != nil {
-		t.Fatal(err)
-	}
-	p1, p2 := mustParse(t, first.Bytes()), mustParse(t, second.Bytes())
-	if p2.HTML != m.HTML || p2.Text != p1.Text || p1.HTML != m.HTML {
-		t.Errorf("second write differs: html %q, text %q", p2.HTML, p2.Text)
+	got := []string{subject, to[0].Name, p.Header.Get("List-Unsubscribe"), p.Header.Get("List-Id")}
+	want := []string{m.Subject, m.ToName, long, m.Headers[2].Value}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("subject, to name, List-Unsubscribe, List-Id after folding (-want +got):\n%s", diff)
 	}
 }
 
@@ -263,12 +297,10 @@ func BenchmarkBuild(b *testing.B) {
 	m.Text = strings.Repeat("Our forests cannot wait. Add your name: https://example.org/r/abc123?u=s345\n", 40)
 	b.SetBytes(int64(len(m.HTML) + len(m.Text)))
 	b.ReportAllocs()
+	var buf []byte
 	for b.Loop() {
-		msg, err := mailer.Build(m)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := msg.WriteTo(io.Discard); err != nil {
+		var err error
+		if buf, err = mailer.AppendMessage(buf[:0], m); err != nil {
 			b.Fatal(err)
 		}
 	}

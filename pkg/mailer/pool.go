@@ -17,11 +17,12 @@ import (
 // ErrPoolClosed is the reply text of a Send on a closed Pool.
 var ErrPoolClosed = errors.New("mailer: pool is closed")
 
-// Signer signs a built message before it is sent. It is the seam for DKIM:
-// an implementation can attach go-mail's signer with msg.SetDKIM. An error
-// fails the message (StatusFailed).
+// Signer signs a built message before it is sent: the seam for DKIM
+// (DKIMSigner). Sign appends to dst the header fields to put in front of msg,
+// each ending in CRLF. msg may share dst's array, so Sign must not write to
+// it. An error fails the message (StatusFailed).
 type Signer interface {
-	Sign(msg *mail.Msg) error
+	Sign(dst, msg []byte) ([]byte, error)
 }
 
 // Option changes how a Pool works.
@@ -49,6 +50,10 @@ type Pool struct {
 	logger    *slog.Logger
 	signer    Signer
 	now       func() time.Time
+
+	// bufs holds the buffers messages are written into (*[]byte): a
+	// message then costs no allocation for its wire form.
+	bufs sync.Pool
 
 	// busy holds one token per Send that holds a connection. A Send only
 	// dials when no connection is idle, so connections open never exceed
@@ -117,6 +122,7 @@ func NewPool(cfg Config, logger *slog.Logger, opts ...Option) (*Pool, error) {
 		logger: logger,
 		now:    time.Now,
 		busy:   make(chan struct{}, cfg.MaxConns),
+		bufs:   sync.Pool{New: func() any { return new([]byte) }},
 	}
 	for _, opt := range opts {
 		opt(p)
@@ -132,17 +138,14 @@ func NewPool(cfg Config, logger *slog.Logger, opts ...Option) (*Pool, error) {
 		p.tlsConfig = tlsConfig
 	}
 
+	// go-mail dials, greets, negotiates TLS and authenticates; the pool
+	// drives each transaction itself (see transact).
 	clientOpts := []mail.Option{
 		mail.WithPort(ep.port),
 		mail.WithTimeout(cfg.Timeout),
 		mail.WithTLSPolicy(ep.tlsPolicy),
 		mail.WithTLSConfig(tlsConfig),
 		mail.WithDialContextFunc(p.dial),
-		// One message per Send on a kept-open connection: a NOOP before
-		// and an RSET after each would double the round trips. A dead
-		// connection shows at MAIL FROM instead, and Send retries that.
-		mail.WithoutNoop(),
-		mail.WithoutRset(),
 	}
 	if cfg.HeloName != "" {
 		clientOpts = append(clientOpts, mail.WithHELO(cfg.HeloName))
@@ -169,23 +172,123 @@ func NewPool(cfg Config, logger *slog.Logger, opts ...Option) (*Pool, error) {
 // before MAIL FROM (dial, greeting, STARTTLS, AUTH) are Deferred whatever the
 // reply code: they are about the relay, not the recipient.
 func (p *Pool) Send(ctx context.Context, m *Message) Result {
-	msg, err := Build(m)
+	buf := p.bufs.Get().(*[]byte)
+	defer p.putBuf(buf)
+	raw, err := AppendMessage((*buf)[:0], m)
+	*buf = raw
 	if err != nil {
 		return Classify(err)
 	}
+	t := transaction{from: m.EnvelopeFrom, to: m.ToEmail, msg: raw}
+	if t.from == "" {
+		t.from = m.FromEmail
+	}
 	if p.signer != nil {
-		if err := p.signer.Sign(msg); err != nil {
+		// The signature goes after the message in the same buffer, and on
+		// the wire in front of it.
+		signed, err := p.signer.Sign(raw, raw)
+		*buf = signed
+		if err != nil {
 			return Result{Status: StatusFailed, Reply: "sign: " + err.Error()}
 		}
+		t.header = signed[len(raw):]
 	}
-	res, retry := p.sendOnce(ctx, msg)
+	res, retry := p.sendOnce(ctx, &t)
 	if retry {
-		res, _ = p.sendOnce(ctx, msg)
+		res, _ = p.sendOnce(ctx, &t)
 	}
 	return res
 }
 
-func (p *Pool) sendOnce(ctx context.Context, msg *mail.Msg) (res Result, retry bool) {
+// putBuf returns a buffer to p.bufs, unless an unusually large message
+// made it too big to keep around.
+func (p *Pool) putBuf(b *[]byte) {
+	if cap(*b) > 4<<20 {
+		return
+	}
+	*b = (*b)[:0]
+	p.bufs.Put(b)
+}
+
+// transaction is one message on the wire.
+type transaction struct {
+	from, to string
+	header   []byte // fields a Signer added, sent before msg
+	msg      []byte
+	reply    string // the relay's answer to the data
+}
+
+// stage says which SMTP command an error answered.
+type stage int
+
+const (
+	stageConn stage = iota + 1 // before any command: the connection is gone
+	stageMailFrom
+	stageRcptTo
+	stageData
+)
+
+func (s stage) String() string {
+	switch s {
+	case stageMailFrom:
+		return "MAIL FROM"
+	case stageRcptTo:
+		return "RCPT TO"
+	case stageData:
+		return "DATA"
+	}
+	return "connection"
+}
+
+// smtpError is a failed transaction: the stage, and the relay's reply (a
+// *textproto.Error) or what went wrong without one.
+type smtpError struct {
+	stage stage
+	err   error
+}
+
+func (e *smtpError) Error() string { return e.stage.String() + ": " + e.err.Error() }
+func (e *smtpError) Unwrap() error { return e.err }
+
+// transact sends one message on an open session: MAIL FROM, RCPT TO, DATA.
+// One message per Send on a kept-open connection: a NOOP before and an RSET
+// after each would double the round trips. A dead connection shows at MAIL
+// FROM instead, and Send retries that. After a refused MAIL FROM or RCPT
+// TO it sends RSET, so the session can take the next message.
+func (p *Pool) transact(sc *smtp.Client, t *transaction) error {
+	if err := sc.UpdateDeadline(p.cfg.Timeout); err != nil {
+		return &smtpError{stageConn, err}
+	}
+	if err := sc.Mail(t.from); err != nil {
+		_ = sc.Reset()
+		return &smtpError{stageMailFrom, err}
+	}
+	if err := sc.Rcpt(t.to); err != nil {
+		_ = sc.Reset()
+		return &smtpError{stageRcptTo, err}
+	}
+	w, err := sc.Data()
+	if err != nil {
+		return &smtpError{stageData, err}
+	}
+	if len(t.header) > 0 {
+		if _, err := w.Write(t.header); err != nil {
+			return &smtpError{stageData, err}
+		}
+	}
+	if _, err := w.Write(t.msg); err != nil {
+		return &smtpError{stageData, err}
+	}
+	if err := w.Close(); err != nil {
+		return &smtpError{stageData, err}
+	}
+	if dc, ok := w.(*smtp.DataCloser); ok {
+		t.reply = dc.ServerResponse()
+	}
+	return nil
+}
+
+func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry bool) {
 	c, err := p.acquire(ctx)
 	if err != nil {
 		res = Classify(err)
@@ -194,11 +297,11 @@ func (p *Pool) sendOnce(ctx context.Context, msg *mail.Msg) (res Result, retry b
 	}
 
 	stop := context.AfterFunc(ctx, c.nc.abort)
-	err = p.client.SendWithSMTPClient(c.sc, msg)
+	err = p.transact(c.sc, t)
 	aborted := !stop()
 	if err == nil {
 		c.sent++
-		res = Result{Status: StatusSent, Code: 250, Reply: msg.ServerResponse()}
+		res = Result{Status: StatusSent, Code: 250, Reply: t.reply}
 		res.Enhanced = enhancedCode(res.Reply)
 		if aborted {
 			// Sent, but the context ended just after: the connection's
@@ -214,15 +317,15 @@ func (p *Pool) sendOnce(ctx context.Context, msg *mail.Msg) (res Result, retry b
 	if aborted {
 		res = Result{Status: StatusDeferred, Reply: context.Cause(ctx).Error()}
 	}
-	var sendErr *mail.SendError
-	errors.As(err, &sendErr)
+	var se *smtpError
+	errors.As(err, &se)
 	switch {
 	case res.Code == 0 || res.Code == 421 || aborted:
 		// No reply, or the relay is closing: the session is unusable.
 		p.discard(c, err)
-		retry = c.reused && !aborted && sendErr != nil && sendErr.Reason == mail.ErrSMTPMailFrom
-	case sendErr != nil && (sendErr.Reason == mail.ErrSMTPMailFrom || sendErr.Reason == mail.ErrSMTPRcptTo):
-		// go-mail has sent RSET already; if that failed, the next MAIL
+		retry = c.reused && !aborted && se != nil && se.stage <= stageMailFrom
+	case se != nil && (se.stage == stageMailFrom || se.stage == stageRcptTo):
+		// transact has sent RSET already; if that failed, the next MAIL
 		// FROM finds out.
 		p.release(c, true, "")
 	default:

@@ -14,7 +14,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
-	mail "github.com/wneessen/go-mail"
 
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
 	"github.com/dearfriend/dearfriend/pkg/mailer"
@@ -386,26 +385,32 @@ func TestPoolInvalidMessage(t *testing.T) {
 	}
 }
 
-type signerFunc func(*mail.Msg) error
+type signerFunc func(dst, msg []byte) ([]byte, error)
 
-func (f signerFunc) Sign(msg *mail.Msg) error { return f(msg) }
+func (f signerFunc) Sign(dst, msg []byte) ([]byte, error) { return f(dst, msg) }
 
 func TestPoolSigner(t *testing.T) {
 	t.Parallel()
 	capture := mustStartCapture(t, devsvc.CaptureOptions{})
-	signed := mustNewPool(t, mailer.Config{URL: "smtp://" + capture.Addr()}, mailer.WithSigner(signerFunc(func(msg *mail.Msg) error {
-		msg.SetGenHeader("X-Test-Signature", "ok")
-		return nil
+	var signed []byte
+	signing := mustNewPool(t, mailer.Config{URL: "smtp://" + capture.Addr()}, mailer.WithSigner(signerFunc(func(dst, msg []byte) ([]byte, error) {
+		signed = bytes.Clone(msg)
+		return append(dst, "X-Test-Signature: ok\r\n"...), nil
 	})))
-	if res := signed.Send(t.Context(), testMessage()); res.Status != mailer.StatusSent {
+	m := testMessage()
+	if res := signing.Send(t.Context(), m); res.Status != mailer.StatusSent {
 		t.Fatalf("Send = %+v", res)
 	}
-	if got := mustParse(t, capture.Messages()[0].Data).Header.Get("X-Test-Signature"); got != "ok" {
-		t.Errorf("signer's header = %q; want ok", got)
+	data := capture.Messages()[0].Data
+	if want := append([]byte("X-Test-Signature: ok\r\n"), mustBuildBytes(t, m)...); !bytes.Equal(data, want) {
+		t.Errorf("sent message is not the signer's field then the built message:\n%s", data)
+	}
+	if !bytes.Equal(signed, mustBuildBytes(t, m)) {
+		t.Errorf("the signer saw another message than Build writes:\n%s", signed)
 	}
 
-	failing := mustNewPool(t, mailer.Config{URL: "smtp://" + capture.Addr()}, mailer.WithSigner(signerFunc(func(*mail.Msg) error {
-		return errors.New("no key")
+	failing := mustNewPool(t, mailer.Config{URL: "smtp://" + capture.Addr()}, mailer.WithSigner(signerFunc(func(dst, _ []byte) ([]byte, error) {
+		return dst, errors.New("no key")
 	})))
 	if res := failing.Send(t.Context(), testMessage()); res.Status != mailer.StatusFailed {
 		t.Errorf("Send with a failing signer = %+v; want failed", res)

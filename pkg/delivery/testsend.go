@@ -1,0 +1,176 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/dearfriend/dearfriend/pkg/audience"
+	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/mailer"
+	"github.com/dearfriend/dearfriend/pkg/render"
+	"github.com/dearfriend/dearfriend/pkg/store"
+)
+
+// TypeTestSend is the task that sends a message to a few staff addresses.
+const TypeTestSend = "message:test_send"
+
+// MaxTestRecipients bounds one test send.
+const MaxTestRecipients = 10
+
+// TestSendPayload names a message and the addresses its test goes to.
+type TestSendPayload struct {
+	MessageID int64    `json:"message_id"`
+	Emails    []string `json:"emails"`
+}
+
+// NewTestSendTask makes the task for p on queue. Every test is a new send:
+// asking twice mails twice, as the person asking expects.
+func NewTestSendTask(p TestSendPayload, queue string) (*asynq.Task, error) {
+	if p.MessageID <= 0 || len(p.Emails) == 0 || len(p.Emails) > MaxTestRecipients {
+		return nil, fmt.Errorf("test send: bad payload %+v", p)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeTestSend, b, asynq.Queue(queue), asynq.MaxRetry(3), asynq.Timeout(2*time.Minute)), nil
+}
+
+// testHeader marks a test message, for filters and for whoever reads it.
+const testHeader = "X-Dearfriend-Test"
+
+// Previews renders messages for one contact and queues test sends. A
+// preview or a test is merged with send id 0, which no ledger row has: its
+// tracked links answer 404 and nothing it causes reaches a campaign's figures.
+type Previews struct {
+	store    *store.Store
+	compiler *render.Compiler
+	headers  *Worker // assembles the headers as a campaign's; it sends nothing here
+	client   *asynq.Client
+	queue    string
+}
+
+// NewPreviews returns the previewer; tests are enqueued on queue through client.
+func NewPreviews(st *store.Store, compiler *render.Compiler, links Links, unsubscribeMailto string, client *asynq.Client, queue string, log *slog.Logger) *Previews {
+	return &Previews{store: st, compiler: compiler, client: client, queue: queue,
+		headers: NewWorker(st, nil, nil, links, unsubscribeMailto, 1, log)}
+}
+
+// SampleRecipient is who a preview is for when no contact is chosen: every optional field empty.
+var SampleRecipient = render.Recipient{Email: "friend@example.org"}
+
+// Preview renders message messageID for contact contactID (0: the sample
+// recipient) and assembles the email as it would be sent.
+func (p *Previews) Preview(ctx context.Context, messageID, contactID int64) (*mailer.Message, error) {
+	msg, err := p.store.GetMessage(ctx, messageID)
+	if err != nil {
+		return nil, err
+	}
+	r := SampleRecipient
+	if contactID != 0 {
+		c, err := p.store.GetContact(ctx, contactID)
+		if err != nil {
+			if errs.CodeOf(err) == errs.NotFound {
+				return nil, errs.Field("contact_id", "contact %d does not exist", contactID)
+			}
+			return nil, err
+		}
+		r = render.Recipient{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName}
+	}
+	c, err := p.compiler.Compile(Input(msg))
+	if err != nil {
+		return nil, err
+	}
+	return p.headers.testMessage(c, r, false)
+}
+
+// EnqueueTest checks the addresses and queues a test send of message messageID to them.
+func (p *Previews) EnqueueTest(ctx context.Context, messageID int64, emails []string) ([]string, error) {
+	if len(emails) == 0 || len(emails) > MaxTestRecipients {
+		return nil, errs.Field("emails", "name 1 to %d addresses", MaxTestRecipients)
+	}
+	clean := make([]string, len(emails))
+	for i, e := range emails {
+		var err error
+		if clean[i], err = audience.NormalizeEmail(fmt.Sprintf("emails[%d]", i), e); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := p.store.GetMessage(ctx, messageID); err != nil {
+		return nil, err
+	}
+	task, err := NewTestSendTask(TestSendPayload{MessageID: messageID, Emails: clean}, p.queue)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.client.EnqueueContext(ctx, task); err != nil {
+		return nil, fmt.Errorf("enqueue test send: %w", err)
+	}
+	return clean, nil
+}
+
+// ProcessTestSend sends a test: the message compiled now, as it is saved,
+// merged for each address with no contact data, subject marked "[Test] ".
+// No ledger row is written. An address the relay defers is logged, not
+// retried: retrying the task would mail the others twice.
+func (w *Worker) ProcessTestSend(ctx context.Context, t *asynq.Task) error {
+	var p TestSendPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.MessageID <= 0 || len(p.Emails) == 0 || len(p.Emails) > MaxTestRecipients {
+		return fmt.Errorf("bad test send payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	msg, err := w.store.GetMessage(ctx, p.MessageID)
+	if err != nil {
+		if errs.CodeOf(err) == errs.NotFound {
+			return fmt.Errorf("test send: %w: %w", err, asynq.SkipRetry)
+		}
+		return err
+	}
+	c, err := w.messages.compiler.Compile(Input(msg))
+	if err != nil {
+		return fmt.Errorf("test send of message %d: %w: %w", p.MessageID, err, asynq.SkipRetry)
+	}
+	for _, email := range p.Emails {
+		m, err := w.testMessage(c, render.Recipient{Email: email}, true)
+		if err != nil {
+			return fmt.Errorf("test send of message %d: %w: %w", p.MessageID, err, asynq.SkipRetry)
+		}
+		res := w.sender.Send(ctx, m)
+		if res.Status != mailer.StatusSent {
+			w.log.Warn("test send not delivered", "message_id", p.MessageID, "to", email, "code", res.Code, "reply", res.Reply)
+			continue
+		}
+		w.log.Info("test sent", "message_id", p.MessageID, "to", email)
+	}
+	return nil
+}
+
+// testMessage merges c for r with send id 0 and assembles the email; a test
+// is marked in its subject and headers and gets a Message-ID of its own.
+func (w *Worker) testMessage(c *render.Compiled, r render.Recipient, test bool) (*mailer.Message, error) {
+	r.SendID = 0
+	out, err := c.Merge(r, w.links)
+	if err != nil {
+		return nil, err
+	}
+	m := w.message(&store.Campaign{}, c, store.Recipient{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName}, out)
+	if test {
+		m.Subject = "[Test] " + m.Subject
+		m.Headers = append(m.Headers, mailer.Header{Name: testHeader, Value: "1"})
+	}
+	domain := "localhost"
+	if _, d, ok := strings.Cut(c.FromEmail, "@"); ok {
+		domain = d
+	}
+	nonce := make([]byte, 8)
+	_, _ = rand.Read(nonce)
+	m.MessageID = "test." + hex.EncodeToString(nonce) + "@" + domain
+	return m, nil
+}
