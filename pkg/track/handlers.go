@@ -8,56 +8,83 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
-// Store is what tracking needs of the database.
+// Store is what the pages need of the database. Opens and clicks do not touch
+// it on the request path but for a click's first lookup of its link.
 type Store interface {
 	GetSend(ctx context.Context, id int64) (*store.Send, error)
 	GetLink(ctx context.Context, id int64) (*store.Link, error)
-	GetContact(ctx context.Context, id int64) (*store.Contact, error)
-	InsertEvent(ctx context.Context, e *store.Event) error
-	Unsubscribe(ctx context.Context, sendID int64, userAgent string) error
+	GetCampaign(ctx context.Context, id int64) (*store.Campaign, error)
+	MemberLists(ctx context.Context, contactID int64, ids []int64) ([]store.List, error)
+	Unsubscribe(ctx context.Context, u store.Unsubscription) (*store.Event, error)
+	Resubscribe(ctx context.Context, contactID int64) error
+	GetPreferences(ctx context.Context, contactID int64, now time.Time) (*store.Preferences, error)
+	UpdatePreferences(ctx context.Context, contactID int64, ch store.PreferenceChange) error
+	ListTopics(ctx context.Context) ([]store.Topic, error)
 }
+
+var _ Store = (*store.Store)(nil)
 
 // Viewer renders the email a send delivered, for view in browser.
 type Viewer interface {
 	View(ctx context.Context, sendID int64) (string, error)
 }
 
+// Notifier is told of unsubscribes (outgoing webhooks).
+type Notifier interface {
+	Notify(ctx context.Context, event string, data map[string]any) error
+}
+
 // Org is shown on every page.
 type Org struct{ Name, PostalAddress string }
 
-// Handler serves the public tracking endpoints and pages.
-type Handler struct {
-	store  Store
-	signer *Signer
-	links  *Links
-	viewer Viewer
-	org    Org
-	pages  *template.Template
-	log    *slog.Logger
+// Deps are the handler's dependencies; Notifier may be nil.
+type Deps struct {
+	Store    Store
+	Recorder *Recorder
+	Signer   *Signer
+	Links    *Links
+	Viewer   Viewer
+	Notifier Notifier
+	Org      Org
+	Pages    fs.FS // the page templates
+	Log      *slog.Logger
 }
 
-// New returns the handler; pages is the folder of page templates.
-func New(st Store, signer *Signer, links *Links, viewer Viewer, org Org, pages fs.FS, log *slog.Logger) (*Handler, error) {
-	t, err := template.ParseFS(pages, "*.html")
+// Handler serves the public tracking endpoints and pages.
+type Handler struct {
+	Deps
+	pages *template.Template
+	now   func() time.Time
+	links linkCache
+}
+
+// New returns the handler.
+func New(d Deps) (*Handler, error) {
+	t, err := template.ParseFS(d.Pages, "*.html")
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{store: st, signer: signer, links: links, viewer: viewer, org: org, pages: t, log: log}, nil
+	return &Handler{Deps: d, pages: t, now: time.Now, links: linkCache{m: map[int64]cachedLink{}}}, nil
 }
 
-// Routes registers the endpoints on mux.
+// Routes registers the endpoints on mux. GET patterns also answer HEAD.
 func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /t/o/{token}", h.open)
 	mux.HandleFunc("GET /t/c/{token}", h.click)
 	mux.HandleFunc("GET /u/{token}", h.unsubscribePage)
 	mux.HandleFunc("POST /u/{token}", h.unsubscribe)
 	mux.HandleFunc("GET /p/{token}", h.preferences)
+	mux.HandleFunc("POST /p/{token}", h.savePreferences)
 	mux.HandleFunc("GET /v/{token}", h.view)
 }
 
@@ -66,18 +93,18 @@ var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf
 
 // send verifies the token of the request and loads its send; it writes a 404
 // and returns nil when the token is bad or names no send.
-func (h *Handler) send(w http.ResponseWriter, r *http.Request, kind Kind, token string) (*store.Send, int64) {
-	sendID, linkID, err := h.signer.Verify(kind, token)
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, kind Kind, token string) *store.Send {
+	sendID, _, err := h.Signer.Verify(kind, token)
 	if err != nil {
 		http.NotFound(w, r)
-		return nil, 0
+		return nil
 	}
-	snd, err := h.store.GetSend(r.Context(), sendID)
+	snd, err := h.Store.GetSend(r.Context(), sendID)
 	if err != nil {
 		h.fail(w, r, err)
-		return nil, 0
+		return nil
 	}
-	return snd, linkID
+	return snd
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -85,122 +112,102 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.NotFound(w, r)
 		return
 	}
-	h.log.Error("tracking request failed", "path", r.URL.Path, "err", err)
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	h.Log.Error("tracking request failed", "path", r.URL.Path, "err", err)
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
-func (h *Handler) event(r *http.Request, kind string, snd *store.Send, linkID *int64) {
-	e := &store.Event{Kind: kind, CampaignID: snd.CampaignID, SendID: snd.ID, ContactID: snd.ContactID, LinkID: linkID, UserAgent: truncate(r.UserAgent(), 512)}
-	if err := h.store.InsertEvent(r.Context(), e); err != nil {
-		h.log.Error("record event", "kind", kind, "send_id", snd.ID, "err", err)
-	}
-}
-
+// open answers from memory: the event is buffered and completed from its send
+// when written, so a valid token costs no database round trip.
 func (h *Handler) open(w http.ResponseWriter, r *http.Request) {
-	snd, _ := h.send(w, r, KindOpen, strings.TrimSuffix(r.PathValue("token"), ".gif"))
-	if snd == nil {
+	sendID, _, err := h.Signer.Verify(KindOpen, strings.TrimSuffix(r.PathValue("token"), ".gif"))
+	if err != nil {
+		http.NotFound(w, r)
 		return
 	}
-	h.event(r, store.EventOpen, snd, nil)
+	h.Recorder.Record(store.Event{Kind: store.EventOpen, SendID: sendID, UserAgent: truncate(r.UserAgent(), 512),
+		Machine: machineOpen(r), CreatedAt: h.now().UTC()})
 	w.Header().Set("Content-Type", "image/gif")
 	w.Header().Set("Cache-Control", "no-store, max-age=0")
 	w.Write(gif)
 }
 
+// click redirects to the link the token names, and only there: the link is
+// looked up by the signed id, never taken from the request, and must be http(s).
 func (h *Handler) click(w http.ResponseWriter, r *http.Request) {
-	snd, linkID := h.send(w, r, KindClick, r.PathValue("token"))
-	if snd == nil {
-		return
-	}
-	link, err := h.store.GetLink(r.Context(), linkID)
+	sendID, linkID, err := h.Signer.Verify(KindClick, r.PathValue("token"))
 	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if link.CampaignID != snd.CampaignID {
 		http.NotFound(w, r)
 		return
 	}
-	h.event(r, store.EventClick, snd, &link.ID)
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, link.URL, http.StatusFound)
-}
-
-type pageData struct {
-	Title, Email, Status, OrgName, PostalAddress string
-	Action, UnsubscribeURL, PreferencesURL       string
-}
-
-func (h *Handler) page(w http.ResponseWriter, name string, d pageData) {
-	d.OrgName, d.PostalAddress = h.org.Name, h.org.PostalAddress
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	if err := h.pages.ExecuteTemplate(w, name, d); err != nil {
-		h.log.Error("render page", "page", name, "err", err)
-	}
-}
-
-// unsubscribePage only asks: scanners fetch every link, so a GET changes nothing.
-func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
-	token := r.PathValue("token")
-	snd, _ := h.send(w, r, KindUnsubscribe, token)
-	if snd == nil {
-		return
-	}
-	h.page(w, "unsubscribe.html", pageData{Title: "Unsubscribe", Email: snd.Email, Action: "/u/" + token,
-		PreferencesURL: h.links.Preferences(snd.ID)})
-}
-
-// unsubscribe handles both the page's form and the RFC 8058 one-click POST
-// (body "List-Unsubscribe=One-Click"), which gets a bare 200.
-func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	snd, _ := h.send(w, r, KindUnsubscribe, r.PathValue("token"))
-	if snd == nil {
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4096))
-	if err != nil {
-		http.Error(w, "could not read the request", http.StatusBadRequest)
-		return
-	}
-	if err := h.store.Unsubscribe(r.Context(), snd.ID, truncate(r.UserAgent(), 512)); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if strings.Contains(string(body), "List-Unsubscribe=One-Click") {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	h.page(w, "unsubscribed.html", pageData{Title: "Unsubscribed", Email: snd.Email})
-}
-
-func (h *Handler) preferences(w http.ResponseWriter, r *http.Request) {
-	snd, _ := h.send(w, r, KindPreferences, r.PathValue("token"))
-	if snd == nil {
-		return
-	}
-	c, err := h.store.GetContact(r.Context(), snd.ContactID)
+	link, err := h.link(r.Context(), linkID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.page(w, "preferences.html", pageData{Title: "Email settings", Email: snd.Email, Status: c.Status,
-		UnsubscribeURL: "/u/" + h.links.UnsubscribeToken(snd.ID)})
+	if !link.safe {
+		http.NotFound(w, r)
+		return
+	}
+	// CampaignID lets the recorder drop a click whose link is not of its send's campaign.
+	h.Recorder.Record(store.Event{Kind: store.EventClick, CampaignID: link.CampaignID, SendID: sendID, LinkID: &link.ID,
+		UserAgent: truncate(r.UserAgent(), 512), Machine: machineClick(r), CreatedAt: h.now().UTC()})
+	hd := w.Header()
+	hd.Set("Location", link.URL)
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusFound)
+}
+
+// linkCache keeps links, which never change once registered, so repeated
+// clicks skip the database. It is bounded: when full it starts over.
+type linkCache struct {
+	mu sync.RWMutex
+	m  map[int64]cachedLink
+}
+
+// cachedLink is a link and whether it may be redirected to: an absolute
+// http(s) URL, checked once when it is cached.
+type cachedLink struct {
+	store.Link
+	safe bool
+}
+
+const linkCacheSize = 10_000
+
+func (h *Handler) link(ctx context.Context, id int64) (cachedLink, error) {
+	h.links.mu.RLock()
+	l, ok := h.links.m[id]
+	h.links.mu.RUnlock()
+	if ok {
+		return l, nil
+	}
+	got, err := h.Store.GetLink(ctx, id)
+	if err != nil {
+		return cachedLink{}, err
+	}
+	u, err := url.Parse(got.URL)
+	l = cachedLink{Link: *got, safe: err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""}
+	h.links.mu.Lock()
+	if len(h.links.m) >= linkCacheSize {
+		clear(h.links.m)
+	}
+	h.links.m[id] = l
+	h.links.mu.Unlock()
+	return l, nil
 }
 
 // view shows the email as that recipient got it; it is not counted as an open.
 func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
-	sendID, _, err := h.signer.Verify(KindView, r.PathValue("token"))
+	sendID, _, err := h.Signer.Verify(KindView, r.PathValue("token"))
 	if err != nil {
 		http.NotFound(w, r)
 		return
 	}
-	body, err := h.viewer.View(r.Context(), sendID)
+	body, err := h.Viewer.View(r.Context(), sendID)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return
-		}
 		h.fail(w, r, err)
 		return
 	}
@@ -210,9 +217,38 @@ func (h *Handler) view(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, body)
 }
 
+// readForm parses a urlencoded body of at most limit bytes.
+func readForm(r *http.Request, limit int64) (url.Values, []byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, nil, errors.New("form too large")
+	}
+	form, err := url.ParseQuery(string(body))
+	return form, body, err
+}
+
+func (h *Handler) notify(ctx context.Context, ev *store.Event, email string) {
+	if h.Notifier == nil || ev == nil {
+		return
+	}
+	data := map[string]any{"email": email, "contact_id": ev.ContactID, "campaign_id": ev.CampaignID,
+		"reason": ev.Reason, "list_id": ev.ListID, "at": ev.CreatedAt}
+	if err := h.Notifier.Notify(context.WithoutCancel(ctx), store.EventUnsubscribe, data); err != nil {
+		h.Log.Error("queue unsubscribe webhook", "contact_id", ev.ContactID, "err", err)
+	}
+}
+
 func truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
 	}
 	return s
+}
+
+func atoi64(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n > 0
 }

@@ -1,5 +1,7 @@
 package track
 
+import "net/url"
+
 // Links builds the public URLs of a send; it satisfies render.URLs.
 type Links struct {
 	base   string
@@ -34,7 +36,19 @@ func (l *Links) View(sendID int64) string {
 	return l.base + "/v/" + l.signer.Sign(KindView, sendID, 0)
 }
 
+// Action is the recipient's link to the action page slug (a petition): the
+// token lets the page recognize them and sign in one click.
+func (l *Links) Action(sendID int64, slug string) string {
+	return l.base + "/a/" + url.PathEscape(slug) + "?r=" + l.signer.Sign(KindAction, sendID, 0)
+}
+
 // UnsubscribeToken is the bare token of the unsubscribe URL, for the mailto List-Unsubscribe.
 func (l *Links) UnsubscribeToken(sendID int64) string {
 	return l.signer.Sign(KindUnsubscribe, sendID, 0)
+}
+
+// BounceToken is the token of a send's VERP envelope sender
+// (bounce+<token>@<bounce domain>): a bounce addressed to it names the send.
+func (l *Links) BounceToken(sendID int64) string {
+	return l.signer.Sign(KindBounce, sendID, 0)
 }

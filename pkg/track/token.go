@@ -19,6 +19,8 @@ const (
 	KindUnsubscribe Kind = 'u'
 	KindPreferences Kind = 'p'
 	KindView        Kind = 'v'
+	KindAction      Kind = 'a' // a recognized supporter on an action page
+	KindBounce      Kind = 'b' // the VERP envelope sender: a bounce names its send
 )
 
 const (
@@ -118,4 +120,32 @@ func urlSafe(s string) bool {
 		}
 	}
 	return true
+}
+
+// CSRF returns the anti-forgery token of a form of purpose shown on the page of
+// token: a page reached by a signed link needs no session, so binding the form
+// to the link and its purpose is enough.
+func (s *Signer) CSRF(purpose, token string) string {
+	return base64.RawURLEncoding.EncodeToString(appendMAC(nil, s.keys[0], csrfMessage(purpose, token)))
+}
+
+// CheckCSRF reports whether got is the CSRF token of purpose for token under any key.
+func (s *Signer) CheckCSRF(purpose, token, got string) bool {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(got)
+	if err != nil || len(raw) != macSize {
+		return false
+	}
+	msg := csrfMessage(purpose, token)
+	ok := false
+	var scratch [sha256.Size]byte
+	for _, key := range s.keys {
+		if hmac.Equal(raw, appendMAC(scratch[:0], key, msg)) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func csrfMessage(purpose, token string) []byte {
+	return []byte("csrf\x00" + purpose + "\x00" + token)
 }

@@ -10,7 +10,7 @@ func TestTokenRoundTrip(t *testing.T) {
 	for _, tt := range []struct {
 		kind       Kind
 		send, link int64
-	}{{KindOpen, 1, 0}, {KindClick, 123456789, 42}, {KindUnsubscribe, 1 << 40, 0}} {
+	}{{KindOpen, 1, 0}, {KindClick, 123456789, 42}, {KindUnsubscribe, 1 << 40, 0}, {KindBounce, 1 << 40, 0}} {
 		tok := s.Sign(tt.kind, tt.send, tt.link)
 		send, link, err := s.Verify(tt.kind, tok)
 		if err != nil || send != tt.send || link != tt.link {
@@ -76,4 +76,25 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("accepted %q, which is not the canonical token for %d/%d", tok, send, link)
 		}
 	})
+}
+
+// TestBounceToken: the VERP token names its send, is no other kind of token,
+// and fits the local part of an address (RFC 5321: 64 characters of atext).
+func TestBounceToken(t *testing.T) {
+	s := NewSigner(strings.Repeat("a", 32))
+	tok := NewLinks("https://act.example.org", s).BounceToken(1 << 40)
+	if send, _, err := s.Verify(KindBounce, tok); err != nil || send != 1<<40 {
+		t.Errorf("Verify(bounce token) = %d, %v; want %d", send, err, int64(1<<40))
+	}
+	for _, other := range []Kind{KindUnsubscribe, KindOpen, KindClick} {
+		if _, _, err := s.Verify(other, tok); err == nil {
+			t.Errorf("a bounce token was accepted as a %c token", other)
+		}
+	}
+	if _, _, err := s.Verify(KindBounce, s.Sign(KindUnsubscribe, 1<<40, 0)); err == nil {
+		t.Error("an unsubscribe token was accepted as a bounce token")
+	}
+	if local := "bounce+" + tok; len(local) > 64 || !urlSafe(tok) {
+		t.Errorf("local part %q: want at most 64 characters of A-Z a-z 0-9 - _", local)
+	}
 }
