@@ -38,17 +38,20 @@ type API struct {
 	dispatcher Dispatcher
 	token      string
 	log        *slog.Logger
+	jobs       *jobs // imports running in the background
+	previews   Previews
 }
 
 // New returns the API; token is the bearer token every request must carry.
 func New(st *store.Store, compiler Compiler, dispatcher Dispatcher, token string, log *slog.Logger) *API {
-	return &API{store: st, compiler: compiler, dispatcher: dispatcher, token: token, log: log}
+	return &API{store: st, compiler: compiler, dispatcher: dispatcher, token: token, log: log, jobs: newJobs()}
 }
 
 // maxBody bounds every request body; a message body may be up to render.MaxBodySize.
 const maxBody = render.MaxBodySize + 1<<20
 
-func (a *API) auth(next http.Handler) http.Handler {
+// auth lets through a request carrying the token, its body bounded to limit bytes.
+func (a *API) auth(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
@@ -56,7 +59,7 @@ func (a *API) auth(next http.Handler) http.Handler {
 			a.error(w, r, errs.New(errs.Unauthorized, "a valid API token is required: Authorization: Bearer <token>"))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -143,7 +146,12 @@ func pathID(r *http.Request) (int64, error) {
 
 // handle adapts a handler that returns an error.
 func (a *API) handle(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return a.handleLimit(maxBody, fn)
+}
+
+// handleLimit is handle for a route whose body may be up to limit bytes.
+func (a *API) handleLimit(limit int64, fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return a.auth(limit, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
 			a.error(w, r, err)
 		}

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -18,6 +19,8 @@ func (a *API) createCampaign(w http.ResponseWriter, r *http.Request) error {
 		Name      string         `json:"name"`
 		MessageID int64          `json:"message_id"`
 		Audience  store.Audience `json:"audience"`
+		TopicID   *int64         `json:"topic_id"` // optional: who opted out of the topic is not mailed
+		UTM       store.UTM      `json:"utm"`      // optional: added to tracked links
 	}
 	if err := decode(r, &in); err != nil {
 		return err
@@ -26,10 +29,15 @@ func (a *API) createCampaign(w http.ResponseWriter, r *http.Request) error {
 	if in.Name == "" || len(in.Name) > 200 {
 		return errs.Field("name", "is required, at most 200 characters")
 	}
-	if len(in.Audience.Lists) == 0 {
-		return errs.Field("audience.lists", "name at least one list")
+	if err := checkAudienceNamesSome(in.Audience); err != nil {
+		return err
 	}
-	c := &store.Campaign{Name: in.Name, MessageID: in.MessageID, Audience: in.Audience}
+	for field, v := range map[string]string{"utm.utm_source": in.UTM.Source, "utm.utm_medium": in.UTM.Medium, "utm.utm_campaign": in.UTM.Campaign} {
+		if len(v) > 200 || strings.ContainsFunc(v, unicode.IsControl) {
+			return errs.Field(field, "must be one line of at most 200 characters")
+		}
+	}
+	c := &store.Campaign{Name: in.Name, MessageID: in.MessageID, Audience: in.Audience, TopicID: in.TopicID, UTM: in.UTM}
 	if err := a.store.CreateCampaign(r.Context(), c); err != nil {
 		return err
 	}
@@ -83,4 +91,51 @@ func (a *API) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 
 func notFoundRoute(r *http.Request) error {
 	return errs.New(errs.NotFound, "no route %s %s", r.Method, r.URL.Path)
+}
+
+// campaignAudienceCount says how many contacts the campaign would be sent to
+// now: the number its send snapshots.
+func (a *API) campaignAudienceCount(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	c, err := a.store.GetCampaign(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	n, err := a.store.CountAudience(r.Context(), c.Audience, c.TopicID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"count": n})
+	return nil
+}
+
+// audienceCount counts an audience not saved with a campaign.
+func (a *API) audienceCount(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Audience store.Audience `json:"audience"`
+		TopicID  *int64         `json:"topic_id"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := checkAudienceNamesSome(in.Audience); err != nil {
+		return err
+	}
+	n, err := a.store.CountAudience(r.Context(), in.Audience, in.TopicID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"count": n})
+	return nil
+}
+
+// checkAudienceNamesSome refuses an audience that includes no list and no segment.
+func checkAudienceNamesSome(aud store.Audience) error {
+	if len(aud.Lists) == 0 && len(aud.Segments) == 0 {
+		return errs.Field("audience.lists", "name at least one list or segment")
+	}
+	return nil
 }

@@ -31,7 +31,8 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	ri := render.Input{Subject: in.Subject, Preheader: in.Preheader, FromName: in.FromName, FromEmail: in.FromEmail,
 		ReplyTo: in.ReplyTo, Layout: in.Layout, HTML: in.HTML, Text: in.Text}
-	if _, err := a.compiler.Compile(ri); err != nil {
+	compiled, err := a.compiler.Compile(ri)
+	if err != nil {
 		return err
 	}
 	if strings.ContainsAny(in.Name, "\r\n") || len(in.Name) > 200 {
@@ -45,7 +46,15 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.CreateMessage(r.Context(), m); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, m)
+	warnings := compiled.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
+	// What compiling removed or left in <style> is said, not hidden.
+	writeJSON(w, http.StatusCreated, struct {
+		*store.Message
+		Warnings []string `json:"warnings"`
+	}{m, warnings})
 	return nil
 }
 
