@@ -15,11 +15,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/dearfriend/dearfriend/pkg/api"
+	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/delivery"
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
@@ -28,6 +30,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/track"
 	"github.com/dearfriend/dearfriend/pkg/web"
+	"github.com/dearfriend/dearfriend/pkg/webhook"
 	"github.com/dearfriend/dearfriend/templates"
 )
 
@@ -43,6 +46,8 @@ type App struct {
 	server   *asynq.Server
 	worker   *delivery.Worker
 	dispatch *delivery.Dispatcher
+	recorder *track.Recorder   // tracking events buffered for the database; HTTP modes only
+	webhooks *webhook.Notifier // queues outgoing webhooks
 	listener net.Listener
 	http     *http.Server
 	apiToken string
@@ -79,8 +84,15 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { a.store.Close() })
+	a.store.UseSegmentCompiler(audience.Compile) // campaigns to segments compile their rules at send time
 	if err = a.store.Migrate(ctx); err != nil {
 		return nil, err
+	}
+	// An import left running by a process that is gone is marked failed.
+	if n, ferr := a.store.FailStaleImports(ctx, time.Now()); ferr != nil {
+		return nil, ferr
+	} else if n > 0 {
+		a.log.Warn("imports interrupted by a stopped process marked failed", "imports", n)
 	}
 	secret := cfg.Secret
 	if secret == "" {
@@ -121,6 +133,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	links := track.NewLinks(publicURL, signer)
 	messages := delivery.NewMessages(a.store, compiler, links)
 	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log)
+	a.webhooks = webhook.NewNotifier(a.store, a.client, cfg.Queue)
 
 	if cfg.Seed {
 		if err = seed(ctx, a.store, cfg); err != nil {
@@ -131,16 +144,25 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		if err = a.openSMTP(cfg); err != nil {
 			return nil, err
 		}
-		a.worker = delivery.NewWorker(a.store, messages, a.pool, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log)
+		a.worker = delivery.NewWorker(a.store, messages, a.pool, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
+			delivery.WithBounceNotifier(a.webhooks),
+			delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName))
 	}
 	if a.listener != nil {
 		mux := http.NewServeMux()
-		api.New(a.store, compiler, a.dispatch, a.apiToken, a.log).Routes(mux)
+		previews := delivery.NewPreviews(a.store, compiler, links, cfg.UnsubscribeMailto, a.client, cfg.Queue, a.log)
+		apiHandlers := api.New(a.store, compiler, a.dispatch, a.apiToken, a.log).WithPreviews(previews)
+		apiHandlers.Routes(mux)
+		// Imports still running are stopped, marked failed, before the store closes.
+		a.closers = append(a.closers, apiHandlers.Close)
 		pages, err := fs.Sub(templates.FS, "pages")
 		if err != nil {
 			return nil, err
 		}
-		th, err := track.New(a.store, signer, links, messages, track.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, pages, a.log)
+		a.recorder = track.NewRecorder(a.store, track.RecorderOptions{}, a.log)
+		a.closers = append(a.closers, func() { a.closeRecorder() })
+		th, err := track.New(track.Deps{Store: a.store, Recorder: a.recorder, Signer: signer, Links: links, Viewer: messages,
+			Notifier: a.webhooks, Org: track.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log})
 		if err != nil {
 			return nil, err
 		}
@@ -203,11 +225,35 @@ func (a *App) openSMTP(cfg config.Config) error {
 		return fmt.Errorf("DEARFRIEND_SMTP_URL: %w", err)
 	}
 	mc.MaxConns = cfg.SMTPConns
-	if a.pool, err = mailer.NewPool(mc, a.log); err != nil {
+	var poolOpts []mailer.Option
+	if cfg.DKIMKeyFile != "" {
+		signer, err := dkimSigner(cfg)
+		if err != nil {
+			return err
+		}
+		name, record := signer.DNSRecord()
+		a.log.Info("signing with DKIM", "domain", cfg.DKIMDomain, "selector", cfg.DKIMSelector, "txt_name", name, "txt_value", record)
+		poolOpts = append(poolOpts, mailer.WithSigner(signer))
+	}
+	if a.pool, err = mailer.NewPool(mc, a.log, poolOpts...); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, func() { a.pool.Close() })
 	return nil
+}
+
+// dkimSigner reads DEARFRIEND_DKIM_KEY_FILE; an unreadable or unusable key
+// stops the worker at start, not at its first message.
+func dkimSigner(cfg config.Config) (*mailer.DKIMSigner, error) {
+	keyPEM, err := os.ReadFile(cfg.DKIMKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("DEARFRIEND_DKIM_KEY_FILE: %w", err)
+	}
+	signer, err := mailer.NewDKIMSigner(cfg.DKIMDomain, cfg.DKIMSelector, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("DEARFRIEND_DKIM_KEY_FILE %s: %w", cfg.DKIMKeyFile, err)
+	}
+	return signer, nil
 }
 
 // Run runs the parts of the mode until ctx is done, then shuts them down in order.
@@ -216,6 +262,8 @@ func (a *App) Run(ctx context.Context) error {
 	if a.server != nil {
 		mux := asynq.NewServeMux()
 		mux.Handle(delivery.TypeSendBatch, a.worker)
+		mux.HandleFunc(delivery.TypeTestSend, a.worker.ProcessTestSend)
+		mux.Handle(webhook.TypeDeliver, webhook.NewDeliverer(a.store, nil, a.log))
 		if err := a.server.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -241,6 +289,12 @@ func (a *App) Run(ctx context.Context) error {
 	if a.http != nil {
 		a.http.Shutdown(shutdownCtx)
 	}
+	if a.recorder != nil {
+		// Every open and click answered is written before the process ends.
+		if err := a.recorder.Close(shutdownCtx); err != nil {
+			a.log.Error("flush tracking events", "err", err)
+		}
+	}
 	if a.server != nil {
 		a.server.Shutdown()
 	}
@@ -254,6 +308,23 @@ func (a *App) Close() error {
 	}
 	a.closers = nil
 	return nil
+}
+
+// closeRecorder flushes buffered tracking events when Run did not (New failed, or Run never ran).
+func (a *App) closeRecorder() {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.recorder.Close(ctx); err != nil {
+		a.log.Error("flush tracking events", "err", err)
+	}
+}
+
+// TrackingStats counts the tracking events taken, written and dropped so far.
+func (a *App) TrackingStats() track.RecorderStats {
+	if a.recorder == nil {
+		return track.RecorderStats{}
+	}
+	return a.recorder.Stats()
 }
 
 // URL is the base URL of the HTTP server ("" in worker mode).

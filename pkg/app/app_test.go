@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -50,11 +51,14 @@ type harness struct {
 	capture *devsvc.Capture
 	mu      sync.Mutex
 	byRcpt  map[string]int
+	// stop shuts the App down as a signal would (Run returns) and leaves it
+	// open for inspection; the test's cleanup calls it too.
+	stop func() error
 }
 
 const testToken = "test-token-0123456789"
 
-func start(t *testing.T, b backend) *harness {
+func start(t *testing.T, b backend, extraEnv ...map[string]string) *harness {
 	t.Helper()
 	h := &harness{t: t, byRcpt: map[string]int{}}
 	var err error
@@ -81,6 +85,9 @@ func start(t *testing.T, b backend) *harness {
 		"DEARFRIEND_SEED":         "false",
 		"DEARFRIEND_BATCH_SIZE":   "50",
 	}
+	for _, extra := range extraEnv {
+		maps.Copy(env, extra)
+	}
 	cfg, err := config.FromEnv(config.ModeDev, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -97,9 +104,14 @@ func start(t *testing.T, b backend) *harness {
 	}
 	done := make(chan error, 1)
 	go func() { done <- h.app.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	h.stop = func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := h.stop(); err != nil {
 			t.Errorf("run: %v", err)
 		}
 		h.app.Close()
@@ -278,7 +290,13 @@ func TestCampaignEndToEnd(t *testing.T) {
 				Status string
 				Stats  store.CampaignStats
 			}
-			h.call("GET", fmt.Sprintf("/api/v1/campaigns/%d", camp.ID), nil, &got)
+			// Clicks are written in batches, a moment after the redirect.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				h.call("GET", fmt.Sprintf("/api/v1/campaigns/%d", camp.ID), nil, &got)
+				if got.Stats.Events[store.EventClick] > 0 || time.Now().After(deadline) {
+					break
+				}
+			}
 			if got.Stats.Sends[store.SendSent] != n || got.Stats.Events[store.EventClick] != 1 || got.Stats.Events[store.EventUnsubscribe] != 1 {
 				t.Errorf("campaign stats = %+v, want %d sent, 1 click, 1 unsubscribe", got.Stats, n)
 			}

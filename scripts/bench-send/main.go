@@ -1,9 +1,16 @@
 // Command bench-send measures the time from POST /campaigns/{id}/send to the
-// last message accepted by the SMTP capture server, for a campaign of -n
-// contacts, in embedded mode (SQLite, in-process Redis) and, when -pg and
-// -redis are given, in PostgreSQL+Redis mode. It prints each run and the median.
+// last message accepted by an SMTP server, for a campaign of -n contacts, in
+// embedded mode (SQLite, in-process Redis) and, when -pg and -redis are given,
+// in PostgreSQL+Redis mode. It prints each run and the median.
+//
+// By default the receiving server is a capture server inside this process.
+// With -sink (an smtp-sink process, see scripts/smtp-sink) the receiver runs
+// apart, and -ceiling first measures the ceiling: one pre-rendered message
+// pushed over -conns kept-open connections by a tight go-mail loop, so the
+// pipeline can be reported as a share of it.
 //
 //	go run ./scripts/bench-send -n 10000 -runs 3 [-pg postgres://…/postgres -redis redis://…]
+//	go run ./scripts/bench-send -sink 127.0.0.1:2526 -sink-http 127.0.0.1:2527 -ceiling -conns 8 -n 100000
 package main
 
 import (
@@ -38,7 +45,21 @@ func main() {
 	runs := flag.Int("runs", 3, "campaigns per mode")
 	pg := flag.String("pg", os.Getenv("DEARFRIEND_TEST_DATABASE_URL"), "PostgreSQL admin URL (a database is created and dropped)")
 	redisURL := flag.String("redis", os.Getenv("DEARFRIEND_TEST_REDIS_URL"), "Redis URL")
+	flag.StringVar(&sinkAddr, "sink", "", "SMTP address of an smtp-sink process (default: a capture server in this process)")
+	flag.StringVar(&sinkHTTP, "sink-http", "127.0.0.1:2527", "HTTP address of the smtp-sink's GET /count")
+	flag.IntVar(&conns, "conns", 8, "SMTP connections (and send tasks at once)")
+	ceiling := flag.Bool("ceiling", false, "measure the ceiling first (needs -sink)")
 	flag.Parse()
+	if *ceiling {
+		if sinkAddr == "" {
+			fmt.Fprintln(os.Stderr, "bench-send: -ceiling needs -sink")
+			os.Exit(2)
+		}
+		if err := benchCeiling(*n, *runs); err != nil {
+			fmt.Fprintln(os.Stderr, "bench-send:", err)
+			os.Exit(1)
+		}
+	}
 	if err := bench("embedded (SQLite, in-process Redis)", *n, *runs, "", ""); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-send:", err)
 		os.Exit(1)
@@ -51,6 +72,59 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-send:", err)
 		os.Exit(1)
 	}
+}
+
+var (
+	sinkAddr, sinkHTTP string
+	conns              int
+)
+
+// receiver returns the SMTP address messages go to and a function counting
+// the messages it accepted so far.
+func receiver() (addr string, count func() (int64, error), closeFn func(), err error) {
+	if sinkAddr != "" {
+		return sinkAddr, sinkCount, func() {}, nil
+	}
+	c, err := devsvc.StartCapture("", devsvc.CaptureOptions{Limit: 10})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return c.Addr(), func() (int64, error) { return c.Count(), nil }, func() { c.Close() }, nil
+}
+
+func sinkCount() (int64, error) {
+	resp, err := http.Get("http://" + sinkHTTP + "/count")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var n int64
+	_, err = fmt.Fscan(resp.Body, &n)
+	return n, err
+}
+
+// waitFor polls count until it reaches target.
+func waitFor(count func() (int64, error), target int64, start time.Time) error {
+	for {
+		got, err := count()
+		if err != nil {
+			return err
+		}
+		if got >= target {
+			return nil
+		}
+		if time.Since(start) > 15*time.Minute {
+			return fmt.Errorf("%d of %d messages after 15 minutes", got, target)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func report(mode string, n int, times []time.Duration) time.Duration {
+	slices.Sort(times)
+	med := times[len(times)/2]
+	fmt.Printf("%s: median %v for %d messages, %.0f msg/s\n", mode, med.Round(time.Millisecond), n, float64(n)/med.Seconds())
+	return med
 }
 
 func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
@@ -68,17 +142,19 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		}
 		defer dropPostgres(pgAdmin, dsn)
 	}
-	capture, err := devsvc.StartCapture("", devsvc.CaptureOptions{Limit: 10})
+	smtpAddr, count, closeReceiver, err := receiver()
 	if err != nil {
 		return err
 	}
-	defer capture.Close()
+	defer closeReceiver()
 	env := map[string]string{
 		"DEARFRIEND_HTTP_ADDR":    "127.0.0.1:0",
 		"DEARFRIEND_DATABASE_URL": dsn,
 		"DEARFRIEND_REDIS_URL":    redisURL,
 		"DEARFRIEND_QUEUE":        fmt.Sprintf("bench%d", time.Now().UnixNano()),
-		"DEARFRIEND_SMTP_URL":     "smtp://" + capture.Addr() + "?tls=none",
+		"DEARFRIEND_SMTP_URL":     "smtp://" + smtpAddr + "?tls=none",
+		"DEARFRIEND_SMTP_CONNS":   fmt.Sprint(conns),
+		"DEARFRIEND_WORKERS":      fmt.Sprint(conns),
 		"DEARFRIEND_API_TOKEN":    "bench-token",
 		"DEARFRIEND_SEED":         "false",
 	}
@@ -115,24 +191,22 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 			"audience": map[string]any{"lists": []int64{listID}}}, &camp); err != nil {
 			return err
 		}
-		before := capture.Count()
+		before, err := count()
+		if err != nil {
+			return err
+		}
 		start := time.Now()
 		if err := call(a, "POST", fmt.Sprintf("/api/v1/campaigns/%d/send", camp.ID), nil, nil); err != nil {
 			return err
 		}
-		for capture.Count() < before+int64(n) {
-			if time.Since(start) > 10*time.Minute {
-				return fmt.Errorf("%d of %d messages after 10 minutes", capture.Count()-before, n)
-			}
-			time.Sleep(2 * time.Millisecond)
+		if err := waitFor(count, before+int64(n), start); err != nil {
+			return err
 		}
 		d := time.Since(start)
 		times = append(times, d)
 		fmt.Printf("%s: run %d: %d messages in %v (%.0f msg/s)\n", mode, run+1, n, d.Round(time.Millisecond), float64(n)/d.Seconds())
 	}
-	slices.Sort(times)
-	med := times[len(times)/2]
-	fmt.Printf("%s: median %v for %d messages, %.0f msg/s\n", mode, med.Round(time.Millisecond), n, float64(n)/med.Seconds())
+	report(mode, n, times)
 	return nil
 }
 
