@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/dearfriend/dearfriend/pkg/api"
 	"github.com/dearfriend/dearfriend/pkg/audience"
@@ -43,6 +44,7 @@ type App struct {
 	capture  *devsvc.Capture // embedded mode only
 	pool     *mailer.Pool
 	client   *asynq.Client
+	rdb      *redis.Client // readiness checks
 	server   *asynq.Server
 	worker   *delivery.Worker
 	dispatch *delivery.Dispatcher
@@ -168,6 +170,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		th.Routes(mux)
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+		mux.HandleFunc("GET /readyz", a.ready)
 		if a.capture != nil {
 			mux.Handle("/outbox/", web.NewOutbox(a.capture, "/outbox"))
 			mux.Handle("GET /{$}", http.RedirectHandler("/outbox/", http.StatusFound))
@@ -195,6 +198,12 @@ func (a *App) openQueue(cfg config.Config) error {
 	}
 	a.client = asynq.NewClient(opt)
 	a.closers = append(a.closers, func() { a.client.Close() })
+	ropt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return fmt.Errorf("DEARFRIEND_REDIS_URL: %w", err)
+	}
+	a.rdb = redis.NewClient(ropt)
+	a.closers = append(a.closers, func() { a.rdb.Close() })
 	if cfg.Mode != config.ModeServe {
 		a.server = asynq.NewServer(opt, asynq.Config{
 			Concurrency:     cfg.Concurrency,
@@ -299,6 +308,21 @@ func (a *App) Run(ctx context.Context) error {
 		a.server.Shutdown()
 	}
 	return err
+}
+
+// ready answers 200 when the database and Redis both answer within two
+// seconds, for a load balancer or Kubernetes readiness probe; 503 otherwise.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	for name, err := range map[string]error{"database": a.store.Ping(ctx), "redis": a.rdb.Ping(ctx).Err()} {
+		if err != nil {
+			a.log.Warn("not ready", "dependency", name, "err", err)
+			http.Error(w, name+" unavailable", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
 }
 
 // Close releases everything New opened, in reverse order.

@@ -115,7 +115,7 @@ func start(t *testing.T, b backend, extraEnv ...map[string]string) *harness {
 			t.Errorf("run: %v", err)
 		}
 		h.app.Close()
-		if b.redisURL != "" {
+		if b.redisURL != "" && b.redisURL == testenv.RedisURL() { // the shared test Redis keeps nothing of ours
 			testenv.DropQueue(t, b.redisURL, queue)
 		}
 	})
@@ -488,5 +488,35 @@ func TestBadInput(t *testing.T) {
 	h.call("GET", "/api/v1/messages", nil, &ms)
 	if len(ms.Messages) != 0 {
 		t.Errorf("%d messages stored by refused requests", len(ms.Messages))
+	}
+}
+
+// TestReadiness checks /readyz: ready with its database and Redis, 503 naming
+// Redis when Redis does not answer, while /healthz stays up.
+func TestReadiness(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		b        backend
+		status   int
+		contains string
+	}{
+		{"all up", backends(t)[0], 200, "ready"},
+		{"redis down", backend{name: "no redis", dsn: testenv.SQLite, redisURL: "redis://127.0.0.1:1/0"}, 503, "redis unavailable"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := start(t, tt.b)
+			resp, err := http.Get(h.app.URL() + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.contains) {
+				t.Fatalf("/readyz: %d %q, want %d %q", resp.StatusCode, body, tt.status, tt.contains)
+			}
+			if r := mustDo(t, "GET", h.app.URL()+"/healthz", ""); r.StatusCode != 200 {
+				t.Fatalf("/healthz: %d", r.StatusCode)
+			}
+		})
 	}
 }

@@ -70,6 +70,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return &s, nil
 }
 
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 // Close closes the connection pool.
 func (s *Store) Close() error { return s.db.Close() }
 
