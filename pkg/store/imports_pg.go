@@ -71,6 +71,11 @@ func copyImportRows(ctx context.Context, tx bun.Tx, copyRows copyFunc, imp *Impo
 	if err := copyRows(ctx, "import_rows", importRowColumns, data); err != nil {
 		return counts, fmt.Errorf("copy import rows: %w", err)
 	}
+	// A fresh temp table has no statistics: without them the planner joins it
+	// row by row against the upserted contacts.
+	if _, err := tx.ExecContext(ctx, "ANALYZE import_rows"); err != nil {
+		return counts, fmt.Errorf("analyze import rows: %w", err)
+	}
 	// Tags first, so the statement below finds every one.
 	if _, err := tx.NewRaw(`INSERT INTO tags (name, created_at)
 		SELECT DISTINCT unnest(tags), ?::timestamptz FROM import_rows ORDER BY 1
