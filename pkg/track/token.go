@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"hash"
+	"sync"
 )
 
 // Kind says what a token may be used for; a token of one kind is refused for
@@ -34,7 +36,7 @@ var ErrBadToken = errors.New("bad token")
 // Signer makes and checks tokens. The first key signs; every key verifies, so a
 // key can be rotated by moving the old one to second place for a while.
 type Signer struct {
-	keys [][]byte
+	keys []*macKey
 }
 
 // NewSigner derives token keys from secrets (current first, then previous ones;
@@ -48,7 +50,7 @@ func NewSigner(secrets ...string) *Signer {
 		}
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write([]byte("dearfriend tracking token v1"))
-		s.keys = append(s.keys, m.Sum(nil))
+		s.keys = append(s.keys, newMACKey(m.Sum(nil)))
 	}
 	return s
 }
@@ -104,8 +106,21 @@ func (s *Signer) Verify(kind Kind, token string) (sendID, linkID int64, err erro
 	return int64(send), int64(link), nil
 }
 
-func appendMAC(dst, key, msg []byte) []byte {
-	m := hmac.New(sha256.New, key)
+// macKey is a key with a pool of HMAC states keyed by it: a reset state
+// starts from the cached key pads, so a token costs no key setup and no
+// allocation. Several tokens are signed per recipient of every message.
+type macKey struct{ pool sync.Pool }
+
+func newMACKey(key []byte) *macKey {
+	k := &macKey{}
+	k.pool.New = func() any { return hmac.New(sha256.New, key) }
+	return k
+}
+
+func appendMAC(dst []byte, key *macKey, msg []byte) []byte {
+	m := key.pool.Get().(hash.Hash)
+	defer key.pool.Put(m)
+	m.Reset()
 	m.Write(msg)
 	return m.Sum(dst)[:len(dst)+macSize]
 }
