@@ -157,3 +157,26 @@ func (a *API) handleLimit(limit int64, fn func(w http.ResponseWriter, r *http.Re
 		}
 	}))
 }
+
+// named is the input of a resource that is a name and a description (lists, topics).
+type named struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// decodeNamed reads a named input: the name required and at most maxName
+// characters, the description at most 500; both trimmed.
+func decodeNamed(r *http.Request, maxName int) (named, error) {
+	var in named
+	if err := decode(r, &in); err != nil {
+		return in, err
+	}
+	in.Name, in.Description = strings.TrimSpace(in.Name), strings.TrimSpace(in.Description)
+	if in.Name == "" || len(in.Name) > maxName {
+		return in, errs.Field("name", "is required, at most %d characters", maxName)
+	}
+	if len(in.Description) > 500 {
+		return in, errs.Field("description", "at most 500 characters")
+	}
+	return in, nil
+}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -14,16 +13,9 @@ type listOut struct {
 }
 
 func (a *API) createList(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
-	if err := decode(r, &in); err != nil {
+	in, err := decodeNamed(r, 200)
+	if err != nil {
 		return err
-	}
-	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 200 {
-		return errs.Field("name", "is required, at most 200 characters")
 	}
 	l := &store.List{Name: in.Name, Description: in.Description}
 	if err := a.store.CreateList(r.Context(), l); err != nil {

@@ -2,9 +2,7 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
-	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -18,21 +16,11 @@ func (a *API) listTopics(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createTopic(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
-	if err := decode(r, &in); err != nil {
+	in, err := decodeNamed(r, 100)
+	if err != nil {
 		return err
 	}
-	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 100 {
-		return errs.Field("name", "is required, at most 100 characters")
-	}
-	if len(in.Description) > 500 {
-		return errs.Field("description", "at most 500 characters")
-	}
-	t := &store.Topic{Name: in.Name, Description: strings.TrimSpace(in.Description)}
+	t := &store.Topic{Name: in.Name, Description: in.Description}
 	if err := a.store.CreateTopic(r.Context(), t); err != nil {
 		return err
 	}

@@ -524,29 +524,19 @@ func (c *abortConn) abort() {
 	_ = c.Conn.SetDeadline(past)
 }
 
-func (c *abortConn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.aborted {
-		t = past
-	}
-	return c.Conn.SetDeadline(t)
-}
+func (c *abortConn) SetDeadline(t time.Time) error { return c.set(c.Conn.SetDeadline, t) }
 
-func (c *abortConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.aborted {
-		t = past
-	}
-	return c.Conn.SetReadDeadline(t)
-}
+func (c *abortConn) SetReadDeadline(t time.Time) error { return c.set(c.Conn.SetReadDeadline, t) }
 
-func (c *abortConn) SetWriteDeadline(t time.Time) error {
+func (c *abortConn) SetWriteDeadline(t time.Time) error { return c.set(c.Conn.SetWriteDeadline, t) }
+
+// set applies a deadline, or the past once the connection was aborted, so a
+// later deadline cannot undo an abort.
+func (c *abortConn) set(setter func(time.Time) error, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.aborted {
 		t = past
 	}
-	return c.Conn.SetWriteDeadline(t)
+	return setter(t)
 }
