@@ -16,7 +16,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -24,19 +23,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/dearfriend/dearfriend/pkg/app"
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
 	"github.com/dearfriend/dearfriend/pkg/store"
+	"github.com/dearfriend/dearfriend/scripts/internal/benchdb"
 	"github.com/dearfriend/dearfriend/templates"
 )
 
@@ -137,10 +133,10 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 	defer os.RemoveAll(dir)
 	dsn := filepath.Join(dir, "bench.db")
 	if pgAdmin != "" {
-		if dsn, err = tempPostgres(pgAdmin); err != nil {
+		if dsn, err = benchdb.Create(pgAdmin, "dfbench"); err != nil {
 			return err
 		}
-		defer dropPostgres(pgAdmin, dsn)
+		defer benchdb.Drop(pgAdmin, dsn)
 	}
 	smtpAddr, count, closeReceiver, err := receiver()
 	if err != nil {
@@ -263,32 +259,4 @@ func call(a *app.App, method, path string, body, out any) error {
 		return json.Unmarshal(raw, out)
 	}
 	return nil
-}
-
-func tempPostgres(admin string) (string, error) {
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	name := fmt.Sprintf("dfbench_%d", time.Now().UnixNano())
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		return "", err
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-func dropPostgres(admin, dsn string) {
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		return
-	}
-	defer db.Close()
-	u, _ := url.Parse(dsn)
-	db.Exec("DROP DATABASE IF EXISTS " + strings.TrimPrefix(u.Path, "/") + " WITH (FORCE)")
 }
