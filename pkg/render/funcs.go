@@ -63,6 +63,16 @@ var baseFuncs = map[string]any{
 	},
 }
 
+// ShareFuncs returns share_facebook, share_x and share_email for a page
+// template, so a public page links to sharing exactly as an email does.
+func ShareFuncs() htmltemplate.FuncMap {
+	m := htmltemplate.FuncMap{}
+	for _, k := range []string{"share_facebook", "share_x", "share_email"} {
+		m[k] = baseFuncs[k]
+	}
+	return m
+}
+
 func checkShareURL(fn, page string) error {
 	u, err := url.Parse(page)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -108,6 +108,13 @@ func (h *Handler) send(w http.ResponseWriter, r *http.Request, kind Kind, token 
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	Fail(w, r, h.Log, "tracking request failed", err)
+}
+
+// Fail answers a public request that failed: 404 for what is not found,
+// nothing to a client that left, else a 500 saying only "internal error",
+// the detail logged under msg.
+func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, msg string, err error) {
 	if errs.CodeOf(err) == errs.NotFound {
 		http.NotFound(w, r)
 		return
@@ -115,7 +122,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	h.Log.Error("tracking request failed", "path", r.URL.Path, "err", err)
+	log.Error(msg, "path", r.URL.Path, "err", err)
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 

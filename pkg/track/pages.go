@@ -45,15 +45,21 @@ type topicChoice struct {
 
 func (h *Handler) page(w http.ResponseWriter, status int, name string, d pageData) {
 	d.OrgName, d.PostalAddress = h.Org.Name, h.Org.PostalAddress
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
-	w.Header().Set("X-Frame-Options", "DENY")
+	SetPageHeaders(w.Header())
 	w.WriteHeader(status)
 	if err := h.pages.ExecuteTemplate(w, name, d); err != nil {
 		h.Log.Error("render page", "page", name, "err", err)
 	}
+}
+
+// SetPageHeaders sets what every public HTML page is served with: never
+// cached, no referrer, no scripts, no framing, forms posting only to us.
+func SetPageHeaders(hd http.Header) {
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	hd.Set("X-Frame-Options", "DENY")
 }
 
 // audienceLists returns the lists of the send's campaign that its contact is

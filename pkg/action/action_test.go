@@ -1,0 +1,306 @@
+package action_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dearfriend/dearfriend/pkg/action"
+	"github.com/dearfriend/dearfriend/pkg/store"
+	"github.com/dearfriend/dearfriend/pkg/testenv"
+	"github.com/dearfriend/dearfriend/pkg/track"
+	"github.com/dearfriend/dearfriend/templates"
+)
+
+type fixture struct {
+	s        *store.Store
+	signer   *track.Signer
+	srv      *httptest.Server
+	petition *store.Petition
+	jane     *store.Contact
+	campaign *store.Campaign
+	janeLink string // Jane's action link from her send
+}
+
+func mustFixture(t *testing.T, dsn string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{s: testenv.Store(t, dsn), signer: track.NewSigner("test secret")}
+	pages, err := fs.Sub(templates.FS, "pages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := action.New(action.Deps{Store: f.s, Signer: f.signer, PublicURL: "https://act.example.org",
+		Org: action.Org{Name: "Friends of the River", PostalAddress: "1 Main St"}, Pages: pages,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Routes(mux)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+
+	f.petition = &store.Petition{Slug: "river", Title: "Save the river", Target: "The Governor", PetitionText: "Dear Governor,\nsave it.", Goal: 1000, Open: true}
+	if err := f.s.CreatePetition(ctx, f.petition); err != nil {
+		t.Fatal(err)
+	}
+	f.jane = &store.Contact{Email: "jane@example.org", FirstName: "Jane", LastName: "Doe"}
+	if err := f.s.CreateContact(ctx, f.jane); err != nil {
+		t.Fatal(err)
+	}
+	l := &store.List{Name: "l"}
+	if err := f.s.CreateList(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.AddListMembers(ctx, l.ID, []int64{f.jane.ID}); err != nil {
+		t.Fatal(err)
+	}
+	m := &store.Message{Name: "m", Subject: "s", FromName: "f", FromEmail: "f@example.org", HTML: "x"}
+	if err := f.s.CreateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	f.campaign = &store.Campaign{Name: "c", MessageID: m.ID, Audience: store.Audience{Lists: []int64{l.ID}}}
+	if err := f.s.CreateCampaign(ctx, f.campaign); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.StartCampaign(ctx, f.campaign.ID); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi, _, err := f.s.SendRange(ctx, f.campaign.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := f.s.PendingRecipients(ctx, f.campaign.ID, lo, hi)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("recipients %v, %v", rs, err)
+	}
+	f.janeLink = track.NewLinks(f.srv.URL, f.signer).Action(rs[0].SendID, "river")
+	return f
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// get fetches a page and returns its body and the CSRF token of its form.
+func (f *fixture) get(t *testing.T, u string) (string, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", u, resp.Status, b)
+	}
+	m := csrfRe.FindStringSubmatch(string(b))
+	if m == nil {
+		return string(b), ""
+	}
+	return string(b), m[1]
+}
+
+func (f *fixture) post(t *testing.T, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := http.PostForm(f.srv.URL+"/a/river/sign", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// postAll posts n forms at once and fails unless each one signs.
+func (f *fixture) postAll(t *testing.T, n int, form func(i int) url.Values) {
+	t.Helper()
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i := range codes {
+		wg.Go(func() { codes[i], _ = f.post(t, form(i)) })
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("post %d: status %d", i, c)
+		}
+	}
+}
+
+// wantCount fails the test unless the petition has want signatures.
+func (f *fixture) wantCount(t *testing.T, want int64) {
+	t.Helper()
+	n, err := f.s.CountSignatures(context.Background(), f.petition.ID)
+	if err != nil || n != want {
+		t.Fatalf("count %d, %v; want %d", n, err, want)
+	}
+}
+
+// TestRecognizedSigner checks that a recipient's link is recognized, one
+// button signs them attributed to the campaign, and 20 clicks at once count once.
+func TestRecognizedSigner(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn)
+		page, csrf := f.get(t, f.janeLink)
+		for _, want := range []string{"Not Jane? Sign as someone else", "Dear Governor", "The Governor", "0</strong> signatures of a goal of 1000"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+		if strings.Contains(page, `name="email"`) {
+			t.Error("a recognized recipient is asked for their email")
+		}
+		token := strings.SplitN(f.janeLink, "?r=", 2)[1]
+		f.postAll(t, 20, func(int) url.Values { return url.Values{"r": {token}, "csrf": {csrf}} })
+		f.wantCount(t, 1)
+		// The signature is Jane's and names her campaign.
+		status, body := f.post(t, url.Values{"r": {token}, "csrf": {csrf}})
+		if status != http.StatusOK || !strings.Contains(body, "You already signed") || !strings.Contains(body, "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fact.example.org%2Fa%2Friver%3Fref%3D") {
+			t.Errorf("second sign: %d\n%s", status, body)
+		}
+		n, err := f.s.CountCampaignSignatures(context.Background(), f.petition.ID, f.campaign.ID)
+		if err != nil || n != 1 {
+			t.Errorf("signatures from the campaign %d, %v; want 1", n, err)
+		}
+	})
+}
+
+// TestForgedToken checks that a token that does not verify is an unknown
+// visitor: the page asks for the form, and a one-button post signs no one.
+func TestForgedToken(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn)
+		good := strings.SplitN(f.janeLink, "?r=", 2)[1]
+		forged := good[:len(good)-2] + "AA"
+		if forged == good {
+			forged = good[:len(good)-2] + "BB"
+		}
+		page, csrf := f.get(t, f.srv.URL+"/a/river?r="+forged)
+		if strings.Contains(page, "Jane") || !strings.Contains(page, `name="email"`) {
+			t.Fatalf("a forged token was recognized:\n%s", page)
+		}
+		status, body := f.post(t, url.Values{"r": {forged}, "csrf": {csrf}})
+		if status != http.StatusUnprocessableEntity || strings.Contains(body, "Jane") {
+			t.Errorf("post with a forged token: %d\n%s", status, body)
+		}
+		// The CSRF token of Jane's page is not valid with a forged token either.
+		_, janeCSRF := f.get(t, f.janeLink)
+		if status, _ := f.post(t, url.Values{"r": {forged}, "csrf": {janeCSRF}}); status != http.StatusForbidden {
+			t.Errorf("forged token with Jane's CSRF: %d, want 403", status)
+		}
+		if status, _ := f.post(t, url.Values{"r": {good}}); status != http.StatusForbidden {
+			t.Errorf("no CSRF token: %d, want 403", status)
+		}
+		f.wantCount(t, 0)
+	})
+}
+
+// TestUnknownVisitor checks the form: each bad input is named next to its
+// field with what was typed kept, nothing is stored, and a good one signs.
+func TestUnknownVisitor(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn)
+		_, csrf := f.get(t, f.srv.URL+"/a/river")
+		good := url.Values{"csrf": {csrf}, "email": {"Sam@Example.ORG"}, "first_name": {"Sam"}, "last_name": {"Lee"}, "postal_code": {"12345"}, "comment": {"For the fish"}}
+		with := func(k, v string) url.Values {
+			u := url.Values{}
+			for kk, vv := range good {
+				u[kk] = vv
+			}
+			u.Set(k, v)
+			return u
+		}
+		long := strings.Repeat("é", action.MaxComment+1)
+		for _, tc := range []struct {
+			name, field string
+			form        url.Values
+			want        []string
+		}{
+			{"invalid email", "email", with("email", "sam@@example"), []string{`id="email-error"`, `value="sam@@example"`, `value="Sam"`, "For the fish"}},
+			{"empty email", "email", with("email", " "), []string{`id="email-error"`, "Please enter your email address."}},
+			{"empty first name", "first_name", with("first_name", ""), []string{`id="first_name-error"`, `value="Sam@Example.ORG"`}},
+			{"empty last name", "last_name", with("last_name", "  "), []string{`id="last_name-error"`}},
+			{"comment too long", "comment", with("comment", long), []string{`id="comment-error"`, "10001 characters", long}},
+			{"megabyte comment", "comment", with("comment", strings.Repeat("x", 1<<20)), []string{`id="comment-error"`}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				status, body := f.post(t, tc.form)
+				if status != http.StatusUnprocessableEntity {
+					t.Fatalf("status %d, want 422", status)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("page lacks %.80q", w)
+					}
+				}
+				if n := strings.Count(body, `class="error"`); n != 1 {
+					t.Errorf("%d messages, want 1 (for %s)", n, tc.field)
+				}
+			})
+		}
+		f.wantCount(t, 0)
+		if _, err := f.s.ContactByEmail(context.Background(), "Sam@example.org"); err == nil {
+			t.Fatal("bad input stored a contact")
+		}
+		status, body := f.post(t, good)
+		if status != http.StatusOK || !strings.Contains(body, "Thank you, Sam!") {
+			t.Fatalf("good form: %d\n%s", status, body)
+		}
+		c, err := f.s.ContactByEmail(context.Background(), "Sam@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"Sam", "Lee", "12345", store.ContactUnsubscribed}, []string{c.FirstName, c.LastName, c.PostalCode, c.Status}); diff != "" {
+			t.Errorf("contact (-want +got):\n%s", diff)
+		}
+		f.wantCount(t, 1)
+	})
+}
+
+// TestConcurrentVisitors checks that 200 people signing at once through the
+// form give exactly 200.
+func TestConcurrentVisitors(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn)
+		_, csrf := f.get(t, f.srv.URL+"/a/river")
+		f.postAll(t, 200, func(i int) url.Values {
+			return url.Values{"csrf": {csrf}, "email": {fmt.Sprintf("p%d@example.org", i)}, "first_name": {"P"}, "last_name": {"Q"}}
+		})
+		f.wantCount(t, 200)
+	})
+}
+
+// TestClosedPetition checks that a closed petition says so and accepts nothing.
+func TestClosedPetition(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn)
+		p := &store.Petition{Slug: "shut", Title: "Shut", Open: false}
+		if err := f.s.CreatePetition(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		page, csrf := f.get(t, f.srv.URL+"/a/shut")
+		if !strings.Contains(page, "This petition is closed") || csrf != "" {
+			t.Fatalf("closed page offers a form or does not say it is closed:\n%s", page)
+		}
+		resp, err := http.PostForm(f.srv.URL+"/a/shut/sign", url.Values{"email": {"x@example.org"}, "first_name": {"X"}, "last_name": {"Y"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		n, err := f.s.CountSignatures(context.Background(), p.ID)
+		if resp.StatusCode != http.StatusConflict || err != nil || n != 0 {
+			t.Errorf("post to a closed petition: %d, count %d, %v; want 409 and 0", resp.StatusCode, n, err)
+		}
+	})
+}
