@@ -21,9 +21,12 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
-// Dispatcher starts a campaign's send.
+// Dispatcher starts, pauses, resumes and cancels a campaign's send.
 type Dispatcher interface {
 	Send(ctx context.Context, campaignID int64) (int64, error)
+	Pause(ctx context.Context, campaignID int64) error
+	Unpause(ctx context.Context, campaignID int64) error
+	Cancel(ctx context.Context, campaignID int64) (int64, error)
 }
 
 // Compiler validates messages at save time.

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
@@ -137,5 +139,53 @@ func checkAudienceNamesSome(aud store.Audience) error {
 	if len(aud.Lists) == 0 && len(aud.Segments) == 0 {
 		return errs.Field("audience.lists", "name at least one list or segment")
 	}
+	return nil
+}
+
+// progressWindow is the span over which progress measures the current rate.
+const progressWindow = 10 * time.Second
+
+// pauseCampaign stops a sending campaign; 409 when it is not sending.
+func (a *API) pauseCampaign(w http.ResponseWriter, r *http.Request) error {
+	return a.controlCampaign(w, r, store.CampaignPaused, a.dispatcher.Pause)
+}
+
+// resumeCampaign sends the rest of a paused campaign; 409 when it is not paused.
+func (a *API) resumeCampaign(w http.ResponseWriter, r *http.Request) error {
+	return a.controlCampaign(w, r, store.CampaignSending, a.dispatcher.Unpause)
+}
+
+// cancelCampaign skips what a sending or paused campaign has left; 409 otherwise.
+func (a *API) cancelCampaign(w http.ResponseWriter, r *http.Request) error {
+	return a.controlCampaign(w, r, store.CampaignCancelled, func(ctx context.Context, id int64) error {
+		_, err := a.dispatcher.Cancel(ctx, id)
+		return err
+	})
+}
+
+func (a *API) controlCampaign(w http.ResponseWriter, r *http.Request, status string, do func(context.Context, int64) error) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := do(r.Context(), id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"campaign_id": id, "status": status})
+	return nil
+}
+
+// campaignProgress says how far a send is: outcomes, what remains, the rate
+// of the last progressWindow and the time left at that rate.
+func (a *API) campaignProgress(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	p, err := a.store.CampaignProgress(r.Context(), id, progressWindow)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
 	return nil
 }

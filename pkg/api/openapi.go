@@ -51,6 +51,7 @@ var (
 // entries here too, at the level of detail a client needs to call them.
 func routes() []route {
 	count := ref("Count")
+	campaignControl := object(map[string]any{"campaign_id": typ("integer"), "status": typ("string")})
 	return []route{
 		{pattern: "GET /api/v1/openapi.json", summary: "This document", out: anyObject, public: true},
 
@@ -95,11 +96,21 @@ func routes() []route {
 		{pattern: "POST /api/v1/campaigns", summary: "Create a draft campaign", in: ref("CampaignInput"), out: ref("Campaign"), status: http.StatusCreated},
 		{pattern: "GET /api/v1/campaigns/{id}", summary: "A campaign with ledger and event counts", out: ref("Campaign")},
 		{pattern: "POST /api/v1/campaigns/{id}/send", summary: "Start the send: the audience is snapshotted now; a second send is a 409", out: object(map[string]any{"campaign_id": typ("integer"), "status": typ("string"), "recipients": typ("integer")}), status: http.StatusAccepted},
+		{pattern: "POST /api/v1/campaigns/{id}/pause", summary: "Pause a sending campaign: within 2 seconds no worker takes a new recipient; 409 unless sending", out: campaignControl},
+		{pattern: "POST /api/v1/campaigns/{id}/resume", summary: "Resume a paused campaign from the ledger: only rows still waiting are sent; 409 unless paused", out: campaignControl},
+		{pattern: "POST /api/v1/campaigns/{id}/cancel", summary: "Cancel a sending or paused campaign: the rows still waiting are skipped; 409 otherwise", out: campaignControl},
+		{pattern: "GET /api/v1/campaigns/{id}/progress", summary: "Sent, failed, bounced, remaining, the rate of the last 10 seconds and the ETA", out: object(map[string]any{
+			"status": typ("string"), "total": typ("integer"), "sent": typ("integer"), "failed": typ("integer"), "bounced": typ("integer"),
+			"skipped": typ("integer"), "remaining": typ("integer"), "rate": typ("number"), "eta_seconds": typ("number"), "window_seconds": typ("number")})},
 		{pattern: "GET /api/v1/campaigns/{id}/audience/count", summary: "How many contacts a send would snapshot now", out: count},
 		{pattern: "POST /api/v1/campaigns/audience/count", summary: "How many contacts an audience not saved would reach now", in: object(map[string]any{"audience": ref("Audience"), "topic_id": typ("integer")}, "audience"), out: count},
 		{pattern: "GET /api/v1/campaigns/{id}/stats", summary: "Outcomes and engagement, human and total", out: anyObject},
 		{pattern: "GET /api/v1/campaigns/{id}/stats/hourly", summary: "Activity per UTC hour", out: anyObject},
 		{pattern: "GET /api/v1/campaigns/{id}/recipients.csv", summary: "One row per ledger row, streamed", out: typ("string"), outType: textCSV},
+
+		{pattern: "GET /api/v1/petitions", summary: "Every petition with its total_signatures, newest first", out: listOf("petitions", "Petition")},
+		{pattern: "POST /api/v1/petitions", summary: "Create a petition; its page is /a/{slug} and emails link to it with {{ action_link \"slug\" }}", in: object(map[string]any{"slug": typ("string"), "title": typ("string"), "target": typ("string"), "petition_text": typ("string"), "goal": typ("integer"), "open": typ("boolean"), "thank_you_text": typ("string"), "share_text": typ("string")}, "slug", "title"), out: ref("Petition"), status: http.StatusCreated},
+		{pattern: "GET /api/v1/petitions/{id}", summary: "A petition with its total_signatures", out: ref("Petition")},
 
 		{pattern: "GET /api/v1/topics", summary: "Every topic", out: listOf("topics", "Object")},
 		{pattern: "POST /api/v1/topics", summary: "Create a topic contacts can opt out of", in: object(map[string]any{"name": typ("string"), "description": typ("string")}, "name"), out: anyObject, status: http.StatusCreated},
@@ -134,6 +145,7 @@ func components() map[string]any {
 		}),
 		"List":        object(map[string]any{"id": integer, "name": str, "description": str, "created_at": when, "members": integer}),
 		"Import":      anyObject,
+		"Petition":    object(map[string]any{"id": integer, "slug": str, "title": str, "target": str, "petition_text": str, "goal": integer, "open": typ("boolean"), "thank_you_text": str, "share_text": str, "created_at": when, "total_signatures": integer}),
 		"Suppression": object(map[string]any{"id": integer, "email": str, "reason": str, "created_at": when}),
 		"Message": object(map[string]any{
 			"id": integer, "name": str, "subject": str, "preheader": str, "from_name": str, "from_email": str,

@@ -21,6 +21,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dearfriend/dearfriend/pkg/action"
 	"github.com/dearfriend/dearfriend/pkg/api"
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/config"
@@ -134,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	signer := track.NewSigner(secret, cfg.PreviousSecret)
 	links := track.NewLinks(publicURL, signer)
 	messages := delivery.NewMessages(a.store, compiler, links)
-	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log)
+	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log, delivery.WithDepth(2*cfg.Concurrency))
 	a.webhooks = webhook.NewNotifier(a.store, a.client, cfg.Queue)
 
 	if cfg.Seed {
@@ -147,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 			return nil, err
 		}
 		a.worker = delivery.NewWorker(a.store, messages, a.pool, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
-			delivery.WithBounceNotifier(a.webhooks),
+			delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch),
 			delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName))
 	}
 	if a.listener != nil {
@@ -169,6 +170,12 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 			return nil, err
 		}
 		th.Routes(mux)
+		ah, err := action.New(action.Deps{Store: a.store, Signer: signer, PublicURL: publicURL,
+			Org: action.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log})
+		if err != nil {
+			return nil, err
+		}
+		ah.Routes(mux)
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.HandleFunc("GET /readyz", a.ready)
 		if a.capture != nil {
@@ -206,12 +213,14 @@ func (a *App) openQueue(cfg config.Config) error {
 	a.closers = append(a.closers, func() { a.rdb.Close() })
 	if cfg.Mode != config.ModeServe {
 		a.server = asynq.NewServer(opt, asynq.Config{
-			Concurrency:     cfg.Concurrency,
-			Queues:          map[string]int{cfg.Queue: 1},
-			RetryDelayFunc:  delivery.RetryDelay,
-			ShutdownTimeout: cfg.ShutdownTimeout,
-			LogLevel:        asynq.WarnLevel,
-			Logger:          asynqLogger{a.log},
+			Concurrency:    cfg.Concurrency,
+			Queues:         map[string]int{cfg.Queue: 1},
+			RetryDelayFunc: delivery.RetryDelay,
+			// A resumed or new campaign is picked up within 200 ms, not a second.
+			TaskCheckInterval: 200 * time.Millisecond,
+			ShutdownTimeout:   cfg.ShutdownTimeout,
+			LogLevel:          asynq.WarnLevel,
+			Logger:            asynqLogger{a.log},
 		})
 	}
 	return nil

@@ -17,16 +17,36 @@ type Dispatcher struct {
 	client    *asynq.Client
 	queue     string
 	batchSize int
+	depth     int // batches of one campaign kept waiting in Redis
 	log       *slog.Logger
 }
 
+// DefaultDepth is how many batches of one campaign wait in Redis when
+// NewDispatcher is not given a depth.
+const DefaultDepth = 16
+
+// DispatcherOption adjusts NewDispatcher.
+type DispatcherOption func(*Dispatcher)
+
+// WithDepth keeps at most about k batches of one campaign waiting in Redis
+// (2 × the workers is enough to keep them busy). k below 1 is taken as 1.
+func WithDepth(k int) DispatcherOption {
+	return func(d *Dispatcher) { d.depth = max(k, 1) }
+}
+
 // NewDispatcher returns a dispatcher enqueueing on queue through client.
-func NewDispatcher(st *store.Store, client *asynq.Client, queue string, batchSize int, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{store: st, client: client, queue: queue, batchSize: batchSize, log: log}
+func NewDispatcher(st *store.Store, client *asynq.Client, queue string, batchSize int, log *slog.Logger, opts ...DispatcherOption) *Dispatcher {
+	d := &Dispatcher{store: st, client: client, queue: queue, batchSize: batchSize, depth: DefaultDepth, log: log}
+	for _, opt := range opts {
+		opt(d)
+	}
+	return d
 }
 
 // Send snapshots a draft campaign's audience into the ledger and enqueues its
-// batches. A campaign already sent is a conflict and nothing is enqueued.
+// first batches; each batch, when done, enqueues the next (Next), so the
+// batches waiting in Redis stay bounded whatever the audience's size. A
+// campaign already sent is a conflict and nothing is enqueued.
 func (d *Dispatcher) Send(ctx context.Context, campaignID int64) (int64, error) {
 	total, err := d.store.StartCampaign(ctx, campaignID)
 	if err != nil {
@@ -63,10 +83,65 @@ func (d *Dispatcher) Resume(ctx context.Context) error {
 	return nil
 }
 
+// Pause stops a sending campaign: within the workers' status refresh
+// (statusTTL) no worker takes a new recipient of it. Its batches still in
+// Redis are dropped when they come up; Unpause dispatches again from the ledger.
+func (d *Dispatcher) Pause(ctx context.Context, campaignID int64) error {
+	if err := d.store.PauseCampaign(ctx, campaignID); err != nil {
+		return err
+	}
+	d.log.Info("campaign paused", "campaign_id", campaignID)
+	return nil
+}
+
+// Unpause makes a paused campaign sending again and dispatches its waiting
+// ledger rows (queued or deferred) from the start of the ledger: rows sent
+// before the pause are not waiting, so nobody gets the message twice.
+func (d *Dispatcher) Unpause(ctx context.Context, campaignID int64) error {
+	if err := d.store.ResumeCampaign(ctx, campaignID); err != nil {
+		return err
+	}
+	if err := d.enqueue(ctx, campaignID); err != nil {
+		return err
+	}
+	if _, err := d.store.FinishIfDone(ctx, campaignID); err != nil {
+		return err
+	}
+	d.log.Info("campaign unpaused", "campaign_id", campaignID)
+	return nil
+}
+
+// Cancel stops a sending or paused campaign for good: its waiting rows are
+// skipped. It returns how many were.
+func (d *Dispatcher) Cancel(ctx context.Context, campaignID int64) (int64, error) {
+	n, err := d.store.CancelCampaign(ctx, campaignID)
+	if err != nil {
+		return 0, err
+	}
+	d.log.Info("campaign cancelled", "campaign_id", campaignID, "skipped", n)
+	return n, nil
+}
+
+// Next enqueues the next batch of a campaign after the dispatch cursor, if
+// any: a batch task calls it when it is done.
+func (d *Dispatcher) Next(ctx context.Context, campaignID int64) error {
+	return d.fill(ctx, campaignID, 1)
+}
+
+// enqueue rewinds the campaign's dispatch cursor and enqueues its first
+// depth batches of waiting rows. Batches still in Redis keep their ids
+// (aligned ranges, store.NextDispatch) and are not enqueued twice.
 func (d *Dispatcher) enqueue(ctx context.Context, campaignID int64) error {
-	var after int64
-	for {
-		lo, hi, ok, err := d.store.NextBatch(ctx, campaignID, after, d.batchSize)
+	if err := d.store.RewindDispatch(ctx, campaignID); err != nil {
+		return err
+	}
+	return d.fill(ctx, campaignID, d.depth)
+}
+
+// fill enqueues up to n batches from the dispatch cursor on.
+func (d *Dispatcher) fill(ctx context.Context, campaignID int64, n int) error {
+	for range n {
+		lo, hi, ok, err := d.store.NextDispatch(ctx, campaignID, d.batchSize)
 		if err != nil || !ok {
 			return err
 		}
@@ -75,8 +150,14 @@ func (d *Dispatcher) enqueue(ctx context.Context, campaignID int64) error {
 			return err
 		}
 		if _, err := d.client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			// The cursor moved past a batch not enqueued: rewind it so the
+			// next fill takes the batch again (ranges are aligned, so
+			// batches already in Redis are not doubled).
+			if rerr := d.store.RewindDispatch(context.WithoutCancel(ctx), campaignID); rerr != nil {
+				d.log.Error("rewind dispatch", "campaign_id", campaignID, "err", rerr)
+			}
 			return fmt.Errorf("enqueue batch %d-%d: %w", lo, hi, err)
 		}
-		after = hi
 	}
+	return nil
 }

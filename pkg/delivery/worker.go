@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -61,6 +62,55 @@ func WithBounceNotifier(n Notifier) WorkerOption {
 	return func(w *Worker) { w.notifier = n }
 }
 
+// Chain enqueues the batch that follows a finished one (Dispatcher.Next).
+type Chain interface {
+	Next(ctx context.Context, campaignID int64) error
+}
+
+var _ Chain = (*Dispatcher)(nil)
+
+// WithChain makes each batch, when done, enqueue the next batch of its
+// campaign through c. Without it a worker sends only the batches it is given.
+func WithChain(c Chain) WorkerOption {
+	return func(w *Worker) { w.chain = c }
+}
+
+// statusTTL is how long a worker trusts the status of a campaign it read: a
+// pause stops new recipients within about this time.
+const statusTTL = 500 * time.Millisecond
+
+// statusCache remembers campaign statuses for statusTTL, per process.
+type statusCache struct {
+	mu   sync.Mutex
+	seen map[int64]cachedStatus
+}
+
+type cachedStatus struct {
+	status string
+	at     time.Time
+}
+
+// get returns the status of campaign id, reading it again when older than statusTTL.
+func (c *statusCache) get(ctx context.Context, st *store.Store, id int64, now time.Time) (string, error) {
+	c.mu.Lock()
+	cs, ok := c.seen[id]
+	c.mu.Unlock()
+	if ok && now.Sub(cs.at) < statusTTL {
+		return cs.status, nil
+	}
+	status, err := st.CampaignStatus(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if c.seen == nil || len(c.seen) > 1000 { // a few campaigns send at once; forget the old ones
+		c.seen = map[int64]cachedStatus{}
+	}
+	c.seen[id] = cachedStatus{status: status, at: now}
+	c.mu.Unlock()
+	return status, nil
+}
+
 // Worker handles send batch tasks.
 type Worker struct {
 	store       *store.Store
@@ -73,6 +123,8 @@ type Worker struct {
 	bounceDomain string   // VERP; empty: the From address is the envelope sender
 	orgShortName string   // Feedback-ID's organization field
 	notifier     Notifier // nil: nobody is told of bounces
+	chain        Chain    // nil: a finished batch enqueues nothing
+	statuses     statusCache
 	now          func() time.Time
 	log          *slog.Logger
 }
@@ -117,6 +169,14 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// Paused or cancelled: take no new recipient. The rows left wait
+		// in the ledger; resuming dispatches them again.
+		if status, err := w.statuses.get(ctx, w.store, p.CampaignID, time.Now()); err != nil {
+			return err
+		} else if status != store.CampaignSending {
+			w.log.Info("batch stopped", "campaign_id", p.CampaignID, "status", status, "from", p.From, "to", p.To)
+			return nil
+		}
 		if !r.Mailable() {
 			reason := "contact is " + r.ContactStatus
 			if r.Suppressed {
@@ -148,6 +208,11 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 		if err != nil {
 			return err
+		}
+	}
+	if w.chain != nil {
+		if err := w.chain.Next(ctx, p.CampaignID); err != nil {
+			return fmt.Errorf("campaign %d: next batch: %w", p.CampaignID, err)
 		}
 	}
 	if deferred > 0 {

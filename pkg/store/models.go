@@ -19,6 +19,10 @@ const (
 	CampaignDraft   = "draft"
 	CampaignSending = "sending"
 	CampaignSent    = "sent"
+	// CampaignPaused: no worker takes a new recipient until it is resumed.
+	CampaignPaused = "paused"
+	// CampaignCancelled: the rows still waiting were skipped; nothing more is sent.
+	CampaignCancelled = "cancelled"
 )
 
 // Send (ledger) statuses.
@@ -127,6 +131,9 @@ type Campaign struct {
 	TopicID *int64 `bun:"topic_id" json:"topic_id,omitempty"`
 	// UTM is added to the targets of the campaign's tracked links.
 	UTM UTM `bun:"embed:utm_" json:"utm"`
+	// DispatchedTo is the highest ledger id whose batch was enqueued: the
+	// cursor from which the next batch is taken (controls.go).
+	DispatchedTo int64 `bun:"dispatched_to" json:"-"`
 }
 
 // UTM holds a campaign's analytics parameters; an empty one is not added.
@@ -173,6 +180,35 @@ type Event struct {
 	Machine bool   `bun:"machine" json:"machine"`
 	Reason  string `bun:"reason" json:"reason,omitempty"`   // an unsubscribe's reason
 	ListID  *int64 `bun:"list_id" json:"list_id,omitempty"` // an unsubscribe from one list only
+}
+
+// Petition is an action page people sign: a letter to a target. JSON names
+// follow OSDI where they exist (title, target, petition_text).
+type Petition struct {
+	bun.BaseModel `bun:"table:petitions"`
+	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
+	Slug          string    `bun:"slug" json:"slug"`
+	Title         string    `bun:"title" json:"title"`
+	Target        string    `bun:"target" json:"target"`
+	PetitionText  string    `bun:"petition_text" json:"petition_text"`
+	Goal          int64     `bun:"goal" json:"goal"`
+	Open          bool      `bun:"open" json:"open"`
+	ThankYouText  string    `bun:"thank_you_text" json:"thank_you_text"`
+	ShareText     string    `bun:"share_text" json:"share_text"`
+	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+}
+
+// Signature is one contact's name on one petition, with what brought them.
+type Signature struct {
+	bun.BaseModel     `bun:"table:signatures"`
+	ID                int64     `bun:"id,pk,autoincrement" json:"id"`
+	PetitionID        int64     `bun:"petition_id" json:"petition_id"`
+	ContactID         int64     `bun:"contact_id" json:"contact_id"`
+	CampaignID        *int64    `bun:"campaign_id" json:"campaign_id,omitempty"`
+	SendID            *int64    `bun:"send_id" json:"send_id,omitempty"`
+	ReferrerContactID *int64    `bun:"referrer_contact_id" json:"referrer_contact_id,omitempty"`
+	Comment           string    `bun:"comment" json:"comment"`
+	CreatedAt         time.Time `bun:"created_at" json:"created_at"`
 }
 
 // Suppression is an address never mailed again.

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/dearfriend/dearfriend/pkg/errs"
+)
+
+// waiting are the ledger statuses of rows still to be sent.
+var waiting = bun.List([]string{SendQueued, SendDeferred})
+
+// NextDispatch takes the next batch of a campaign to enqueue: the range of
+// size ids, aligned on multiples of size, that holds the first waiting ledger
+// row after the campaign's dispatch cursor, and moves the cursor past it.
+// Ranges are aligned so that a batch always has the same bounds, hence the
+// same task id, however often dispatch is rewound. The cursor moves by
+// compare-and-swap: two workers asking at once get two different batches.
+// ok is false when no waiting row is after the cursor.
+func (s *Store) NextDispatch(ctx context.Context, campaignID int64, size int) (lo, hi int64, ok bool, err error) {
+	if size <= 0 {
+		return 0, 0, false, fmt.Errorf("next dispatch: batch size %d must be positive", size)
+	}
+	n := int64(size)
+	for {
+		var c Campaign
+		if err := s.db.NewSelect().Model(&c).Column("dispatched_to").Where("id = ?", campaignID).Scan(ctx); err != nil {
+			return 0, 0, false, notFound(err, "campaign", campaignID)
+		}
+		var first *int64
+		if err := s.db.NewSelect().Model((*Send)(nil)).ColumnExpr("min(id)").
+			Where("campaign_id = ? AND id > ? AND status IN (?)", campaignID, c.DispatchedTo, waiting).Scan(ctx, &first); err != nil {
+			return 0, 0, false, fmt.Errorf("next dispatch: %w", err)
+		}
+		if first == nil {
+			return 0, 0, false, nil
+		}
+		lo = max((*first-1)/n*n+1, c.DispatchedTo+1)
+		hi = (*first-1)/n*n + n
+		res, err := s.db.NewUpdate().Model((*Campaign)(nil)).Set("dispatched_to = ?", hi).
+			Where("id = ? AND dispatched_to = ?", campaignID, c.DispatchedTo).Exec(ctx)
+		if err != nil {
+			return 0, 0, false, fmt.Errorf("move dispatch cursor: %w", err)
+		}
+		if moved, _ := res.RowsAffected(); moved == 1 {
+			return lo, hi, true, nil
+		}
+	}
+}
+
+// RewindDispatch moves a campaign's dispatch cursor back to its start, so that
+// dispatch takes its batches from the ledger again (resume, restart).
+func (s *Store) RewindDispatch(ctx context.Context, campaignID int64) error {
+	if _, err := s.db.NewUpdate().Model((*Campaign)(nil)).Set("dispatched_to = 0").Where("id = ?", campaignID).Exec(ctx); err != nil {
+		return fmt.Errorf("rewind dispatch of campaign %d: %w", campaignID, err)
+	}
+	return nil
+}
+
+// CampaignStatus returns the status of a campaign.
+func (s *Store) CampaignStatus(ctx context.Context, id int64) (string, error) {
+	var status string
+	if err := s.db.NewSelect().Model((*Campaign)(nil)).Column("status").Where("id = ?", id).Scan(ctx, &status); err != nil {
+		return "", notFound(err, "campaign", id)
+	}
+	return status, nil
+}
+
+// PauseCampaign moves a sending campaign to paused; any other status is a conflict.
+func (s *Store) PauseCampaign(ctx context.Context, id int64) error {
+	return s.moveCampaign(ctx, s.db, id, CampaignPaused, CampaignSending)
+}
+
+// ResumeCampaign moves a paused campaign back to sending; any other status is a conflict.
+func (s *Store) ResumeCampaign(ctx context.Context, id int64) error {
+	return s.moveCampaign(ctx, s.db, id, CampaignSending, CampaignPaused)
+}
+
+// CancelCampaign moves a sending or paused campaign to cancelled and marks its
+// waiting ledger rows skipped, in one transaction. It returns the number of
+// rows skipped. Any other status is a conflict.
+func (s *Store) CancelCampaign(ctx context.Context, id int64) (int64, error) {
+	var skipped int64
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.moveCampaign(ctx, tx, id, CampaignCancelled, CampaignSending, CampaignPaused); err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		res, err := tx.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendSkipped).Set("last_reply = ?", "campaign cancelled").
+			Set("updated_at = ?", now).Where("campaign_id = ? AND status IN (?)", id, waiting).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("skip waiting rows: %w", err)
+		}
+		skipped, _ = res.RowsAffected()
+		_, err = tx.NewUpdate().Model((*Campaign)(nil)).Set("finished_at = ?", now).Where("id = ?", id).Exec(ctx)
+		return err
+	})
+	return skipped, err
+}
+
+// moveCampaign changes a campaign's status to to when it is one of from.
+func (s *Store) moveCampaign(ctx context.Context, db bun.IDB, id int64, to string, from ...string) error {
+	res, err := db.NewUpdate().Model((*Campaign)(nil)).Set("status = ?", to).
+		Where("id = ? AND status IN (?)", id, bun.List(from)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("campaign %d to %s: %w", id, to, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var status string
+	if err := db.NewSelect().Model((*Campaign)(nil)).Column("status").Where("id = ?", id).Scan(ctx, &status); err != nil {
+		return notFound(err, "campaign", id)
+	}
+	return errs.New(errs.Conflict, "campaign %d is %s: it cannot be made %s", id, status, to)
+}
+
+// Progress is where a campaign's send stands.
+type Progress struct {
+	Status    string  `json:"status"`
+	Total     int64   `json:"total"`
+	Sent      int64   `json:"sent"`
+	Failed    int64   `json:"failed"`
+	Bounced   int64   `json:"bounced"`
+	Skipped   int64   `json:"skipped"`
+	Remaining int64   `json:"remaining"` // queued or deferred
+	Rate      float64 `json:"rate"`      // messages per second accepted over the window
+	// ETASeconds is how long the remaining rows take at Rate; nil when
+	// nothing is being sent or nothing remains.
+	ETASeconds *float64 `json:"eta_seconds"`
+	WindowSecs float64  `json:"window_seconds"`
+}
+
+// CampaignProgress counts a campaign's ledger by outcome and measures the rate
+// of the last window from sends.sent_at.
+func (s *Store) CampaignProgress(ctx context.Context, id int64, window time.Duration) (*Progress, error) {
+	c, err := s.GetCampaign(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.Stats(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p := &Progress{Status: c.Status, Total: c.Total, Sent: st.Sends[SendSent], Failed: st.Sends[SendFailed],
+		Bounced: st.Sends[SendBounced], Skipped: st.Sends[SendSkipped],
+		Remaining: st.Sends[SendQueued] + st.Sends[SendDeferred], WindowSecs: window.Seconds()}
+	recent, err := s.db.NewSelect().Model((*Send)(nil)).
+		Where("campaign_id = ? AND sent_at >= ?", id, time.Now().UTC().Add(-window)).Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count recent sends: %w", err)
+	}
+	p.Rate = float64(recent) / window.Seconds()
+	if p.Rate > 0 && p.Remaining > 0 {
+		eta := float64(p.Remaining) / p.Rate
+		p.ETASeconds = &eta
+	}
+	return p, nil
+}

@@ -1,0 +1,140 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/store"
+	"github.com/dearfriend/dearfriend/pkg/testenv"
+)
+
+// dispatchAll takes every batch NextDispatch gives until it says none is left.
+func dispatchAll(tb testing.TB, s *store.Store, campaignID int64, size int) [][2]int64 {
+	tb.Helper()
+	var got [][2]int64
+	for range 1000 {
+		lo, hi, ok, err := s.NextDispatch(context.Background(), campaignID, size)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if !ok {
+			return got
+		}
+		got = append(got, [2]int64{lo, hi})
+	}
+	tb.Fatal("NextDispatch never ends")
+	return nil
+}
+
+// TestNextDispatch: batches are aligned ranges that cover every waiting row
+// once, skip ranges with nothing waiting, and have the same bounds after a
+// rewind (so their task ids refuse a second enqueue).
+func TestNextDispatch(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		ctx := context.Background()
+		names := make([]string, 10)
+		for i := range names {
+			names[i] = fmt.Sprintf("d%d-%s", i, testenv.Random(4))
+		}
+		c, _ := mustStarted(t, s, nil, names...)
+		rows := mustPending(t, s, c.ID)
+		const size = 4
+		first := dispatchAll(t, s, c.ID, size)
+		covered := map[int64]int{}
+		for i, r := range first {
+			if (r[1])%size != 0 || r[1]-r[0] >= size || (i > 0 && r[0] <= first[i-1][1]) {
+				t.Errorf("batch %v is not an aligned range after the one before", r)
+			}
+			for _, row := range rows {
+				if row.SendID >= r[0] && row.SendID <= r[1] {
+					covered[row.SendID]++
+				}
+			}
+		}
+		for _, row := range rows {
+			if covered[row.SendID] != 1 {
+				t.Errorf("send %d is in %d batches, want 1", row.SendID, covered[row.SendID])
+			}
+		}
+		if err := s.RewindDispatch(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(first, dispatchAll(t, s, c.ID, size)); diff != "" {
+			t.Errorf("batches after a rewind (-want +got):\n%s", diff)
+		}
+		// Everything in the first batch sent: a rewind starts at the second.
+		for _, row := range rows {
+			if row.SendID <= first[0][1] {
+				if err := s.RecordOutcome(ctx, row.SendID, store.SendSent, "250 ok", true); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := s.RewindDispatch(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(first[1:], dispatchAll(t, s, c.ID, size)); diff != "" {
+			t.Errorf("batches once the first was sent (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestCampaignControls walks the legal and illegal status changes and the
+// progress they leave.
+func TestCampaignControls(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		ctx := context.Background()
+		c, _ := mustStarted(t, s, nil, "c1-"+testenv.Random(4), "c2-"+testenv.Random(4), "c3-"+testenv.Random(4))
+		rows := mustPending(t, s, c.ID)
+		if err := s.RecordOutcome(ctx, rows[0].SendID, store.SendSent, "250 ok", true); err != nil {
+			t.Fatal(err)
+		}
+		cancel := func(ctx context.Context, id int64) error { _, err := s.CancelCampaign(ctx, id); return err }
+		steps := []struct {
+			name string
+			do   func(context.Context, int64) error
+			id   int64
+			want errs.Code // "" for success
+			then string
+		}{
+			{"resume a sending campaign", s.ResumeCampaign, c.ID, errs.Conflict, store.CampaignSending},
+			{"pause", s.PauseCampaign, c.ID, "", store.CampaignPaused},
+			{"pause twice", s.PauseCampaign, c.ID, errs.Conflict, store.CampaignPaused},
+			{"resume", s.ResumeCampaign, c.ID, "", store.CampaignSending},
+			{"pause again", s.PauseCampaign, c.ID, "", store.CampaignPaused},
+			{"cancel a paused campaign", cancel, c.ID, "", store.CampaignCancelled},
+			{"resume a cancelled campaign", s.ResumeCampaign, c.ID, errs.Conflict, store.CampaignCancelled},
+			{"cancel twice", cancel, c.ID, errs.Conflict, store.CampaignCancelled},
+			{"pause a campaign that does not exist", s.PauseCampaign, c.ID + 1000, errs.NotFound, ""},
+		}
+		for _, st := range steps {
+			t.Run(st.name, func(t *testing.T) {
+				err := st.do(ctx, st.id)
+				if got := errs.CodeOf(err); (st.want == "" && err != nil) || (st.want != "" && got != st.want) {
+					t.Fatalf("err = %v (code %q), want code %q", err, got, st.want)
+				}
+				if st.then == "" {
+					return
+				}
+				if got, err := s.CampaignStatus(ctx, st.id); err != nil || got != st.then {
+					t.Errorf("status = %q, %v; want %q", got, err, st.then)
+				}
+			})
+		}
+		p, err := s.CampaignProgress(ctx, c.ID, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := store.Progress{Status: store.CampaignCancelled, Total: 3, Sent: 1, Skipped: 2, Rate: 1.0 / 60, WindowSecs: 60}
+		if diff := cmp.Diff(want, *p); diff != "" {
+			t.Errorf("progress (-want +got):\n%s", diff)
+		}
+	})
+}
