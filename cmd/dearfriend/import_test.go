@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dearfriend/dearfriend/pkg/store"
+	"github.com/dearfriend/dearfriend/pkg/testenv"
 )
 
 // TestImportCommand imports a file into a list of a SQLite database: the
@@ -19,14 +20,7 @@ func TestImportCommand(t *testing.T) {
 	db := filepath.Join(dir, "df.db")
 	t.Setenv("DEARFRIEND_DATABASE_URL", db)
 	ctx := context.Background()
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.Store(t, db)
 	if err := st.CreateList(ctx, &store.List{Name: "Signers"}); err != nil {
 		t.Fatal(err)
 	}

@@ -41,14 +41,7 @@ func (n *recordingNotifier) Notify(_ context.Context, event string, data map[str
 // TestBounceIsNotified: a hard bounce is recorded, then told to the notifier (webhooks).
 func TestBounceIsNotified(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.SQLite(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.Store(t, testenv.SQLite(t))
 	c := &store.Contact{Email: "gone@example.org"}
 	l := &store.List{Name: "l"}
 	m := &store.Message{Name: "m", Subject: "s", FromName: "f", FromEmail: "f@example.org", HTML: "<p>Hello</p>"}

@@ -18,14 +18,7 @@ import (
 // Next one more, and a resume (cursor rewound) adds none that are already there.
 func TestDispatchDepthIsBounded(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.SQLite(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.Store(t, testenv.SQLite(t))
 	l := &store.List{Name: "l"}
 	m := &store.Message{Name: "m", Subject: "s", FromName: "f", FromEmail: "f@example.org", HTML: "<p>Hello</p>"}
 	for _, err := range []error{st.CreateList(ctx, l), st.CreateMessage(ctx, m)} {

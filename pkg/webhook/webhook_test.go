@@ -29,14 +29,7 @@ type received struct {
 // through the queue, signed; a receiver that fails at first gets it again.
 func TestDeliveryIsSignedAndRetried(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.SQLite(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.Store(t, testenv.SQLite(t))
 
 	var mu sync.Mutex
 	var got []received
