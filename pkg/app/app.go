@@ -143,17 +143,18 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
 	}
+	// Campaign messages, previews and test sends carry the same headers.
+	headerOpts := []delivery.WorkerOption{delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName)}
 	if cfg.Mode != config.ModeServe {
 		if err = a.openSMTP(cfg); err != nil {
 			return nil, err
 		}
 		a.worker = delivery.NewWorker(a.store, messages, a.pool, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
-			delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch),
-			delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName))
+			append(headerOpts, delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch))...)
 	}
 	if a.listener != nil {
 		mux := http.NewServeMux()
-		previews := delivery.NewPreviews(a.store, compiler, links, cfg.UnsubscribeMailto, a.client, cfg.Queue, a.log)
+		previews := delivery.NewPreviews(a.store, compiler, links, cfg.UnsubscribeMailto, a.client, cfg.Queue, a.log, headerOpts...)
 		apiHandlers := api.New(a.store, compiler, a.dispatch, a.apiToken, a.log).WithPreviews(previews)
 		apiHandlers.Routes(mux)
 		// Imports still running are stopped, marked failed, before the store closes.

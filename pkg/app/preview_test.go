@@ -66,6 +66,10 @@ func TestPreviewAndTestSend(t *testing.T) {
 			if !strings.Contains(eml.html, "Dear Jane,") || !strings.Contains(eml.text, "Dear Jane,") {
 				t.Errorf("eml parts lack the salutation")
 			}
+			// A preview carries the campaign messages' headers, org short name included.
+			if got := eml.header.Get("Feedback-Id"); !strings.HasSuffix(got, ":northfork-river-alliance:dearfriend") {
+				t.Errorf("eml Feedback-ID = %q, want the org short name", got)
+			}
 
 			var queued struct{ Emails []string }
 			if code := h.call("POST", base+"/test", map[string]any{"emails": []string{"Staff@Example.org", "boss@example.org"}}, &queued); code != 202 {

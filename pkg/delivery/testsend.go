@@ -59,9 +59,11 @@ type Previews struct {
 }
 
 // NewPreviews returns the previewer; tests are enqueued on queue through client.
-func NewPreviews(st *store.Store, compiler *render.Compiler, links Links, unsubscribeMailto string, client *asynq.Client, queue string, log *slog.Logger) *Previews {
+// headerOpts are the worker's header options (bounce domain, org short name),
+// so a preview carries the same headers as the campaign message.
+func NewPreviews(st *store.Store, compiler *render.Compiler, links Links, unsubscribeMailto string, client *asynq.Client, queue string, log *slog.Logger, headerOpts ...WorkerOption) *Previews {
 	return &Previews{store: st, compiler: compiler, client: client, queue: queue,
-		headers: NewWorker(st, nil, nil, links, unsubscribeMailto, 1, log)}
+		headers: NewWorker(st, nil, nil, links, unsubscribeMailto, 1, log, headerOpts...)}
 }
 
 // SampleRecipient is who a preview is for when no contact is chosen: every optional field empty.
