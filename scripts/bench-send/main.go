@@ -11,6 +11,14 @@
 //
 //	go run ./scripts/bench-send -n 10000 -runs 3 [-pg postgres://…/postgres -redis redis://…]
 //	go run ./scripts/bench-send -sink 127.0.0.1:2526 -sink-http 127.0.0.1:2527 -ceiling -conns 8 -n 100000
+//
+// With -worker-bin (a built dearfriend binary) the PostgreSQL+Redis mode
+// runs the API in this process and the sending in a separate `dearfriend
+// worker` process, whose peak resident memory is printed at the end: the
+// figure that must not grow with the audience.
+//
+//	go build -o bin/dearfriend ./cmd/dearfriend
+//	go run ./scripts/bench-send -only postgres -worker-bin bin/dearfriend -sink 127.0.0.1:2526 -n 1000000 -runs 1
 package main
 
 import (
@@ -45,6 +53,8 @@ func main() {
 	flag.StringVar(&sinkHTTP, "sink-http", "127.0.0.1:2527", "HTTP address of the smtp-sink's GET /count")
 	flag.IntVar(&conns, "conns", 8, "SMTP connections (and send tasks at once)")
 	ceiling := flag.Bool("ceiling", false, "measure the ceiling first (needs -sink)")
+	only := flag.String("only", "", "run one mode only: embedded or postgres")
+	flag.StringVar(&workerBin, "worker-bin", "", "send from a separate `dearfriend worker` process built at this path (postgres mode only)")
 	flag.Parse()
 	if *ceiling {
 		if sinkAddr == "" {
@@ -56,9 +66,14 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	if err := bench("embedded (SQLite, in-process Redis)", *n, *runs, "", ""); err != nil {
-		fmt.Fprintln(os.Stderr, "bench-send:", err)
-		os.Exit(1)
+	if *only != "postgres" && workerBin == "" {
+		if err := bench("embedded (SQLite, in-process Redis)", *n, *runs, "", ""); err != nil {
+			fmt.Fprintln(os.Stderr, "bench-send:", err)
+			os.Exit(1)
+		}
+	}
+	if *only == "embedded" {
+		return
 	}
 	if *pg == "" || *redisURL == "" {
 		fmt.Println("postgres+redis: skipped (give -pg and -redis, or set DEARFRIEND_TEST_DATABASE_URL and DEARFRIEND_TEST_REDIS_URL)")
@@ -73,6 +88,7 @@ func main() {
 var (
 	sinkAddr, sinkHTTP string
 	conns              int
+	workerBin          string
 )
 
 // receiver returns the SMTP address messages go to and a function counting
@@ -153,8 +169,15 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		"DEARFRIEND_WORKERS":      fmt.Sprint(conns),
 		"DEARFRIEND_API_TOKEN":    "bench-token",
 		"DEARFRIEND_SEED":         "false",
+		// Required outside dev mode (-worker-bin runs serve and worker).
+		"DEARFRIEND_SECRET":         "bench-secret-bench-secret-bench-secret",
+		"DEARFRIEND_POSTAL_ADDRESS": "1 Main St, Springfield",
 	}
-	cfg, err := config.FromEnv(config.ModeDev, func(k string) string { return env[k] })
+	appMode := config.ModeDev
+	if workerBin != "" {
+		appMode = config.ModeServe
+	}
+	cfg, err := config.FromEnv(appMode, func(k string) string { return env[k] })
 	if err != nil {
 		return err
 	}
@@ -163,6 +186,13 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		return err
 	}
 	defer a.Close()
+	if workerBin != "" { // after app.New, which migrated the database
+		stop, err := startWorker(env)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	defer func() { cancel(); <-done }()
