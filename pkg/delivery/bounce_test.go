@@ -2,14 +2,11 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"io/fs"
 	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/hibiken/asynq"
 
 	"github.com/dearfriend/dearfriend/pkg/mailer"
 	"github.com/dearfriend/dearfriend/pkg/render"
@@ -42,28 +39,7 @@ func (n *recordingNotifier) Notify(_ context.Context, event string, data map[str
 func TestBounceIsNotified(t *testing.T) {
 	ctx := context.Background()
 	st := testenv.Store(t, testenv.SQLite(t))
-	c := &store.Contact{Email: "gone@example.org"}
-	l := &store.List{Name: "l"}
-	m := &store.Message{Name: "m", Subject: "s", FromName: "f", FromEmail: "f@example.org", HTML: "<p>Hello</p>"}
-	for _, err := range []error{st.CreateContact(ctx, c), st.CreateList(ctx, l), st.CreateMessage(ctx, m)} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := st.AddListMembers(ctx, l.ID, []int64{c.ID}); err != nil {
-		t.Fatal(err)
-	}
-	camp := &store.Campaign{Name: "c", MessageID: m.ID, Audience: store.Audience{Lists: []int64{l.ID}}}
-	if err := st.CreateCampaign(ctx, camp); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.StartCampaign(ctx, camp.ID); err != nil {
-		t.Fatal(err)
-	}
-	lo, hi, _, err := st.SendRange(ctx, camp.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	task, _, c := mustOneRecipientBatch(t, st, "gone@example.org")
 	layouts, err := fs.Sub(templates.FS, "email")
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +48,7 @@ func TestBounceIsNotified(t *testing.T) {
 	n := &recordingNotifier{}
 	w := NewWorker(st, NewMessages(st, render.NewCompiler(layouts, render.Org{Name: "Org", PostalAddress: "1 Main St"}), links),
 		refusingSender{}, links, "", 3, slog.New(slog.NewTextHandler(io.Discard, nil)), WithBounceNotifier(n))
-	payload, _ := json.Marshal(SendBatchPayload{CampaignID: camp.ID, From: lo, To: hi})
-	if err := w.ProcessTask(ctx, asynq.NewTask(TypeSendBatch, payload)); err != nil {
+	if err := w.ProcessTask(ctx, task); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := st.GetContact(ctx, c.ID); got.Status != store.ContactBounced {

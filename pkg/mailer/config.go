@@ -44,6 +44,8 @@ const (
 //	                             the whole setup (timeouts as Go durations,
 //	                             e.g. 30s). A non-zero field wins over its
 //	                             parameter.
+//	weight, rate, rate_hour      The relay's share and pace in a set of
+//	                             relays: see ParseRelays.
 //
 // The TLS policy is always set explicitly: go-mail's own default refuses
 // relays that do not offer STARTTLS.
@@ -104,6 +106,8 @@ func ParseURL(raw string) (Config, error) {
 		switch key {
 		case "tls", "auth":
 			// read by parseEndpoint
+		case "weight", "rate", "rate_hour":
+			// the relay's place in a set: read by ParseRelays
 		case "max_conns":
 			if cfg.MaxConns, err = positiveInt(key, v); err != nil {
 				return Config{}, err
@@ -126,7 +130,7 @@ func ParseURL(raw string) (Config, error) {
 			}
 			cfg.HeloName = v
 		default:
-			return Config{}, urlError("unknown parameter %q (known: tls, auth, max_conns, messages_per_conn, timeout, idle_timeout, helo)", key)
+			return Config{}, urlError("unknown parameter %q (known: tls, auth, max_conns, messages_per_conn, timeout, idle_timeout, helo, weight, rate, rate_hour)", key)
 		}
 	}
 	return cfg, nil

@@ -172,12 +172,20 @@ func NewPool(cfg Config, logger *slog.Logger, opts ...Option) (*Pool, error) {
 // before MAIL FROM (dial, greeting, STARTTLS, AUTH) are Deferred whatever the
 // reply code: they are about the relay, not the recipient.
 func (p *Pool) Send(ctx context.Context, m *Message) Result {
+	res, _ := p.send(ctx, m)
+	return res
+}
+
+// send is Send, and also reports whether the message never reached the
+// relay because no connection could be opened: another relay may take it
+// without any risk of a duplicate.
+func (p *Pool) send(ctx context.Context, m *Message) (Result, bool) {
 	buf := p.bufs.Get().(*[]byte)
 	defer p.putBuf(buf)
 	raw, err := AppendMessage((*buf)[:0], m)
 	*buf = raw
 	if err != nil {
-		return Classify(err)
+		return Classify(err), false
 	}
 	t := transaction{from: m.EnvelopeFrom, to: m.ToEmail, msg: raw}
 	if t.from == "" {
@@ -189,15 +197,15 @@ func (p *Pool) Send(ctx context.Context, m *Message) Result {
 		signed, err := p.signer.Sign(raw, raw)
 		*buf = signed
 		if err != nil {
-			return Result{Status: StatusFailed, Reply: "sign: " + err.Error()}
+			return Result{Status: StatusFailed, Reply: "sign: " + err.Error()}, false
 		}
 		t.header = signed[len(raw):]
 	}
-	res, retry := p.sendOnce(ctx, &t)
+	res, retry, unsent := p.sendOnce(ctx, &t)
 	if retry {
-		res, _ = p.sendOnce(ctx, &t)
+		res, _, unsent = p.sendOnce(ctx, &t)
 	}
-	return res
+	return res, unsent
 }
 
 // putBuf returns a buffer to p.bufs, unless an unusually large message
@@ -288,12 +296,12 @@ func (p *Pool) transact(sc *smtp.Client, t *transaction) error {
 	return nil
 }
 
-func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry bool) {
+func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry, unsent bool) {
 	c, err := p.acquire(ctx)
 	if err != nil {
 		res = Classify(err)
 		res.Status = StatusDeferred
-		return res, false
+		return res, false, ctx.Err() == nil
 	}
 
 	stop := context.AfterFunc(ctx, c.nc.abort)
@@ -310,7 +318,7 @@ func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry 
 		} else {
 			p.release(c, c.sent < p.cfg.MessagesPerConn, "messages_per_conn reached")
 		}
-		return res, false
+		return res, false, false
 	}
 
 	res = Classify(err)
@@ -336,7 +344,7 @@ func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry 
 			p.release(c, true, "")
 		}
 	}
-	return res, retry
+	return res, retry, false
 }
 
 // acquire waits for a free slot, then takes an idle connection or dials one.

@@ -1,0 +1,126 @@
+// Package metrics holds the Prometheus series of one dearfriend process, in
+// a registry of its own (no global state), and serves them at /metrics:
+// messages by relay and outcome, send latency, rate-limit waits, throttling
+// replies, and the depth of the task queue, read from asynq when scraped.
+//
+// It owns the metric names and labels; it is told of events through plain
+// methods (mailer.Observer, a rate limiter's wait callback) and must not
+// import the packages that report to it.
+package metrics
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the registry and the series of one process. Safe for
+// concurrent use.
+type Metrics struct {
+	reg         *prometheus.Registry
+	messages    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	throttles   *prometheus.CounterVec
+	waits       *prometheus.CounterVec
+	waitSeconds *prometheus.HistogramVec
+}
+
+// New registers every series, and Go runtime and process metrics (memory,
+// goroutines, file descriptors).
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dearfriend_messages_total",
+			Help: "Delivery attempts by relay and outcome (sent, deferred, bounced, failed, throttled).",
+		}, []string{"relay", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dearfriend_send_seconds",
+			Help:    "Time of one message's SMTP exchange with the relay, rate-limit waits excluded.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"relay"}),
+		throttles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dearfriend_relay_throttles_total",
+			Help: "Throttling replies (421, 451 4.7.x) by relay; each one halves the relay's pace for a while.",
+		}, []string{"relay"}),
+		waits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dearfriend_rate_limit_waits_total",
+			Help: "Times a send waited for a rate limit, by scope (relay or campaign).",
+		}, []string{"scope"}),
+		waitSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dearfriend_rate_limit_wait_seconds",
+			Help:    "Time spent waiting for rate limits, by scope (relay or campaign).",
+			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 60},
+		}, []string{"scope"}),
+	}
+	m.reg.MustRegister(m.messages, m.latency, m.throttles, m.waits, m.waitSeconds,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Attempt counts one delivery attempt and its latency.
+func (m *Metrics) Attempt(relay, outcome string, took time.Duration) {
+	m.messages.WithLabelValues(relay, outcome).Inc()
+	m.latency.WithLabelValues(relay).Observe(took.Seconds())
+}
+
+// Throttle counts one throttling reply of relay.
+func (m *Metrics) Throttle(relay string) { m.throttles.WithLabelValues(relay).Inc() }
+
+// RateWait counts one wait for a rate limit of scope.
+func (m *Metrics) RateWait(scope string, waited time.Duration) {
+	m.waits.WithLabelValues(scope).Inc()
+	m.waitSeconds.WithLabelValues(scope).Observe(waited.Seconds())
+}
+
+// QueueInspector reads a queue's counts (asynq.Inspector).
+type QueueInspector interface {
+	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
+}
+
+// WatchQueue reports the tasks of queue by state, read through insp at each
+// scrape. Call it once: a process serves one queue.
+func (m *Metrics) WatchQueue(insp QueueInspector, queue string) {
+	m.reg.MustRegister(&queueCollector{insp: insp, queue: queue})
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+var queueDesc = prometheus.NewDesc("dearfriend_queue_tasks",
+	"Tasks in the asynq queue by state, read when scraped: the batches waiting to be sent and those being sent.",
+	[]string{"queue", "state"}, nil)
+
+type queueCollector struct {
+	insp  QueueInspector
+	queue string
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc }
+
+// Collect reads the queue once per scrape; a queue nothing was enqueued on
+// yet counts zero tasks, and an unreadable one reports nothing (a gap, not a
+// false zero).
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	var info asynq.QueueInfo
+	got, err := c.insp.GetQueueInfo(c.queue)
+	switch {
+	case err == nil:
+		info = *got
+	case !errors.Is(err, asynq.ErrQueueNotFound):
+		return
+	}
+	for state, n := range map[string]int{
+		"pending": info.Pending, "active": info.Active, "scheduled": info.Scheduled,
+		"retry": info.Retry, "archived": info.Archived,
+	} {
+		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), c.queue, state)
+	}
+}
