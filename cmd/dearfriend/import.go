@@ -166,25 +166,16 @@ func (f *countingFile) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// progress draws an import's progress on stderr: one line redrawn in place on
-// a terminal, a plain line every tenth of the file otherwise.
+// progress draws an import's progress on stderr (bar): the share of the
+// file read and the rows done.
 type progress struct {
-	w         io.Writer
-	tty       bool
-	size      int64
-	start     time.Time
-	last      time.Time
-	lastTenth int64
+	bar   *bar
+	size  int64
+	start time.Time
 }
 
 func newProgress(w io.Writer, size int64) *progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil {
-			tty = fi.Mode()&os.ModeCharDevice != 0
-		}
-	}
-	return &progress{w: w, tty: tty, size: max(size, 1), start: time.Now()}
+	return &progress{bar: newBar(w), size: max(size, 1), start: time.Now()}
 }
 
 func (p *progress) line(read int64, imp store.Import) string {
@@ -195,26 +186,10 @@ func (p *progress) line(read int64, imp store.Import) string {
 }
 
 func (p *progress) update(read int64, imp store.Import) {
-	if p.tty {
-		if time.Since(p.last) < 100*time.Millisecond {
-			return
-		}
-		p.last = time.Now()
-		const width = 30
-		filled := int(min(width*read/p.size, width))
-		fmt.Fprintf(p.w, "\r[%s%s] %s\033[K", strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.line(read, imp))
-		return
-	}
-	if tenth := 10 * read / p.size; tenth > p.lastTenth {
-		p.lastTenth = tenth
-		fmt.Fprintln(p.w, p.line(read, imp))
-	}
+	p.bar.update(read, p.size, p.line(read, imp))
 }
 
 func (p *progress) done(imp store.Import) {
-	if p.tty {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-	fmt.Fprintf(p.w, "import %d %s: %d rows in %s: %d imported, %d updated, %d rejected\n",
-		imp.ID, imp.Status, imp.RowsDone, time.Since(p.start).Round(time.Millisecond), imp.Imported, imp.Updated, imp.Rejected)
+	p.bar.finish(fmt.Sprintf("import %d %s: %d rows in %s: %d imported, %d updated, %d rejected",
+		imp.ID, imp.Status, imp.RowsDone, time.Since(p.start).Round(time.Millisecond), imp.Imported, imp.Updated, imp.Rejected))
 }

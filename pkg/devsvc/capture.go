@@ -2,6 +2,7 @@ package devsvc
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,14 +36,19 @@ type CaptureOptions struct {
 	OnMessage func(Message)
 	// Reject, if set, is a fault hook consulted once per message when the
 	// client sends DATA, before the body is read. A non-nil error refuses the
-	// message: an *smtp.SMTPError is sent as is (e.g. 451 or 550), any other
-	// error as 554. A refused message is neither counted nor kept.
+	// message: an *smtp.SMTPError is sent as is (e.g. 451 or 550), ErrDrop
+	// closes the connection without an answer, any other error is sent as
+	// 554. A refused message is neither counted nor kept.
 	Reject func(from string, to []string) error
 	// Now is the clock that stamps Message.Received; nil means time.Now.
 	Now func() time.Time
 	// Logger receives connection-level errors; nil discards them.
 	Logger *slog.Logger
 }
+
+// ErrDrop, returned by CaptureOptions.Reject, drops the connection in the
+// middle of DATA, as a relay that crashed or a network that failed would.
+var ErrDrop = errors.New("devsvc: drop the connection")
 
 // Message is one accepted message.
 type Message struct {
@@ -108,8 +114,8 @@ func StartCapture(addr string, opts CaptureOptions) (*Capture, error) {
 	c.ln = ln
 	c.addr = ln.Addr().String()
 
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &captureSession{c: c}, nil
+	srv := smtp.NewServer(smtp.BackendFunc(func(conn *smtp.Conn) (smtp.Session, error) {
+		return &captureSession{c: c, conn: conn}, nil
 	}))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
@@ -185,6 +191,7 @@ func (c *Capture) store(m *Message) {
 // captureSession is one SMTP connection's state.
 type captureSession struct {
 	c    *Capture
+	conn *smtp.Conn
 	from string
 	to   []string
 }
@@ -209,7 +216,10 @@ func (s *captureSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (s *captureSession) Data(r io.Reader) error {
 	if s.c.reject != nil {
-		if err := s.c.reject(s.from, s.to); err != nil {
+		if err := s.c.reject(s.from, s.to); errors.Is(err, ErrDrop) {
+			s.conn.Conn().Close()
+			return err
+		} else if err != nil {
 			return err
 		}
 	}

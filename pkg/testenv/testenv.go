@@ -3,7 +3,8 @@
 // DEARFRIEND_TEST_REDIS_URL name them (scripts/test-services sets both when it
 // finds them). Each test gets a database and a queue name of its own, removed
 // when it ends. A variable that is set but unreachable fails the test: CI must
-// not skip what it was told to cover. Only tests import this package.
+// not skip what it was told to cover. Only tests and the fault scripts under
+// scripts/ import this package.
 package testenv
 
 import (
@@ -11,6 +12,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -109,10 +111,16 @@ func Random(n int) string {
 // its entry in asynq's queue set. Call it after the App using it has stopped.
 func DropQueue(tb testing.TB, redisURL, queue string) {
 	tb.Helper()
+	if err := DropQueueKeys(redisURL, queue); err != nil {
+		tb.Error(err)
+	}
+}
+
+// DropQueueKeys is DropQueue for programs that are not tests (scripts/).
+func DropQueueKeys(redisURL, queue string) error {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
-		tb.Errorf("DEARFRIEND_TEST_REDIS_URL: %v", err)
-		return
+		return fmt.Errorf("redis URL: %w", err)
 	}
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
@@ -123,9 +131,9 @@ func DropQueue(tb testing.TB, redisURL, queue string) {
 		rdb.Del(ctx, iter.Val())
 	}
 	if err := iter.Err(); err != nil {
-		tb.Errorf("clean queue %s: %v", queue, err)
+		return fmt.Errorf("clean queue %s: %w", queue, err)
 	}
-	rdb.SRem(ctx, "asynq:queues", queue)
+	return rdb.SRem(ctx, "asynq:queues", queue).Err()
 }
 
 // Store opens the database at dsn, migrates it and closes it when the test ends.
