@@ -2,25 +2,30 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
-// Messages compiles each campaign's message once per process and keeps it.
+// Messages compiles each campaign's message, and each A/B variant of it, once
+// per process and keeps it.
 type Messages struct {
 	store    *store.Store
 	compiler *render.Compiler
 	urls     render.URLs
 
 	mu    sync.Mutex
-	cache map[int64]*render.Compiled
+	cache map[messageKey]*render.Compiled
 }
+
+// messageKey names one compiled message: a campaign's, or one of its variants (variant 0: none).
+type messageKey struct{ campaign, variant int64 }
 
 // NewMessages returns an empty cache.
 func NewMessages(st *store.Store, compiler *render.Compiler, urls render.URLs) *Messages {
-	return &Messages{store: st, compiler: compiler, urls: urls, cache: map[int64]*render.Compiled{}}
+	return &Messages{store: st, compiler: compiler, urls: urls, cache: map[messageKey]*render.Compiled{}}
 }
 
 // Input converts a stored message into render input.
@@ -32,20 +37,47 @@ func Input(m *store.Message) render.Input {
 // ForCampaign returns the compiled message of a campaign, compiling it and
 // registering its links the first time.
 func (m *Messages) ForCampaign(ctx context.Context, campaignID int64) (*render.Compiled, error) {
+	return m.ForVariant(ctx, campaignID, 0)
+}
+
+// ForVariant returns the compiled message of one A/B variant of a campaign:
+// the variant's message or the campaign's, with the variant's subject when it
+// has one. Variant 0 is the campaign's own message. The variants' links are
+// registered with the campaign's, so a click counts for the campaign and,
+// through its send, for the variant.
+func (m *Messages) ForVariant(ctx context.Context, campaignID, variantID int64) (*render.Compiled, error) {
+	key := messageKey{campaignID, variantID}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c, ok := m.cache[campaignID]; ok {
+	if c, ok := m.cache[key]; ok {
 		return c, nil
 	}
 	camp, err := m.store.GetCampaign(ctx, campaignID)
 	if err != nil {
 		return nil, err
 	}
-	msg, err := m.store.GetMessage(ctx, camp.MessageID)
+	messageID, subject := camp.MessageID, ""
+	if variantID != 0 {
+		v, err := m.store.GetVariant(ctx, variantID)
+		if err != nil {
+			return nil, err
+		}
+		if v.CampaignID != campaignID {
+			return nil, fmt.Errorf("variant %d is not of campaign %d", variantID, campaignID)
+		}
+		if v.MessageID != nil {
+			messageID = *v.MessageID
+		}
+		subject = v.Subject
+	}
+	msg, err := m.store.GetMessage(ctx, messageID)
 	if err != nil {
 		return nil, err
 	}
 	in := Input(msg)
+	if subject != "" {
+		in.Subject = subject
+	}
 	in.UTM = render.UTM{Source: camp.UTM.Source, Medium: camp.UTM.Medium, Campaign: camp.UTM.Campaign}
 	c, err := m.compiler.Compile(in)
 	if err != nil {
@@ -56,7 +88,7 @@ func (m *Messages) ForCampaign(ctx context.Context, campaignID int64) (*render.C
 		return nil, err
 	}
 	c.SetLinkIDs(ids)
-	m.cache[campaignID] = c
+	m.cache[key] = c
 	return c, nil
 }
 
@@ -67,7 +99,11 @@ func (m *Messages) View(ctx context.Context, sendID int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c, err := m.ForCampaign(ctx, snd.CampaignID)
+	var variant int64
+	if snd.VariantID != nil {
+		variant = *snd.VariantID
+	}
+	c, err := m.ForVariant(ctx, snd.CampaignID, variant)
 	if err != nil {
 		return "", err
 	}
