@@ -1,15 +1,19 @@
 // Package action owns petitions and their signatures as the public sees them:
-// the action page at /a/{slug}, the sign form and the thank-you page. A
-// recipient's signed link (track.KindAction) makes the page recognize them.
-// It stores through pkg/store and must not send mail itself.
+// the action page at /a/{slug}, the sign form (people, or organizations on a
+// sign-on letter) and the thank-you page, and the defences of the sign post
+// (CSRF token, honeypot, per-address rate limit). A recipient's signed link
+// (track.KindAction) makes the page recognize them. It stores through
+// pkg/store and must not send mail itself: a Confirmer queues the thanks.
 package action
 
 import (
+	"cmp"
 	"context"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,6 +32,8 @@ const (
 	maxName       = 100
 	maxPostalCode = 20
 	maxFormBytes  = 2 << 20
+	maxOrgName    = 200
+	maxWebsite    = 500
 )
 
 // Org is who runs the page, shown at its foot.
@@ -41,22 +47,48 @@ type Deps struct {
 	Org       Org
 	Pages     fs.FS // templates/pages: base.html and action/*.html
 	Log       *slog.Logger
+	// Confirm queues the email thanking a new signer; nil sends none.
+	Confirm Confirmer
+	// Notifier is told of each new signature (outgoing webhooks); may be nil.
+	Notifier Notifier
+	// SignRate is the sign posts allowed per client address and minute; 0 is no limit.
+	SignRate int
+	// TrustProxy takes the client address from X-Forwarded-For (see clientAddr).
+	TrustProxy bool
 }
+
+// Confirmer queues the confirmation email of a signature; queueing one
+// signature twice must send it once. pkg/delivery implements it.
+type Confirmer interface {
+	Confirm(ctx context.Context, signatureID int64) error
+}
+
+// Notifier queues outgoing webhooks; pkg/webhook implements it.
+type Notifier interface {
+	Notify(ctx context.Context, event string, data map[string]any) error
+}
+
+// eventSignature is the webhook event of a new signature (webhook.EventSignature).
+const eventSignature = "signature"
+
+// recentSigners is how many consenting signers the page lists.
+const recentSigners = 10
 
 // Handler serves the action pages.
 type Handler struct {
 	Deps
-	pages *template.Template
+	pages   *template.Template
+	limiter *limiter
 }
 
 // New parses the page templates.
 func New(d Deps) (*Handler, error) {
-	t, err := template.New("").Funcs(render.ShareFuncs()).ParseFS(d.Pages, "base.html", "action/*.html")
+	t, err := template.New("").Funcs(render.ShareFuncs()).Funcs(template.FuncMap{"field": field}).ParseFS(d.Pages, "base.html", "action/*.html")
 	if err != nil {
 		return nil, err
 	}
 	d.PublicURL = strings.TrimSuffix(d.PublicURL, "/")
-	return &Handler{Deps: d, pages: t}, nil
+	return &Handler{Deps: d, pages: t, limiter: newLimiter(d.SignRate, maxTrackedAddresses)}, nil
 }
 
 // Routes registers the public action routes on mux.
@@ -67,8 +99,10 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 
 // fields are what a visitor typed, shown again when something was wrong.
 type fields struct {
-	Email, FirstName, LastName, PostalCode, Comment string
-	OptIn                                           bool
+	Email, FirstName, LastName, PostalCode, City, Comment string
+	OptIn, ShowName                                       bool
+	// A sign-on letter's signer is an organization.
+	Organization, ContactName, Website string
 }
 
 type pageData struct {
@@ -82,6 +116,20 @@ type pageData struct {
 	Errors                        map[string]string
 	ShareURL, ShareText           string
 	New                           bool
+	Recent                        []store.PublicSigner
+	Orgs                          []store.OrganizationSignature // a letter's approved signers
+	Letter                        bool
+}
+
+// fieldView is one labelled input of a form, with its error if any.
+type fieldView struct {
+	Name, Label, Type, Value, Autocomplete, Error string
+	Optional                                      bool
+}
+
+// field is the template function that lays out one input of d's form.
+func field(d pageData, name, label, typ, value, autocomplete string, optional bool) fieldView {
+	return fieldView{Name: name, Label: label, Type: typ, Value: value, Autocomplete: autocomplete, Error: d.Errors[name], Optional: optional}
 }
 
 const csrfPurpose = "petition-sign"
@@ -113,22 +161,49 @@ func (h *Handler) recipient(ctx context.Context, token string) (*store.Send, *st
 	return snd, c, nil
 }
 
-func (h *Handler) petition(w http.ResponseWriter, r *http.Request) (*store.Petition, int64, bool) {
+// petition loads the petition the path names.
+func (h *Handler) petition(w http.ResponseWriter, r *http.Request) (pageData, bool) {
 	p, err := h.Store.PetitionBySlug(r.Context(), r.PathValue("slug"))
 	if err != nil {
 		h.fail(w, r, err)
-		return nil, 0, false
+		return pageData{}, false
 	}
-	n, err := h.Store.CountSignatures(r.Context(), p.ID)
-	if err != nil {
+	return pageData{Title: p.Title, OrgName: h.Org.Name, PostalAddress: h.Org.PostalAddress, Petition: p,
+		Letter: p.Kind == store.PetitionKindLetter}, true
+}
+
+// tally loads what a page shows beside the form: the count, the consenting
+// recent signers, a letter's approved organizations.
+func (h *Handler) tally(ctx context.Context, d *pageData) error {
+	var err error
+	if d.Letter {
+		if d.Orgs, err = h.Store.ApprovedOrganizations(ctx, d.Petition); err != nil {
+			return err
+		}
+		d.Count = int64(len(d.Orgs))
+	} else {
+		if d.Count, err = h.Store.CountSignatures(ctx, d.Petition.ID); err != nil {
+			return err
+		}
+		if d.Recent, err = h.Store.RecentSigners(ctx, d.Petition.ID, recentSigners); err != nil {
+			return err
+		}
+	}
+	d.Percent = percent(d.Count, d.Petition.Goal)
+	return nil
+}
+
+// show tallies d and renders page name with status.
+func (h *Handler) show(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	if err := h.tally(r.Context(), &d); err != nil {
 		h.fail(w, r, err)
-		return nil, 0, false
+		return
 	}
-	return p, n, true
+	h.render(w, status, name, d)
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
-	p, n, ok := h.petition(w, r)
+	d, ok := h.petition(w, r)
 	if !ok {
 		return
 	}
@@ -138,29 +213,37 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := h.data(p, n)
 	d.Ref = r.URL.Query().Get("ref")
-	if c != nil {
+	if c != nil && !d.Letter {
 		d.Signer, d.Token = c, token
 		d.Form = fields{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, PostalCode: c.PostalCode}
 	}
-	d.CSRF = h.Signer.CSRF(csrfPurpose, p.Slug+"\x00"+d.Token)
-	h.render(w, http.StatusOK, "petition.html", d)
+	d.CSRF = h.Signer.CSRF(csrfPurpose, d.Petition.Slug+"\x00"+d.Token)
+	h.show(w, r, http.StatusOK, "petition.html", d)
 }
 
+// honeypot is the form field people never see (hidden by CSS and from
+// screen readers) and bots fill in.
+const honeypot = "homepage"
+
 func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
-	p, n, ok := h.petition(w, r)
+	if !h.limiter.allow(clientAddr(r, h.TrustProxy)) {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "Too many signatures from your network in a short time; please wait a minute and try again.", http.StatusTooManyRequests)
+		return
+	}
+	d, ok := h.petition(w, r)
 	if !ok {
 		return
 	}
+	p := d.Petition
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "the form could not be read", http.StatusRequestEntityTooLarge)
 		return
 	}
-	d := h.data(p, n)
 	if !p.Open {
-		h.render(w, http.StatusConflict, "petition.html", d)
+		h.show(w, r, http.StatusConflict, "petition.html", d)
 		return
 	}
 	snd, c, err := h.recipient(r.Context(), r.PostForm.Get("r"))
@@ -168,7 +251,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if c != nil {
+	if c != nil && !d.Letter {
 		d.Signer, d.Token = c, r.PostForm.Get("r")
 	}
 	if !h.Signer.CheckCSRF(csrfPurpose, p.Slug+"\x00"+d.Token, r.PostForm.Get("csrf")) {
@@ -177,17 +260,29 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 	}
 	d.CSRF = r.PostForm.Get("csrf")
 	d.Ref = r.PostForm.Get("ref")
-	f := fields{Email: r.PostForm.Get("email"), FirstName: strings.TrimSpace(r.PostForm.Get("first_name")),
-		LastName: strings.TrimSpace(r.PostForm.Get("last_name")), PostalCode: strings.TrimSpace(r.PostForm.Get("postal_code")),
-		Comment: r.PostForm.Get("comment"), OptIn: r.PostForm.Get("opt_in") != ""}
-	d.Form = f
-	var email string
-	d.Errors, email = check(f, c != nil)
-	if len(d.Errors) > 0 {
-		h.render(w, http.StatusUnprocessableEntity, "petition.html", d)
+	form := r.PostForm.Get
+	d.Form = fields{Email: form("email"), FirstName: strings.TrimSpace(form("first_name")),
+		LastName: strings.TrimSpace(form("last_name")), PostalCode: strings.TrimSpace(form("postal_code")),
+		City: strings.TrimSpace(form("city")), Comment: form("comment"), OptIn: form("opt_in") != "", ShowName: form("show_name") != "",
+		Organization: strings.TrimSpace(form("organization")), ContactName: strings.TrimSpace(form("contact_name")),
+		Website: strings.TrimSpace(form("website"))}
+	if d.Letter {
+		h.signLetter(w, r, d)
 		return
 	}
-	at := store.Attribution{Comment: strings.TrimSpace(f.Comment), ReferrerContactID: h.referrer(d.Ref)}
+	var email string
+	d.Errors, email = check(d.Form, d.Signer != nil)
+	if len(d.Errors) > 0 {
+		h.show(w, r, http.StatusUnprocessableEntity, "petition.html", d)
+		return
+	}
+	if form(honeypot) != "" {
+		// A bot: it is answered as a person would be, and nothing is stored.
+		h.thank(w, r, d, &store.Contact{FirstName: d.Form.FirstName}, true)
+		return
+	}
+	f := d.Form
+	at := store.Attribution{Comment: strings.TrimSpace(f.Comment), City: f.City, ShowName: f.ShowName, ReferrerContactID: h.referrer(d.Ref)}
 	if c != nil {
 		at.CampaignID, at.SendID = snd.CampaignID, snd.ID
 	} else {
@@ -198,22 +293,108 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if d.New, err = h.Store.Sign(r.Context(), p.ID, c.ID, at); err != nil {
+	isNew, err := h.Store.Sign(r.Context(), p.ID, c.ID, at)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if d.Count, err = h.Store.CountSignatures(r.Context(), p.ID); err != nil {
-		h.fail(w, r, err)
+	if isNew {
+		h.announce(r.Context(), p, c, at)
+	}
+	h.thank(w, r, d, c, isNew)
+}
+
+// announce queues the confirmation email and the webhooks of c's new
+// signature. The signature stands whatever happens here: a failure is
+// logged, not shown.
+func (h *Handler) announce(ctx context.Context, p *store.Petition, c *store.Contact, at store.Attribution) {
+	if h.Confirm == nil && h.Notifier == nil {
 		return
 	}
-	d.Percent = percent(d.Count, p.Goal)
-	d.Signer = c
-	d.ShareURL = h.PublicURL + "/a/" + p.Slug + "?ref=" + h.referral(c.ID)
-	d.ShareText = p.ShareText
-	if d.ShareText == "" {
-		d.ShareText = p.Title
+	id, err := h.Store.SignatureID(ctx, p.ID, c.ID)
+	if err != nil {
+		h.Log.Error("read new signature", "petition_id", p.ID, "contact_id", c.ID, "err", err)
+		return
 	}
-	h.render(w, http.StatusOK, "thanks.html", d)
+	if h.Confirm != nil {
+		if err := h.Confirm.Confirm(ctx, id); err != nil {
+			h.Log.Error("queue signature confirmation", "signature_id", id, "err", err)
+		}
+	}
+	if h.Notifier != nil {
+		data := map[string]any{"signature_id": id, "petition_id": p.ID, "slug": p.Slug, "contact_id": c.ID, "email": c.Email,
+			"first_name": c.FirstName, "last_name": c.LastName, "comment": at.Comment, "campaign_id": at.CampaignID,
+			"send_id": at.SendID, "referrer_contact_id": at.ReferrerContactID}
+		if err := h.Notifier.Notify(ctx, eventSignature, data); err != nil {
+			h.Log.Error("queue signature webhooks", "signature_id", id, "err", err)
+		}
+	}
+}
+
+// thank renders the thank-you page with share links carrying c's referral code.
+func (h *Handler) thank(w http.ResponseWriter, r *http.Request, d pageData, c *store.Contact, isNew bool) {
+	d.New, d.Signer = isNew, c
+	d.ShareURL = h.PublicURL + "/a/" + d.Petition.Slug
+	if c.ID != 0 {
+		d.ShareURL += "?ref=" + h.referral(c.ID)
+	}
+	d.ShareText = cmp.Or(d.Petition.ShareText, d.Petition.Title)
+	h.show(w, r, http.StatusOK, "thanks.html", d)
+}
+
+// signLetter takes an organization's signature of a letter, pending the
+// organizer's approval.
+func (h *Handler) signLetter(w http.ResponseWriter, r *http.Request, d pageData) {
+	var email string
+	d.Errors, email = checkOrganization(d.Form)
+	if len(d.Errors) > 0 {
+		h.show(w, r, http.StatusUnprocessableEntity, "petition.html", d)
+		return
+	}
+	if r.PostForm.Get(honeypot) == "" {
+		o := &store.OrganizationSignature{PetitionID: d.Petition.ID, Organization: d.Form.Organization,
+			ContactName: d.Form.ContactName, Email: email, Website: d.Form.Website}
+		var err error
+		if d.New, err = h.Store.SignLetter(r.Context(), o); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	} else {
+		d.New = true // a bot is answered as a person would be
+	}
+	h.show(w, r, http.StatusOK, "thanks.html", d)
+}
+
+// checkOrganization validates a letter's form; it returns the messages by
+// field and the normalized email.
+func checkOrganization(f fields) (map[string]string, string) {
+	problems := map[string]string{}
+	if f.Organization == "" || utf8.RuneCountInString(f.Organization) > maxOrgName {
+		problems["organization"] = "Please enter your organization's name (at most 200 characters)."
+	}
+	if f.ContactName == "" || utf8.RuneCountInString(f.ContactName) > maxOrgName {
+		problems["contact_name"] = "Please enter the name of a contact person (at most 200 characters)."
+	}
+	email := checkEmail(f.Email, problems)
+	if f.Website != "" {
+		u, err := url.Parse(f.Website)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(f.Website) > maxWebsite {
+			problems["website"] = "Please enter the full address of your website, starting with https://, or leave it empty."
+		}
+	}
+	return problems, email
+}
+
+func checkEmail(raw string, problems map[string]string) string {
+	email, err := audience.NormalizeEmail("email", raw)
+	if err != nil {
+		if strings.TrimSpace(raw) == "" {
+			problems["email"] = "Please enter your email address."
+		} else {
+			problems["email"] = "This does not look like an email address; please check it."
+		}
+	}
+	return email
 }
 
 // check validates the form; a recognized signer typed only the comment.
@@ -223,17 +404,13 @@ func check(f fields, recognized bool) (map[string]string, string) {
 	if utf8.RuneCountInString(f.Comment) > MaxComment {
 		problems["comment"] = "Your comment is " + strconv.Itoa(utf8.RuneCountInString(f.Comment)) + " characters long; please keep it to " + strconv.Itoa(MaxComment) + "."
 	}
+	if utf8.RuneCountInString(f.City) > maxName {
+		problems["city"] = "A city has at most 100 characters."
+	}
 	if recognized {
 		return problems, ""
 	}
-	email, err := audience.NormalizeEmail("email", f.Email)
-	if err != nil {
-		if strings.TrimSpace(f.Email) == "" {
-			problems["email"] = "Please enter your email address."
-		} else {
-			problems["email"] = "This does not look like an email address; please check it."
-		}
-	}
+	email := checkEmail(f.Email, problems)
 	if f.FirstName == "" || utf8.RuneCountInString(f.FirstName) > maxName {
 		problems["first_name"] = "Please enter your first name (at most 100 characters)."
 	}
@@ -261,11 +438,6 @@ func (h *Handler) referrer(code string) int64 {
 	}
 	n, _ := strconv.ParseInt(id, 10, 64)
 	return n
-}
-
-func (h *Handler) data(p *store.Petition, n int64) pageData {
-	return pageData{Title: p.Title, OrgName: h.Org.Name, PostalAddress: h.Org.PostalAddress,
-		Petition: p, Count: n, Percent: percent(n, p.Goal)}
 }
 
 func percent(n, goal int64) int64 {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dearfriend/dearfriend/pkg/action"
+	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/testenv"
 	"github.com/dearfriend/dearfriend/pkg/track"
@@ -301,6 +302,101 @@ func TestClosedPetition(t *testing.T) {
 		n, err := f.s.CountSignatures(context.Background(), p.ID)
 		if resp.StatusCode != http.StatusConflict || err != nil || n != 0 {
 			t.Errorf("post to a closed petition: %d, count %d, %v; want 409 and 0", resp.StatusCode, n, err)
+		}
+	})
+}
+
+// TestSignOnLetter checks a letter signed by organizations: the form names
+// its mistakes, a signature waits for approval, and the letter lists the
+// approved ones only, alphabetically as the letter asks.
+func TestSignOnLetter(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn)
+		ctx := context.Background()
+		p := &store.Petition{Slug: "coalition", Title: "Coalition letter", Open: true, Kind: store.PetitionKindLetter, OrgOrder: store.OrgOrderAlphabetical}
+		if err := f.s.CreatePetition(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		page, csrf := f.get(t, f.srv.URL+"/a/coalition")
+		if !strings.Contains(page, `name="organization"`) || strings.Contains(page, `name="first_name"`) {
+			t.Fatalf("a letter's page does not ask for an organization:\n%s", page)
+		}
+		post := func(org, email, website string) (int, string) {
+			resp, err := http.PostForm(f.srv.URL+"/a/coalition/sign", url.Values{"csrf": {csrf}, "organization": {org},
+				"contact_name": {"Robin"}, "email": {email}, "website": {website}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		status, body := post("", "robin@example.org", "ftp://files.example.org")
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="organization-error"`) ||
+			!strings.Contains(body, `id="website-error"`) || !strings.Contains(body, `value="ftp://files.example.org"`) {
+			t.Fatalf("bad letter form: %d\n%s", status, body)
+		}
+		ids := map[string]int64{}
+		for _, org := range []string{"Zeta Trust", "alpha fund", "Mid Org"} {
+			email := strings.ToLower(strings.Fields(org)[0]) + "@example.org"
+			if status, body := post(org, email, "https://"+strings.ToLower(strings.Fields(org)[0])+".example.org"); status != 200 || !strings.Contains(body, "Thank you for signing on!") {
+				t.Fatalf("%s signs on: %d\n%s", org, status, body)
+			}
+		}
+		if _, body := post("Zeta Trust again", "zeta@example.org", ""); !strings.Contains(body, "already signed on") {
+			t.Errorf("second signature of one email:\n%s", body)
+		}
+		pending, err := f.s.OrganizationSignatures(ctx, p.ID, store.OrgPending)
+		if err != nil || len(pending) != 3 {
+			t.Fatalf("pending %v, %v; want 3", pending, err)
+		}
+		for _, o := range pending {
+			ids[o.Organization] = o.ID
+		}
+		if page, _ := f.get(t, f.srv.URL+"/a/coalition"); strings.Contains(page, "Zeta Trust") {
+			t.Fatal("a pending organization is listed")
+		}
+		for org, status := range map[string]string{"Zeta Trust": store.OrgApproved, "Mid Org": store.OrgRejected} {
+			if _, err := f.s.DecideOrganization(ctx, p.ID, ids[org], status); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.s.DecideOrganization(ctx, p.ID, ids["alpha fund"], store.OrgApproved); err != nil {
+			t.Fatal(err)
+		}
+		page, _ = f.get(t, f.srv.URL+"/a/coalition")
+		a, z := strings.Index(page, "alpha fund"), strings.Index(page, "Zeta Trust")
+		if a < 0 || z < 0 || a > z || strings.Contains(page, "Mid Org") || !strings.Contains(page, "2</strong> organizations have signed") {
+			t.Errorf("letter lists (alphabetically, approved only, counted):\n%s", page)
+		}
+		p.OrgOrder = store.OrgOrderApproved
+		orgs, err := f.s.ApprovedOrganizations(ctx, p)
+		if err != nil || len(orgs) != 2 || orgs[0].Organization != "Zeta Trust" {
+			t.Errorf("in the order approved: %v, %v; want Zeta Trust first", orgs, err)
+		}
+		if _, err := f.s.DecideOrganization(ctx, f.petition.ID, ids["alpha fund"], store.OrgApproved); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("deciding through another petition: %v, want not found", err)
+		}
+	})
+}
+
+// TestRecentSigners checks that the page lists a signer's first name and
+// city only when they tick the box, and never their last name.
+func TestRecentSigners(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn)
+		_, csrf := f.get(t, f.srv.URL+"/a/river")
+		for _, form := range []url.Values{
+			{"csrf": {csrf}, "email": {"sam@example.org"}, "first_name": {"Sam"}, "last_name": {"Leeward"}, "city": {"Albany"}, "show_name": {"1"}},
+			{"csrf": {csrf}, "email": {"kim@example.org"}, "first_name": {"Kim"}, "last_name": {"Park"}, "city": {"Troy"}},
+		} {
+			if status, body := f.post(t, form); status != 200 {
+				t.Fatalf("sign: %d\n%s", status, body)
+			}
+		}
+		page, _ := f.get(t, f.srv.URL+"/a/river")
+		if !strings.Contains(page, "<li>Sam, Albany</li>") || strings.Contains(page, "Kim") || strings.Contains(page, "Troy") || strings.Contains(page, "Leeward") {
+			t.Errorf("recent signers show what they should not, or miss Sam:\n%s", page)
 		}
 	})
 }

@@ -75,6 +75,10 @@ func TestPetitionEndToEnd(t *testing.T) {
 			if n, err := h.app.Store().CountCampaignSignatures(context.Background(), pet.ID, camp.ID); err != nil || n != 1 {
 				t.Errorf("signatures attributed to the campaign: %d, %v; want 1", n, err)
 			}
+			var rep store.Report
+			if code := h.call("GET", fmt.Sprintf("/api/v1/campaigns/%d/stats", camp.ID), nil, &rep); code != 200 || rep.Actions != 1 || rep.ActionRate != 1 {
+				t.Errorf("campaign stats: %d, %d actions, action rate %v; want 1 of 1 delivered", code, rep.Actions, rep.ActionRate)
+			}
 		})
 	}
 }

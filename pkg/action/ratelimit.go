@@ -1,0 +1,95 @@
+package action
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxTrackedAddresses bounds the limiter's memory whatever the number of
+// addresses a flood comes from.
+const maxTrackedAddresses = 100_000
+
+// limiter is a token bucket per client address, in memory: each address may
+// post a burst of perMinute at once, refilled evenly over a minute. It is per
+// process; behind several processes each allows its own share.
+type limiter struct {
+	mu        sync.Mutex
+	perMinute float64
+	max       int
+	buckets   map[string]*bucket
+	now       func() time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// newLimiter allows perMinute posts per address and minute; 0 allows all.
+func newLimiter(perMinute, maxAddresses int) *limiter {
+	return &limiter{perMinute: float64(perMinute), max: maxAddresses, buckets: map[string]*bucket{}, now: time.Now}
+}
+
+// allow takes a token of addr's bucket and reports whether there was one.
+func (l *limiter) allow(addr string) bool {
+	if l.perMinute <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[addr]
+	if !ok {
+		if len(l.buckets) >= l.max {
+			l.evict(now)
+		}
+		b = &bucket{tokens: l.perMinute, at: now}
+		l.buckets[addr] = b
+	}
+	b.tokens = min(l.perMinute, b.tokens+now.Sub(b.at).Minutes()*l.perMinute)
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// evict forgets the full buckets, which a new one would equal; when the map
+// is still full, it forgets a quarter of the addresses, whichever Go's map
+// order yields: memory stays bounded and a flood cannot pin it.
+func (l *limiter) evict(now time.Time) {
+	for addr, b := range l.buckets {
+		if b.tokens+now.Sub(b.at).Minutes()*l.perMinute >= l.perMinute {
+			delete(l.buckets, addr)
+		}
+	}
+	for addr := range l.buckets {
+		if len(l.buckets) < l.max*3/4 {
+			break
+		}
+		delete(l.buckets, addr)
+	}
+}
+
+// clientAddr is the address a request comes from: the connection's peer, or
+// with trustProxy the last X-Forwarded-For entry, the one the proxy in front
+// appended (entries before it are whatever the client claimed).
+func clientAddr(r *http.Request, trustProxy bool) string {
+	if trustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+				return last
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
