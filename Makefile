@@ -31,10 +31,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/render/ ./pkg/inline/ ./pkg/mailer/
 	@eval "$$(scripts/test-services)"; $(GO) run ./scripts/bench-send -n 10000 -runs 3
 	@eval "$$(scripts/test-services)"; if command -v wrk >/dev/null; then $(GO) run ./scripts/bench-track -runs 3; else echo "bench-track skipped: wrk not installed"; fi
+	@eval "$$(scripts/test-services)"; $(GO) run ./scripts/bench-sign -c 32 -d 10s -runs 3
 
 ## fuzz: a short run of every fuzz target
 fuzz:
-	@for t in FuzzVerify:./pkg/track FuzzNormalizeEmail:./pkg/audience FuzzReader:./pkg/audience FuzzCompile:./pkg/audience FuzzInline:./pkg/inline FuzzTextFromHTML:./pkg/render; do \
+	@for t in FuzzVerify:./pkg/track FuzzNormalizeEmail:./pkg/audience FuzzReader:./pkg/audience FuzzCompile:./pkg/audience FuzzInline:./pkg/inline FuzzTextFromHTML:./pkg/render FuzzParseRelays:./pkg/mailer; do \
 		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime 30s "$${t#*:}" || exit 1; done
 
 ## juice: score the CSS inliner against juice's test cases (needs ../shared)

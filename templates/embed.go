@@ -4,7 +4,8 @@ package templates
 
 import "embed"
 
-// FS holds email/ (layouts), demo/ (seed content) and pages/ (public pages).
+// FS holds email/ (layouts), demo/ (seed content), pages/ (public pages)
+// and admin/ (the admin UI's pages and its stylesheet).
 //
-//go:embed email demo pages
+//go:embed email demo pages admin
 var FS embed.FS

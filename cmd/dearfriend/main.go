@@ -1,6 +1,7 @@
 // Command dearfriend is the one binary of dearfriend: dev (everything embedded
 // in one process), serve (API, tracking, pages), worker (sending), migrate,
-// inline (the CSS inliner on stdin) and version.
+// import, campaign (controls through the API), inline (the CSS inliner on
+// stdin) and version.
 package main
 
 import (
@@ -29,6 +30,9 @@ commands:
   worker    the sending worker (asynq server)
   migrate   apply database migrations and exit
   import    import a CSV file of contacts: dearfriend import FILE --list NAME
+  campaign  send, pause, resume, cancel a campaign or show its progress, through the API:
+            dearfriend campaign send ID [--wait]
+  user      add a user of the admin UI: dearfriend user create --email E --role admin
   inline    inline CSS: dearfriend inline [--css FILE] < in.html > out.html
   version   print the version
 
@@ -55,6 +59,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return migrate(stderr)
 	case "import":
 		return importFile(rest, stderr)
+	case "campaign":
+		return campaignCommand(rest, os.Getenv, stdout, stderr)
+	case "user":
+		return userCommand(rest, stdin, stdout, stderr)
 	case "dev", "serve", "worker":
 		return serve(config.Mode(cmd), rest, stdout, stderr)
 	case "help", "-h", "--help":
@@ -101,6 +109,7 @@ func printDev(w io.Writer, a *app.App) {
 	fmt.Fprintf(w, `
 dearfriend is running (embedded mode)
 
+  admin       %[1]s/admin/   (on the first run the log above shows the admin password)
   outbox      %[1]s/outbox/
   API         %[1]s/api/v1   (token: %[2]s)
   SMTP        %[3]s (captured, nothing leaves this machine)

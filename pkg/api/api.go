@@ -27,6 +27,8 @@ type Dispatcher interface {
 	Pause(ctx context.Context, campaignID int64) error
 	Unpause(ctx context.Context, campaignID int64) error
 	Cancel(ctx context.Context, campaignID int64) (int64, error)
+	// ChooseWinner ends an A/B test with the variant labelled label and sends it to the rest.
+	ChooseWinner(ctx context.Context, campaignID int64, label string) (*store.Variant, error)
 }
 
 // Compiler validates messages at save time.
@@ -40,9 +42,11 @@ type API struct {
 	compiler   Compiler
 	dispatcher Dispatcher
 	token      string
-	log        *slog.Logger
-	jobs       *jobs // imports running in the background
-	previews   Previews
+	// tokenSource, when set, gives the token in place of token (token.go).
+	tokenSource TokenSource
+	log         *slog.Logger
+	jobs        *jobs // imports running in the background
+	previews    Previews
 }
 
 // New returns the API; token is the bearer token every request must carry.
@@ -56,8 +60,13 @@ const maxBody = render.MaxBodySize + 1<<20
 // auth lets through a request carrying the token, its body bounded to limit bytes.
 func (a *API) auth(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want, err := a.currentToken(r.Context())
+		if err != nil {
+			a.error(w, r, err)
+			return
+		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
+		if !ok || want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="dearfriend"`)
 			a.error(w, r, errs.New(errs.Unauthorized, "a valid API token is required: Authorization: Bearer <token>"))
 			return
@@ -167,19 +176,13 @@ type named struct {
 	Description string `json:"description"`
 }
 
-// decodeNamed reads a named input: the name required and at most maxName
-// characters, the description at most 500; both trimmed.
+// decodeNamed reads a named input checked by store.CheckNamed.
 func decodeNamed(r *http.Request, maxName int) (named, error) {
 	var in named
 	if err := decode(r, &in); err != nil {
 		return in, err
 	}
-	in.Name, in.Description = strings.TrimSpace(in.Name), strings.TrimSpace(in.Description)
-	if in.Name == "" || len(in.Name) > maxName {
-		return in, errs.Field("name", "is required, at most %d characters", maxName)
-	}
-	if len(in.Description) > 500 {
-		return in, errs.Field("description", "at most 500 characters")
-	}
-	return in, nil
+	var err error
+	in.Name, in.Description, err = store.CheckNamed(in.Name, in.Description, maxName)
+	return in, err
 }

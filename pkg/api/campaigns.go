@@ -14,6 +14,8 @@ import (
 type campaignOut struct {
 	store.Campaign
 	Stats *store.CampaignStats `json:"stats,omitempty"`
+	// Variants are an A/B campaign's, given when it is created.
+	Variants []store.Variant `json:"variants,omitempty"`
 }
 
 func (a *API) createCampaign(w http.ResponseWriter, r *http.Request) error {
@@ -23,6 +25,10 @@ func (a *API) createCampaign(w http.ResponseWriter, r *http.Request) error {
 		Audience  store.Audience `json:"audience"`
 		TopicID   *int64         `json:"topic_id"` // optional: who opted out of the topic is not mailed
 		UTM       store.UTM      `json:"utm"`      // optional: added to tracked links
+		Variants  []variantInput `json:"variants"` // optional: an A/B test (variants.go)
+		ABTest    *abTestInput   `json:"ab_test"`
+		// RatePerSecond caps the send across all workers; 0 or absent: no cap.
+		RatePerSecond float64 `json:"rate_per_second"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
@@ -39,11 +45,19 @@ func (a *API) createCampaign(w http.ResponseWriter, r *http.Request) error {
 			return errs.Field(field, "must be one line of at most 200 characters")
 		}
 	}
-	c := &store.Campaign{Name: in.Name, MessageID: in.MessageID, Audience: in.Audience, TopicID: in.TopicID, UTM: in.UTM}
-	if err := a.store.CreateCampaign(r.Context(), c); err != nil {
+	if err := store.CheckCampaignRate("rate_per_second", in.RatePerSecond); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, campaignOut{Campaign: *c})
+	ab, variants, err := a.abTest(in.Variants, in.ABTest)
+	if err != nil {
+		return err
+	}
+	c := &store.Campaign{Name: in.Name, MessageID: in.MessageID, Audience: in.Audience, TopicID: in.TopicID, UTM: in.UTM, AB: ab,
+		RatePerSecond: in.RatePerSecond}
+	if err := a.store.CreateCampaign(r.Context(), c, variants...); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, campaignOut{Campaign: *c, Variants: variants})
 	return nil
 }
 

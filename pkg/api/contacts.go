@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/audience"
@@ -26,54 +25,18 @@ type contactFields struct {
 	Attributes json.RawMessage `json:"attributes"`
 }
 
-// patch checks the fields and turns them into a store patch. Attribute
-// values are strings, numbers or booleans; null removes one.
+// patch turns the fields into a store patch checked by the rules every edge
+// shares (audience.CheckContactPatch). Attribute values are strings, numbers
+// or booleans; null removes one.
 func (f contactFields) patch() (store.ContactPatch, error) {
-	p := store.ContactPatch{Status: f.Status, ConsentAt: f.ConsentAt}
-	for _, s := range []struct {
-		name string
-		in   *string
-		out  **string
-	}{{"first_name", f.FirstName, &p.FirstName}, {"last_name", f.LastName, &p.LastName},
-		{"postal_code", f.PostalCode, &p.PostalCode}, {"region", f.Region, &p.Region},
-		{"country", f.Country, &p.Country}, {"time_zone", f.TimeZone, &p.TimeZone}, {"source", f.Source, &p.Source}} {
-		if s.in == nil {
-			continue
-		}
-		v := strings.TrimSpace(*s.in)
-		if len(v) > 200 || strings.ContainsAny(v, "\r\n\x00") {
-			return p, errs.Field(s.name, "must be one line of at most 200 characters")
-		}
-		*s.out = &v
-	}
-	if p.TimeZone != nil && *p.TimeZone != "" {
-		if _, err := time.LoadLocation(*p.TimeZone); err != nil || *p.TimeZone == "Local" {
-			return p, errs.Field("time_zone", "%q is not an IANA time zone like America/New_York", *p.TimeZone)
-		}
-	}
-	if p.Status != nil {
-		switch *p.Status {
-		case store.ContactSubscribed, store.ContactUnsubscribed, store.ContactBounced, store.ContactComplained:
-		default:
-			return p, errs.Field("status", "must be subscribed, unsubscribed, bounced or complained")
-		}
-	}
+	p := store.ContactPatch{FirstName: f.FirstName, LastName: f.LastName, PostalCode: f.PostalCode, Region: f.Region,
+		Country: f.Country, TimeZone: f.TimeZone, Status: f.Status, Source: f.Source, ConsentAt: f.ConsentAt}
 	if len(f.Attributes) > 0 && string(f.Attributes) != "null" {
-		var attrs map[string]any
-		if err := json.Unmarshal(f.Attributes, &attrs); err != nil {
+		if err := json.Unmarshal(f.Attributes, &p.Attributes); err != nil {
 			return p, errs.Field("attributes", "must be a JSON object")
 		}
-		if len(attrs) > audience.MaxColumns {
-			return p, errs.Field("attributes", "at most %d custom fields", audience.MaxColumns)
-		}
-		for k, v := range attrs {
-			if err := audience.CheckAttribute(k, v); err != nil {
-				return p, errs.Field("attributes."+k, "%v", err)
-			}
-		}
-		p.Attributes = attrs
 	}
-	return p, nil
+	return audience.CheckContactPatch(p)
 }
 
 type contactInput struct {
@@ -102,7 +65,7 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tags, err := tagNames(in.Tags)
+	tags, err := audience.TagNames(in.Tags)
 	if err != nil {
 		return err
 	}
@@ -179,7 +142,7 @@ func (a *API) addContactTags(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	tags, err := tagNames(in.Tags)
+	tags, err := audience.TagNames(in.Tags)
 	if err != nil {
 		return err
 	}
@@ -204,21 +167,6 @@ func (a *API) removeContactTag(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.getContact(w, r)
-}
-
-func tagNames(in []string) ([]string, error) {
-	if len(in) > 100 {
-		return nil, errs.Field("tags", "at most 100 tags at once")
-	}
-	out := make([]string, 0, len(in))
-	for i, t := range in {
-		t = strings.TrimSpace(t)
-		if t == "" || len(t) > 100 || strings.ContainsAny(t, ",;\r\n\x00") {
-			return nil, errs.Field("tags["+strconv.Itoa(i)+"]", "a tag is 1 to 100 characters, without , or ;")
-		}
-		out = append(out, t)
-	}
-	return out, nil
 }
 
 // listContacts pages by id: ?after=<last id seen>&limit=<n, at most 1000>;

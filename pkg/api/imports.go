@@ -2,11 +2,9 @@ package api
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -116,36 +114,59 @@ func (a *API) createImport(w http.ResponseWriter, r *http.Request) error {
 			return errs.Field("mapping", "must be a JSON object of column header to field, like {\"E-mail\": \"email\"}")
 		}
 	}
-	if filename == "." || filename == "/" {
-		filename = ""
-	}
-	filename = filename[:min(len(filename), 200)]
-	spooled := path
-	job, err := audience.StartImport(r.Context(), a.store, audience.ImportRequest{
-		ListID: listID, Filename: filename, Encoding: encodingV, Mapping: m,
-		Open: func() (io.ReadCloser, error) { return os.Open(spooled) },
-	})
+	imp, err := a.startImport(r.Context(), path, audience.ImportRequest{ListID: listID, Filename: filename, Encoding: encodingV, Mapping: m})
 	if err != nil {
 		return err
 	}
 	path = "" // the job removes it when done
+	writeJSON(w, http.StatusAccepted, imp)
+	return nil
+}
+
+// StartImport spools file to disk, checks it whole and records the import,
+// then writes its rows in the background as POST /api/v1/imports does: the
+// admin UI's upload. req.Open is set here.
+func (a *API) StartImport(ctx context.Context, file io.Reader, req audience.ImportRequest) (store.Import, error) {
+	path, err := spool(file)
+	if err != nil {
+		return store.Import{}, err
+	}
+	imp, err := a.startImport(ctx, path, req)
+	if err != nil {
+		os.Remove(path)
+	}
+	return imp, err
+}
+
+// startImport records an import of the CSV file at path and runs it in the
+// background. Once it returns without error the job owns the file and
+// removes it when done.
+func (a *API) startImport(ctx context.Context, path string, req audience.ImportRequest) (store.Import, error) {
+	if req.Filename == "." || req.Filename == "/" {
+		req.Filename = ""
+	}
+	req.Filename = req.Filename[:min(len(req.Filename), 200)]
+	req.Open = func() (io.ReadCloser, error) { return os.Open(path) }
+	job, err := audience.StartImport(ctx, a.store, req)
+	if err != nil {
+		return store.Import{}, err
+	}
 	a.jobs.start(func(ctx context.Context) {
-		defer os.Remove(spooled)
+		defer os.Remove(path)
 		if err := job.Run(ctx, nil); err != nil {
 			a.log.Error("import failed", "import_id", job.Import().ID, "err", err)
 		}
 	})
-	writeJSON(w, http.StatusAccepted, job.Import())
-	return nil
+	return job.Import(), nil
 }
 
 // spool copies an uploaded file to a temporary file and returns its path.
-func spool(part *multipart.Part) (string, error) {
+func spool(file io.Reader) (string, error) {
 	f, err := os.CreateTemp("", "dearfriend-import-*.csv")
 	if err != nil {
 		return "", err
 	}
-	if _, err := io.Copy(f, part); err != nil {
+	if _, err := io.Copy(f, file); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return "", err
@@ -219,17 +240,7 @@ func (a *API) importRejects(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(id, 10)+`-rejects.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"line", "reason", "row"})
-	err = a.store.EachImportReject(r.Context(), id, func(page []store.ImportReject) error {
-		for _, rj := range page {
-			cw.Write([]string{strconv.FormatInt(rj.Line, 10), rj.Reason, rj.Raw})
-		}
-		cw.Flush()
-		return cw.Error()
-	})
-	cw.Flush()
-	if err != nil {
+	if err := audience.WriteRejects(r.Context(), a.store, w, id); err != nil {
 		a.log.Error("stream import rejects", "import_id", id, "err", err)
 	}
 	return nil

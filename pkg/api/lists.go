@@ -13,7 +13,7 @@ type listOut struct {
 }
 
 func (a *API) createList(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeNamed(r, 200)
+	in, err := decodeNamed(r, store.MaxListName)
 	if err != nil {
 		return err
 	}

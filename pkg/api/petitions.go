@@ -2,16 +2,9 @@ package api
 
 import (
 	"net/http"
-	"regexp"
-	"strings"
-	"unicode/utf8"
 
-	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
-
-// petitionSlugRe is what render's action_link accepts, so every petition can be linked from an email.
-var petitionSlugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 // petitionOut is a petition with its count, named as OSDI names it.
 type petitionOut struct {
@@ -46,27 +39,17 @@ func (a *API) createPetition(w http.ResponseWriter, r *http.Request) error {
 		Open         *bool  `json:"open"`
 		ThankYouText string `json:"thank_you_text"`
 		ShareText    string `json:"share_text"`
+		Kind         string `json:"kind"`
+		OrgOrder     string `json:"org_order"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	p := &store.Petition{Slug: strings.TrimSpace(in.Slug), Title: strings.TrimSpace(in.Title), Target: strings.TrimSpace(in.Target),
-		PetitionText: in.PetitionText, Goal: in.Goal, Open: in.Open == nil || *in.Open, ThankYouText: in.ThankYouText, ShareText: in.ShareText}
-	switch {
-	case !petitionSlugRe.MatchString(p.Slug):
-		return errs.Field("slug", "must be 1 to 64 lowercase letters, digits and dashes, starting with a letter or digit")
-	case p.Title == "" || utf8.RuneCountInString(p.Title) > 200:
-		return errs.Field("title", "is required, at most 200 characters")
-	case utf8.RuneCountInString(p.Target) > 200:
-		return errs.Field("target", "at most 200 characters")
-	case len(p.PetitionText) > 100_000:
-		return errs.Field("petition_text", "at most 100,000 bytes")
-	case p.Goal < 0:
-		return errs.Field("goal", "must not be negative")
-	case len(p.ThankYouText) > 10_000:
-		return errs.Field("thank_you_text", "at most 10,000 bytes")
-	case utf8.RuneCountInString(p.ShareText) > 280:
-		return errs.Field("share_text", "at most 280 characters")
+	p := &store.Petition{Slug: in.Slug, Title: in.Title, Target: in.Target,
+		PetitionText: in.PetitionText, Goal: in.Goal, Open: in.Open == nil || *in.Open, ThankYouText: in.ThankYouText, ShareText: in.ShareText,
+		Kind: in.Kind, OrgOrder: in.OrgOrder}
+	if err := store.CheckPetition(p); err != nil {
+		return err
 	}
 	if err := a.store.CreatePetition(r.Context(), p); err != nil {
 		return err

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/dearfriend/dearfriend/pkg/export"
 )
 
 // campaignStats answers GET /api/v1/campaigns/{id}/stats: outcomes and engagement, human and total.
@@ -38,7 +39,7 @@ func (a *API) campaignHourly(w http.ResponseWriter, r *http.Request) error {
 }
 
 // exportPage is the rows read per query of a CSV export: memory stays flat whatever the campaign's size.
-const exportPage = 1000
+const exportPage = export.Page
 
 // campaignRecipientsCSV streams GET /api/v1/campaigns/{id}/recipients.csv, one row per ledger row.
 func (a *API) campaignRecipientsCSV(w http.ResponseWriter, r *http.Request) error {
@@ -82,9 +83,4 @@ func (a *API) campaignRecipientsCSV(w http.ResponseWriter, r *http.Request) erro
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+func csvSafe(s string) string { return export.SafeCell(s) }

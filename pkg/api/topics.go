@@ -16,7 +16,7 @@ func (a *API) listTopics(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createTopic(w http.ResponseWriter, r *http.Request) error {
-	in, err := decodeNamed(r, 100)
+	in, err := decodeNamed(r, store.MaxTopicName)
 	if err != nil {
 		return err
 	}

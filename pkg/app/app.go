@@ -22,12 +22,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dearfriend/dearfriend/pkg/action"
+	"github.com/dearfriend/dearfriend/pkg/admin"
 	"github.com/dearfriend/dearfriend/pkg/api"
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/delivery"
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
 	"github.com/dearfriend/dearfriend/pkg/mailer"
+	"github.com/dearfriend/dearfriend/pkg/metrics"
+	"github.com/dearfriend/dearfriend/pkg/ratelimit"
 	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/track"
@@ -43,18 +46,27 @@ type App struct {
 	store    *store.Store
 	redis    *devsvc.Redis   // embedded mode only
 	capture  *devsvc.Capture // embedded mode only
-	pool     *mailer.Pool
 	client   *asynq.Client
 	rdb      *redis.Client // readiness checks
 	server   *asynq.Server
+	queueOpt asynq.RedisConnOpt // the queue's Redis, which the admin queue monitor reads
 	worker   *delivery.Worker
 	dispatch *delivery.Dispatcher
 	recorder *track.Recorder   // tracking events buffered for the database; HTTP modes only
 	webhooks *webhook.Notifier // queues outgoing webhooks
+	// confirm queues petition signature confirmations (HTTP) and sends them (workers).
+	confirm  *delivery.Confirmations
 	listener net.Listener
 	http     *http.Server
 	apiToken string
 	closers  []func()
+
+	relays  *mailer.Relays     // worker and dev modes
+	limiter *ratelimit.Limiter // relay and campaign rates, shared by all workers through Redis
+	metrics *metrics.Metrics
+	// metricsListener serves /metrics alone (DEARFRIEND_METRICS_ADDR).
+	metricsListener net.Listener
+	metricsHTTP     *http.Server
 }
 
 // Option adjusts New.
@@ -104,7 +116,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}
 	if a.apiToken = cfg.APIToken; a.apiToken == "" {
-		if a.apiToken, err = a.store.Setting(ctx, "api_token", randomToken); err != nil {
+		if a.apiToken, err = a.store.Setting(ctx, store.SettingAPIToken, randomToken); err != nil {
 			return nil, err
 		}
 	}
@@ -123,8 +135,19 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}
 
+	a.metrics = metrics.New()
 	if err = a.openQueue(cfg); err != nil {
 		return nil, err
+	}
+	a.limiter = ratelimit.NewLimiter(ratelimit.NewRedis(a.rdb, cfg.Queue+":"), a.metrics.RateWait)
+	if cfg.MetricsAddr != "" {
+		if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("listen on DEARFRIEND_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		a.closers = append(a.closers, func() { a.metricsListener.Close() })
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.metrics.Handler())
+		a.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	org := render.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}
 	layouts, err := fs.Sub(templates.FS, "email")
@@ -138,6 +161,15 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log, delivery.WithDepth(2*cfg.Concurrency))
 	a.webhooks = webhook.NewNotifier(a.store, a.client, cfg.Queue)
 
+	if cfg.Mode == config.ModeDev {
+		// A fresh checkout can sign in to /admin at once; production uses
+		// "dearfriend user create".
+		if password, err := admin.EnsureFirstAdmin(ctx, a.store, devAdminEmail); err != nil {
+			return nil, fmt.Errorf("create the first admin user: %w", err)
+		} else if password != "" {
+			a.log.Info("admin user created: sign in at /admin", "email", devAdminEmail, "password", password)
+		}
+	}
 	if cfg.Seed {
 		if err = seed(ctx, a.store, cfg); err != nil {
 			return nil, fmt.Errorf("seed demo data: %w", err)
@@ -149,13 +181,19 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		if err = a.openSMTP(cfg); err != nil {
 			return nil, err
 		}
-		a.worker = delivery.NewWorker(a.store, messages, a.pool, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
-			append(headerOpts, delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch))...)
+		a.worker = delivery.NewWorker(a.store, messages, a.relays, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
+			append(headerOpts, delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch),
+				delivery.WithRateLimiter(a.limiter), delivery.WithMaxRetryAge(cfg.MaxRetryAge))...)
 	}
+	a.confirm = delivery.NewConfirmations(a.client, cfg.Queue, a.worker, cfg.FromName, cfg.FromEmail, a.log)
 	if a.listener != nil {
 		mux := http.NewServeMux()
 		previews := delivery.NewPreviews(a.store, compiler, links, cfg.UnsubscribeMailto, a.client, cfg.Queue, a.log, headerOpts...)
 		apiHandlers := api.New(a.store, compiler, a.dispatch, a.apiToken, a.log).WithPreviews(previews)
+		if cfg.APIToken == "" {
+			// The generated token is read at each request: an admin may rotate it.
+			apiHandlers.WithTokenSource(func(ctx context.Context) (string, error) { return a.store.SettingValue(ctx, store.SettingAPIToken) })
+		}
 		apiHandlers.Routes(mux)
 		// Imports still running are stopped, marked failed, before the store closes.
 		a.closers = append(a.closers, apiHandlers.Close)
@@ -172,16 +210,34 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		th.Routes(mux)
 		ah, err := action.New(action.Deps{Store: a.store, Signer: signer, PublicURL: publicURL,
-			Org: action.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log})
+			Org: action.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log,
+			Confirm: a.confirm, Notifier: a.webhooks, SignRate: cfg.SignRate, TrustProxy: cfg.TrustProxy})
 		if err != nil {
 			return nil, err
 		}
 		ah.Routes(mux)
+		adminPages, err := fs.Sub(templates.FS, "admin")
+		if err != nil {
+			return nil, err
+		}
+		outboxURL := ""
+		if a.capture != nil {
+			outboxURL = "/outbox/"
+		}
+		adminUI, err := admin.New(admin.Deps{Store: a.store, Templates: adminPages, PublicURL: publicURL, OutboxURL: outboxURL, Log: a.log,
+			Imports: apiHandlers, Compiler: compiler, Previews: previews, Dispatcher: a.dispatch, ConfirmAbove: int64(cfg.ConfirmAbove),
+			Settings: adminSettings(cfg), QueueRedis: a.queueOpt})
+		if err != nil {
+			return nil, err
+		}
+		adminUI.Routes(mux)
+		a.closers = append(a.closers, func() { adminUI.Close() })
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.HandleFunc("GET /readyz", a.ready)
+		mux.Handle("GET /metrics", a.metrics.Handler())
 		if a.capture != nil {
 			mux.Handle("/outbox/", web.NewOutbox(a.capture, "/outbox"))
-			mux.Handle("GET /{$}", http.RedirectHandler("/outbox/", http.StatusFound))
+			mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 		}
 		a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	}
@@ -204,6 +260,7 @@ func (a *App) openQueue(cfg config.Config) error {
 	if err != nil {
 		return fmt.Errorf("DEARFRIEND_REDIS_URL: %w", err)
 	}
+	a.queueOpt = opt
 	a.client = asynq.NewClient(opt)
 	a.closers = append(a.closers, func() { a.client.Close() })
 	ropt, err := redis.ParseURL(redisURL)
@@ -212,6 +269,9 @@ func (a *App) openQueue(cfg config.Config) error {
 	}
 	a.rdb = redis.NewClient(ropt)
 	a.closers = append(a.closers, func() { a.rdb.Close() })
+	inspector := asynq.NewInspector(opt)
+	a.closers = append(a.closers, func() { inspector.Close() })
+	a.metrics.WatchQueue(inspector, cfg.Queue)
 	if cfg.Mode != config.ModeServe {
 		a.server = asynq.NewServer(opt, asynq.Config{
 			Concurrency:    cfg.Concurrency,
@@ -219,15 +279,19 @@ func (a *App) openQueue(cfg config.Config) error {
 			RetryDelayFunc: delivery.RetryDelay,
 			// A resumed or new campaign is picked up within 200 ms, not a second.
 			TaskCheckInterval: 200 * time.Millisecond,
-			ShutdownTimeout:   cfg.ShutdownTimeout,
-			LogLevel:          asynq.WarnLevel,
-			Logger:            asynqLogger{a.log},
+			// A scheduled task (an A/B winner) or a retried batch is taken
+			// within a second of its time, not five.
+			DelayedTaskCheckInterval: time.Second,
+			ShutdownTimeout:          cfg.ShutdownTimeout,
+			LogLevel:                 asynq.WarnLevel,
+			Logger:                   asynqLogger{a.log},
 		})
 	}
 	return nil
 }
 
-// openSMTP opens the relay pool: DEARFRIEND_SMTP_URL, or the built-in capture server in dev mode.
+// openSMTP opens the relays of DEARFRIEND_SMTP_URL (one or several, each with
+// its pool), or the built-in capture server in dev mode.
 func (a *App) openSMTP(cfg config.Config) error {
 	smtpURL := cfg.SMTPURL
 	if smtpURL == "" {
@@ -239,11 +303,10 @@ func (a *App) openSMTP(cfg config.Config) error {
 		a.closers = append(a.closers, func() { c.Close() })
 		smtpURL = "smtp://" + c.Addr() + "?tls=none"
 	}
-	mc, err := mailer.ParseURL(smtpURL)
+	relays, err := mailer.ParseRelays(smtpURL, cfg.SMTPConns)
 	if err != nil {
 		return fmt.Errorf("DEARFRIEND_SMTP_URL: %w", err)
 	}
-	mc.MaxConns = cfg.SMTPConns
 	var poolOpts []mailer.Option
 	if cfg.DKIMKeyFile != "" {
 		signer, err := dkimSigner(cfg)
@@ -254,10 +317,11 @@ func (a *App) openSMTP(cfg config.Config) error {
 		a.log.Info("signing with DKIM", "domain", cfg.DKIMDomain, "selector", cfg.DKIMSelector, "txt_name", name, "txt_value", record)
 		poolOpts = append(poolOpts, mailer.WithSigner(signer))
 	}
-	if a.pool, err = mailer.NewPool(mc, a.log, poolOpts...); err != nil {
-		return err
+	ro := mailer.RelaysOptions{Limiter: a.limiter, Observer: a.metrics}
+	if a.relays, err = mailer.NewRelays(relays, a.log, ro, poolOpts...); err != nil {
+		return fmt.Errorf("DEARFRIEND_SMTP_URL: %w", err)
 	}
-	a.closers = append(a.closers, func() { a.pool.Close() })
+	a.closers = append(a.closers, func() { a.relays.Close() })
 	return nil
 }
 
@@ -277,23 +341,42 @@ func dkimSigner(cfg config.Config) (*mailer.DKIMSigner, error) {
 
 // Run runs the parts of the mode until ctx is done, then shuts them down in order.
 func (a *App) Run(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	if a.server != nil {
 		mux := asynq.NewServeMux()
 		mux.Handle(delivery.TypeSendBatch, a.worker)
+		mux.HandleFunc(delivery.TypeDecideWinner, a.dispatch.ProcessDecideWinner)
 		mux.HandleFunc(delivery.TypeTestSend, a.worker.ProcessTestSend)
+		mux.Handle(delivery.TypeConfirmSignature, a.confirm)
 		mux.Handle(webhook.TypeDeliver, webhook.NewDeliverer(a.store, nil, a.log))
 		if err := a.server.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		// Campaigns left sending continue from the ledger.
-		if err := a.dispatch.Resume(ctx); err != nil {
-			a.log.Error("resume campaigns", "err", err)
+		// Campaigns left sending continue from the ledger (the sweep does
+		// it, and more, in the modes that serve HTTP).
+		if a.http == nil {
+			if err := a.dispatch.Resume(ctx); err != nil {
+				a.log.Error("resume campaigns", "err", err)
+			}
 		}
 	}
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	swept := make(chan struct{})
 	if a.http != nil {
 		go func() {
 			if err := a.http.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		// Due scheduled campaigns start, and what the ledger says is left
+		// is enqueued again, even after Redis lost its data.
+		go func() { defer close(swept); a.dispatch.RunSweeps(sweepCtx, a.cfg.SweepInterval) }()
+	} else {
+		close(swept)
+	}
+	if a.metricsHTTP != nil {
+		go func() {
+			if err := a.metricsHTTP.Serve(a.metricsListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
@@ -303,6 +386,8 @@ func (a *App) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	stopSweeps()
+	<-swept
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	if a.http != nil {
@@ -316,6 +401,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.server != nil {
 		a.server.Shutdown()
+	}
+	if a.metricsHTTP != nil {
+		a.metricsHTTP.Shutdown(shutdownCtx)
 	}
 	return err
 }
@@ -369,6 +457,17 @@ func (a *App) URL() string {
 	return "http://" + a.listener.Addr().String()
 }
 
+// MetricsURL is the base URL of the DEARFRIEND_METRICS_ADDR listener ("" without one).
+func (a *App) MetricsURL() string {
+	if a.metricsListener == nil {
+		return ""
+	}
+	return "http://" + a.metricsListener.Addr().String()
+}
+
+// Relays is the set of SMTP relays a worker sends through (nil in serve mode).
+func (a *App) Relays() *mailer.Relays { return a.relays }
+
 // APIToken is the bearer token of the API.
 func (a *App) APIToken() string { return a.apiToken }
 
@@ -377,6 +476,9 @@ func (a *App) Capture() *devsvc.Capture { return a.capture }
 
 // Store is the database, for tests and commands that inspect it.
 func (a *App) Store() *store.Store { return a.store }
+
+// devAdminEmail is the first admin user dev mode creates on an empty database.
+const devAdminEmail = "admin@example.org"
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -392,3 +494,15 @@ func (l asynqLogger) Info(args ...any)  { l.l.Info(fmt.Sprint(args...), "compone
 func (l asynqLogger) Warn(args ...any)  { l.l.Warn(fmt.Sprint(args...), "component", "asynq") }
 func (l asynqLogger) Error(args ...any) { l.l.Error(fmt.Sprint(args...), "component", "asynq") }
 func (l asynqLogger) Fatal(args ...any) { l.l.Error(fmt.Sprint(args...), "component", "asynq") }
+
+// adminSettings is what the admin settings screen shows of cfg.
+func adminSettings(cfg config.Config) admin.Settings {
+	s := admin.Settings{OrgName: cfg.OrgName, FromName: cfg.FromName, FromEmail: cfg.FromEmail,
+		PostalAddress: cfg.PostalAddress, APITokenFromEnv: cfg.APIToken != ""}
+	relays, err := admin.DescribeRelays(cfg.SMTPURL, cfg.SMTPConns)
+	if err != nil {
+		s.RelaysError = err.Error()
+	}
+	s.Relays = relays
+	return s
+}

@@ -51,6 +51,7 @@ type harness struct {
 	capture *devsvc.Capture
 	mu      sync.Mutex
 	byRcpt  map[string]int
+	queue   string // DEARFRIEND_QUEUE, unless the test set its own
 	// stop shuts the App down as a signal would (Run returns) and leaves it
 	// open for inspection; the test's cleanup calls it too.
 	stop func() error
@@ -60,9 +61,16 @@ const testToken = "test-token-0123456789"
 
 func start(t *testing.T, b backend, extraEnv ...map[string]string) *harness {
 	t.Helper()
+	return startWith(t, b, nil, extraEnv...)
+}
+
+// startWith is start with a relay that refuses messages as reject says
+// (devsvc.CaptureOptions.Reject); nil accepts all.
+func startWith(t *testing.T, b backend, reject func(from string, to []string) error, extraEnv ...map[string]string) *harness {
+	t.Helper()
 	h := &harness{t: t, byRcpt: map[string]int{}}
 	var err error
-	h.capture, err = devsvc.StartCapture("", devsvc.CaptureOptions{Limit: 2000, OnMessage: func(m devsvc.Message) {
+	h.capture, err = devsvc.StartCapture("", devsvc.CaptureOptions{Limit: 2000, Reject: reject, OnMessage: func(m devsvc.Message) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		for _, to := range m.To {
@@ -74,6 +82,7 @@ func start(t *testing.T, b backend, extraEnv ...map[string]string) *harness {
 	}
 	t.Cleanup(func() { h.capture.Close() })
 	queue := testenv.Queue()
+	h.queue = queue
 	env := map[string]string{
 		"DEARFRIEND_HTTP_ADDR":    "127.0.0.1:0",
 		"DEARFRIEND_DATABASE_URL": b.dsn(t),

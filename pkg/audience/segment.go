@@ -36,6 +36,7 @@ const (
 //	{"list": 4}             a subscribed member of list 4
 //	{"tag": "volunteer"}
 //	{"engagement": "opened", "campaign": 12, "within_days": 90, "human": true}
+//	{"petition": 3, "signed": false}   has not signed petition 3 ("signed" defaults to true)
 //
 // The key naming the kind of a rule is looked up in a registry (see
 // newParser): a new kind of rule, such as "signed a petition", is one entry
@@ -103,6 +104,7 @@ func newParser() *parser {
 		"list":       {p.list, []string{"list"}},
 		"tag":        {p.tag, []string{"tag"}},
 		"engagement": {p.engagement, []string{"engagement", "campaign", "within_days", "human"}},
+		"petition":   {p.petition, []string{"petition", "signed"}},
 	}
 	for name := range p.kinds {
 		p.names = append(p.names, name)
@@ -221,6 +223,24 @@ func (p *parser) tag(path string, obj map[string]json.RawMessage, _ int) (rule, 
 		return nil, err
 	}
 	return condRule{store.Tagged(strings.TrimSpace(name))}, nil
+}
+
+// petition: signed petition N, or with "signed": false has not.
+func (p *parser) petition(path string, obj map[string]json.RawMessage, _ int) (rule, error) {
+	id, err := positiveID(path+".petition", obj["petition"])
+	if err != nil {
+		return nil, err
+	}
+	signed := true
+	if raw, ok := obj["signed"]; ok {
+		if err := json.Unmarshal(raw, &signed); err != nil {
+			return nil, errs.Field(path+".signed", "must be true or false")
+		}
+	}
+	if !signed {
+		return condRule{store.Not(store.SignedPetition(id))}, nil
+	}
+	return condRule{store.SignedPetition(id)}, nil
 }
 
 var engagements = map[string]struct {

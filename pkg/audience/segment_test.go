@@ -96,6 +96,15 @@ func TestSegmentsSelect(t *testing.T) {
 			{Kind: store.EventClick, CampaignID: 8, ContactID: id["ct@example.org"], CreatedAt: now.Add(-time.Hour)},
 			{Kind: store.EventOpen, CampaignID: 8, ContactID: id["ct@example.org"], CreatedAt: now.Add(-time.Hour), Machine: true},
 		})
+		pet := &store.Petition{Slug: "river", Title: "Save the river", Open: true}
+		if err := s.CreatePetition(ctx, pet); err != nil {
+			t.Fatal(err)
+		}
+		for _, who := range []string{"nj@example.org", "ca@example.org"} {
+			if _, err := s.Sign(ctx, pet.ID, id[who], store.Attribution{}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for _, tc := range []struct {
 			name, rules string
 			want        []string
@@ -135,6 +144,9 @@ func TestSegmentsSelect(t *testing.T) {
 			{"clicked in a day", `{"engagement": "clicked", "within_days": 1}`, []string{"ct"}},
 			{"not opened in 90 days", `{"engagement": "not_opened", "within_days": 90}`, []string{"ca", "nj", "under_score"}},
 			{"three conditions", `{"all": [{"field": "region", "op": "in", "value": ["NY", "NJ", "CT"]}, {"engagement": "opened", "within_days": 90, "human": true}, {"not": {"list": 999}}]}`, []string{"ny"}},
+			{"signed petition", `{"petition": ` + fmt.Sprint(pet.ID) + `}`, []string{"ca", "nj"}},
+			{"has not signed petition", `{"petition": ` + fmt.Sprint(pet.ID) + `, "signed": false}`, []string{"ct", "ny", "under_score"}},
+			{"signed another petition", `{"petition": 999, "signed": true}`, nil},
 			{"any of", `{"any": [{"tag": "volunteer"}, {"field": "region", "op": "equals", "value": "CT"}]}`, []string{"ct", "nj"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

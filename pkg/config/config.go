@@ -65,8 +65,29 @@ type Config struct {
 	SMTPConns       int           // DEARFRIEND_SMTP_CONNS: open SMTP connections per worker process
 	MaxAttempts     int           // DEARFRIEND_MAX_ATTEMPTS: tries per recipient before it is marked failed
 	ShutdownTimeout time.Duration // DEARFRIEND_SHUTDOWN_TIMEOUT
+	// SweepInterval is how often serve and dev start due scheduled campaigns
+	// and enqueue again what the ledger says is left (delivery.Dispatcher.Sweep).
+	SweepInterval time.Duration // DEARFRIEND_SWEEP_INTERVAL: a Go duration, default 30s
+
+	// MaxRetryAge fails a deferred recipient first tried longer ago than
+	// this, whatever its attempts (throttled ones included).
+	MaxRetryAge time.Duration // DEARFRIEND_MAX_RETRY_AGE: a Go duration, default 24h
+	// MetricsAddr is a listener for GET /metrics alone; serve and dev also
+	// answer /metrics on DEARFRIEND_HTTP_ADDR. Empty: none (a worker then
+	// has no metrics endpoint).
+	MetricsAddr string // DEARFRIEND_METRICS_ADDR
 
 	Seed bool // DEARFRIEND_SEED: seed demo data on an empty database (dev default true)
+
+	// Petition sign posts allowed per client address and minute (a burst of
+	// as many, refilled evenly); 0 turns the limit off.
+	SignRate int // DEARFRIEND_SIGN_RATE: default 10
+	// TrustProxy takes the client address from the last X-Forwarded-For entry:
+	// set it only behind a proxy that appends it, or anyone can pick an address.
+	TrustProxy bool // DEARFRIEND_TRUST_PROXY: default false
+	// ConfirmAbove is the audience size over which the admin UI asks the
+	// organizer to type the number of recipients before sending.
+	ConfirmAbove int // DEARFRIEND_CONFIRM_ABOVE: default 1000
 }
 
 // FromEnv builds the config of mode from getenv (os.Getenv in main, a map in tests).
@@ -116,9 +137,23 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		SMTPConns:         num("SMTP_CONNS", 8),
 		MaxAttempts:       num("MAX_ATTEMPTS", 5),
 		Seed:              get("SEED", strconv.FormatBool(mode == ModeDev)) == "true",
+		SignRate:          num("SIGN_RATE", 10),
+		TrustProxy:        get("TRUST_PROXY", "false") == "true",
+		ConfirmAbove:      num("CONFIRM_ABOVE", 1000),
 	}
 	secs := num("SHUTDOWN_TIMEOUT", 10)
 	c.ShutdownTimeout = time.Duration(secs) * time.Second
+	retryAge, err := time.ParseDuration(get("MAX_RETRY_AGE", "24h"))
+	if err != nil {
+		errList = append(errList, fmt.Errorf("DEARFRIEND_MAX_RETRY_AGE must be a duration like 24h or 90m, got %q", get("MAX_RETRY_AGE", "")))
+	}
+	c.MaxRetryAge = retryAge
+	c.MetricsAddr = get("METRICS_ADDR", "")
+	sweep, err := time.ParseDuration(get("SWEEP_INTERVAL", "30s"))
+	if err != nil {
+		errList = append(errList, fmt.Errorf("DEARFRIEND_SWEEP_INTERVAL must be a duration like 30s or 500ms, got %q", get("SWEEP_INTERVAL", "")))
+	}
+	c.SweepInterval = sweep
 	if mode == ModeDev {
 		if c.DatabaseURL == "" {
 			c.DatabaseURL = "./data/dearfriend.db"
@@ -280,6 +315,21 @@ func (c Config) Validate() error {
 		if n < 1 || n > 100000 {
 			bad("DEARFRIEND_%s must be between 1 and 100000, got %d", name, n)
 		}
+	}
+	if c.MaxRetryAge < time.Minute || c.MaxRetryAge > 30*24*time.Hour {
+		bad("DEARFRIEND_MAX_RETRY_AGE must be between 1m and 720h, got %s", c.MaxRetryAge)
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		bad("DEARFRIEND_METRICS_ADDR must be host:port, like 127.0.0.1:9090, got %q", c.MetricsAddr)
+	}
+	if c.SweepInterval < 100*time.Millisecond || c.SweepInterval > time.Hour {
+		bad("DEARFRIEND_SWEEP_INTERVAL must be between 100ms and 1h, got %s", c.SweepInterval)
+	}
+	if c.SignRate < 0 || c.SignRate > 1000000 {
+		bad("DEARFRIEND_SIGN_RATE must be between 0 (no limit) and 1000000 sign posts per address and minute, got %d", c.SignRate)
+	}
+	if c.ConfirmAbove < 0 {
+		bad("DEARFRIEND_CONFIRM_ABOVE must be 0 (always ask) or more recipients, got %d", c.ConfirmAbove)
 	}
 	return errors.Join(errList...)
 }

@@ -56,6 +56,9 @@ func (d *Dispatcher) Send(ctx context.Context, campaignID int64) (int64, error) 
 	if err := d.enqueue(ctx, campaignID); err != nil {
 		return total, err
 	}
+	if err := d.checkABTest(ctx, campaignID); err != nil { // schedules the winner of an A/B test
+		return total, err
+	}
 	if total == 0 {
 		_, err = d.store.FinishIfDone(ctx, campaignID)
 	}
@@ -75,10 +78,14 @@ func (d *Dispatcher) Resume(ctx context.Context) error {
 		if err := d.enqueue(ctx, id); err != nil {
 			return fmt.Errorf("resume campaign %d: %w", id, err)
 		}
+		// A winner whose task Redis forgot is scheduled again, or chosen when due.
+		if err := d.checkABTest(ctx, id); err != nil {
+			return err
+		}
 		if _, err := d.store.FinishIfDone(ctx, id); err != nil {
 			return err
 		}
-		d.log.Info("campaign resumed", "campaign_id", id)
+		d.log.Debug("campaign resumed", "campaign_id", id)
 	}
 	return nil
 }
@@ -104,6 +111,9 @@ func (d *Dispatcher) Unpause(ctx context.Context, campaignID int64) error {
 	if err := d.enqueue(ctx, campaignID); err != nil {
 		return err
 	}
+	if err := d.checkABTest(ctx, campaignID); err != nil {
+		return err
+	}
 	if _, err := d.store.FinishIfDone(ctx, campaignID); err != nil {
 		return err
 	}
@@ -125,7 +135,9 @@ func (d *Dispatcher) Cancel(ctx context.Context, campaignID int64) (int64, error
 // Next enqueues the next batch of a campaign after the dispatch cursor, if
 // any: a batch task calls it when it is done.
 func (d *Dispatcher) Next(ctx context.Context, campaignID int64) error {
-	return d.fill(ctx, campaignID, 1)
+	// Batches already in Redis are passed over: after a sweep rewound the
+	// cursor, the batch that follows is after those.
+	return d.fill(ctx, campaignID, 1, true)
 }
 
 // enqueue rewinds the campaign's dispatch cursor and enqueues its first
@@ -135,12 +147,14 @@ func (d *Dispatcher) enqueue(ctx context.Context, campaignID int64) error {
 	if err := d.store.RewindDispatch(ctx, campaignID); err != nil {
 		return err
 	}
-	return d.fill(ctx, campaignID, d.depth)
+	return d.fill(ctx, campaignID, d.depth, false)
 }
 
-// fill enqueues up to n batches from the dispatch cursor on.
-func (d *Dispatcher) fill(ctx context.Context, campaignID int64, n int) error {
-	for range n {
+// fill takes up to n batches from the dispatch cursor on and enqueues them. A
+// batch already in Redis counts as one of the n, unless passTaken: then only
+// batches newly enqueued count.
+func (d *Dispatcher) fill(ctx context.Context, campaignID int64, n int, passTaken bool) error {
+	for added := 0; added < n; {
 		lo, hi, ok, err := d.store.NextDispatch(ctx, campaignID, d.batchSize)
 		if err != nil || !ok {
 			return err
@@ -149,7 +163,11 @@ func (d *Dispatcher) fill(ctx context.Context, campaignID int64, n int) error {
 		if err != nil {
 			return err
 		}
-		if _, err := d.client.EnqueueContext(ctx, task); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		_, err = d.client.EnqueueContext(ctx, task)
+		if err == nil || !passTaken {
+			added++
+		}
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			// The cursor moved past a batch not enqueued: rewind it so the
 			// next fill takes the batch again (ranges are aligned, so
 			// batches already in Redis are not doubled).

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
 // TypeSendBatch is the task that sends one range of a campaign's ledger.
@@ -22,6 +24,20 @@ type SendBatchPayload struct {
 // range, so enqueueing the same batch twice (a resumed dispatch) is refused by
 // asynq instead of sending twice.
 func NewSendBatchTask(p SendBatchPayload, queue string) (*asynq.Task, error) {
+	return sendBatchTask(p, queue, fmt.Sprintf("send:%d:%d-%d", p.CampaignID, p.From, p.To))
+}
+
+// NewRecoveryTask makes the task that sends again the rows of a range left
+// by a worker that died (store.Orphan). Its id names the lost lease, not only
+// the range: the dead worker's task may still hold the range's id in Redis
+// until asynq recovers it, and sweeps that find the same loss again are
+// refused.
+func NewRecoveryTask(o store.Orphan, campaignID int64, queue string) (*asynq.Task, error) {
+	p := SendBatchPayload{CampaignID: campaignID, From: o.From, To: o.To}
+	return sendBatchTask(p, queue, fmt.Sprintf("send:%d:%d-%d:lost-%d", campaignID, o.From, o.To, o.Since.UnixMicro()))
+}
+
+func sendBatchTask(p SendBatchPayload, queue, id string) (*asynq.Task, error) {
 	if p.CampaignID <= 0 || p.From <= 0 || p.To < p.From {
 		return nil, fmt.Errorf("send batch: bad range %+v", p)
 	}
@@ -30,7 +46,7 @@ func NewSendBatchTask(p SendBatchPayload, queue string) (*asynq.Task, error) {
 		return nil, err
 	}
 	return asynq.NewTask(TypeSendBatch, b,
-		asynq.TaskID(fmt.Sprintf("send:%d:%d-%d", p.CampaignID, p.From, p.To)),
+		asynq.TaskID(id),
 		asynq.Queue(queue),
 		asynq.MaxRetry(20),
 		asynq.Timeout(15*time.Minute),

@@ -85,30 +85,38 @@ type statusCache struct {
 	seen map[int64]cachedStatus
 }
 
+// cachedStatus is a campaign's status and rate, as read at a time.
 type cachedStatus struct {
-	status string
-	at     time.Time
+	store.CampaignControl
+	at time.Time
 }
 
 // get returns the status of campaign id, reading it again when older than statusTTL.
 func (c *statusCache) get(ctx context.Context, st *store.Store, id int64, now time.Time) (string, error) {
+	cc, err := c.control(ctx, st, id, now)
+	return cc.Status, err
+}
+
+// control returns the status and rate of campaign id, reading them again
+// when older than statusTTL: a rate changed mid-send applies within it.
+func (c *statusCache) control(ctx context.Context, st *store.Store, id int64, now time.Time) (store.CampaignControl, error) {
 	c.mu.Lock()
 	cs, ok := c.seen[id]
 	c.mu.Unlock()
 	if ok && now.Sub(cs.at) < statusTTL {
-		return cs.status, nil
+		return cs.CampaignControl, nil
 	}
-	status, err := st.CampaignStatus(ctx, id)
+	cc, err := st.CampaignControl(ctx, id)
 	if err != nil {
-		return "", err
+		return cc, err
 	}
 	c.mu.Lock()
 	if c.seen == nil || len(c.seen) > 1000 { // a few campaigns send at once; forget the old ones
 		c.seen = map[int64]cachedStatus{}
 	}
-	c.seen[id] = cachedStatus{status: status, at: now}
+	c.seen[id] = cachedStatus{CampaignControl: cc, at: now}
 	c.mu.Unlock()
-	return status, nil
+	return cc, nil
 }
 
 // Worker handles send batch tasks.
@@ -125,6 +133,8 @@ type Worker struct {
 	notifier     Notifier // nil: nobody is told of bounces
 	chain        Chain    // nil: a finished batch enqueues nothing
 	statuses     statusCache
+	limiter      RateWaiter    // nil: campaign rates are not enforced
+	maxRetryAge  time.Duration // 0: retries are bounded by attempts only
 	now          func() time.Time
 	log          *slog.Logger
 }
@@ -160,12 +170,27 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("compile campaign %d: %w", p.CampaignID, err)
 	}
-	recipients, err := w.store.PendingRecipients(ctx, p.CampaignID, p.From, p.To)
-	if err != nil {
-		return err
-	}
+	// Rows are claimed under a lease as the batch goes (lease.go): a batch
+	// overlapping this one, or enqueued again after Redis lost it, takes
+	// other rows, never these.
+	held := w.newHolder(p)
+	defer func() {
+		if err := held.release(); err != nil {
+			w.log.Error("release leases", "campaign_id", p.CampaignID, "err", err)
+		}
+	}()
 	deferred := 0
-	for _, r := range recipients {
+	for {
+		// Paced before a row is taken, so the wait does not eat its lease.
+		if err := w.pace(ctx, p.CampaignID); err != nil {
+			return err
+		}
+		r, ok, err := held.next(ctx)
+		if err != nil {
+			return err
+		} else if !ok {
+			break
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -187,7 +212,13 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			}
 			continue
 		}
-		status, reply := w.sendOne(ctx, camp, compiled, r)
+		c := compiled
+		if r.VariantID != 0 { // an A/B variant: its own subject or body, compiled once per process
+			if c, err = w.messages.ForVariant(ctx, p.CampaignID, r.VariantID); err != nil {
+				return fmt.Errorf("compile campaign %d variant %d: %w", p.CampaignID, r.VariantID, err)
+			}
+		}
+		status, reply := w.sendOne(held.leased(ctx), camp, c, r)
 		switch status {
 		case store.SendBounced:
 			if err = w.store.Bounce(ctx, r.SendID, reply); err == nil && w.notifier != nil {
@@ -196,10 +227,20 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 					w.log.Error("queue bounce webhook", "send_id", r.SendID, "err", nerr)
 				}
 			}
+		case sendThrottled, sendUntried: // deferred without using up an attempt (pacing.go)
+			status, reply = w.retry(r, status, reply)
+			switch status {
+			case store.SendFailed:
+				err = w.store.RecordOutcome(ctx, r.SendID, status, reply, true)
+			case sendThrottled:
+				deferred++
+				err = w.store.RecordThrottled(ctx, r.SendID, reply)
+			default:
+				deferred++
+				err = w.store.RecordOutcome(ctx, r.SendID, store.SendDeferred, reply, false)
+			}
 		case store.SendDeferred:
-			if r.Attempts+1 >= w.maxAttempts {
-				status = store.SendFailed
-			} else {
+			if status, reply = w.retry(r, status, reply); status != store.SendFailed {
 				deferred++
 			}
 			fallthrough
@@ -234,6 +275,12 @@ func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Co
 	msg := w.message(camp, c, r, out)
 	res := w.sender.Send(ctx, msg)
 	reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", res.Code, res.Enhanced, res.Reply))
+	switch {
+	case res.Status == mailer.StatusDeferred && res.Throttled():
+		return sendThrottled, reply
+	case res.Status == mailer.StatusDeferred && ctx.Err() != nil:
+		return sendUntried, reply
+	}
 	switch res.Status {
 	case mailer.StatusSent:
 		return store.SendSent, reply

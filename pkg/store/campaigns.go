@@ -10,8 +10,10 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/errs"
 )
 
-// CreateCampaign inserts c as a draft after checking its message, lists and segments exist.
-func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
+// CreateCampaign inserts c as a draft after checking its message, lists and
+// segments exist. With variants, c is an A/B test (c.AB): the variants are
+// checked, labelled A, B, … in order and inserted with it, all or nothing.
+func (s *Store) CreateCampaign(ctx context.Context, c *Campaign, variants ...Variant) error {
 	if _, err := s.GetMessage(ctx, c.MessageID); err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
 			return errs.Field("message_id", "message %d does not exist", c.MessageID)
@@ -24,12 +26,21 @@ func (s *Store) CreateCampaign(ctx context.Context, c *Campaign) error {
 	if err := s.checkTopic(ctx, c.TopicID); err != nil {
 		return err
 	}
+	if err := s.checkABTest(ctx, c.AB, variants); err != nil {
+		return err
+	}
 	c.Status = CampaignDraft
 	c.CreatedAt = time.Now().UTC()
-	if _, err := s.db.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
-		return fmt.Errorf("insert campaign: %w", err)
-	}
-	return nil
+	c.AB.Phase, c.AB.WinnerID, c.AB.DecidedAt = "", nil, nil
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
+			return fmt.Errorf("insert campaign: %w", err)
+		}
+		if len(variants) == 0 {
+			return nil
+		}
+		return insertVariants(ctx, tx, c.ID, variants)
+	})
 }
 
 // GetCampaign returns the campaign with id.
@@ -55,10 +66,11 @@ func (s *Store) CampaignsSending(ctx context.Context) ([]int64, error) {
 	return ids, err
 }
 
-// StartCampaign moves a draft campaign to sending and snapshots its audience
-// into the ledger, in one transaction: the contacts audienceQuery selects, each
-// once. A campaign that is not a draft is a conflict, so a second send adds
-// nobody. It returns the number of recipients.
+// StartCampaign moves a draft (or scheduled) campaign to sending and
+// snapshots its audience into the ledger, in one transaction: the contacts
+// audienceQuery selects, each once. A campaign that is neither is a conflict,
+// so a second send adds nobody, and of two dispatchers starting a due
+// scheduled campaign at once only one does. It returns the number of recipients.
 func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 	now := time.Now().UTC()
 	var total int64
@@ -69,7 +81,7 @@ func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 		}
 		res, err := tx.NewUpdate().Model((*Campaign)(nil)).
 			Set("status = ?", CampaignSending).Set("started_at = ?", now).
-			Where("id = ? AND status = ?", id, CampaignDraft).Exec(ctx)
+			Where("id = ? AND status IN (?)", id, bun.List([]string{CampaignDraft, CampaignScheduled})).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("start campaign: %w", err)
 		}
@@ -82,9 +94,23 @@ func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 		if err != nil {
 			return err
 		}
-		audience = audience.ColumnExpr("?, c.id, c.email, ?, 0, '', ?", id, SendQueued, now).OrderExpr("c.id")
-		if _, err := tx.NewRaw(`INSERT INTO sends (campaign_id, contact_id, email, status, attempts, last_reply, updated_at) ? ON CONFLICT (campaign_id, contact_id) DO NOTHING`, audience).Exec(ctx); err != nil {
-			return fmt.Errorf("snapshot audience: %w", err)
+		if c.AB.Share > 0 {
+			// The test share is queued with its variants, the rest held for the winner.
+			phase := ABTesting
+			if c.AB.Share == 100 {
+				phase = ABSplit
+			}
+			if err := snapshotSplit(ctx, tx, &c, audience, now); err != nil {
+				return err
+			}
+			if _, err := tx.NewUpdate().Model((*Campaign)(nil)).Set("ab_phase = ?", phase).Where("id = ?", id).Exec(ctx); err != nil {
+				return fmt.Errorf("start A/B test: %w", err)
+			}
+		} else {
+			audience = audience.ColumnExpr("?, c.id, c.email, ?, 0, '', ?", id, SendQueued, now).OrderExpr("c.id")
+			if _, err := tx.NewRaw(`INSERT INTO sends (campaign_id, contact_id, email, status, attempts, last_reply, updated_at) ? ON CONFLICT (campaign_id, contact_id) DO NOTHING`, audience).Exec(ctx); err != nil {
+				return fmt.Errorf("snapshot audience: %w", err)
+			}
 		}
 		n, err := tx.NewSelect().Model((*Send)(nil)).Where("campaign_id = ?", id).Count(ctx)
 		if err != nil {
@@ -112,11 +138,12 @@ func (s *Store) SendRange(ctx context.Context, campaignID int64) (lo, hi int64, 
 	return *r.Lo, *r.Hi, true, nil
 }
 
-// FinishIfDone marks a sending campaign sent when no ledger row waits any more.
-// It reports whether the campaign is finished.
+// FinishIfDone marks a sending campaign sent when no ledger row waits any
+// more; rows held for an A/B winner wait too. It reports whether the
+// campaign is finished.
 func (s *Store) FinishIfDone(ctx context.Context, campaignID int64) (bool, error) {
 	waiting, err := s.db.NewSelect().Model((*Send)(nil)).
-		Where("campaign_id = ? AND status IN (?)", campaignID, bun.List([]string{SendQueued, SendDeferred})).Limit(1).Exists(ctx)
+		Where("campaign_id = ? AND status IN (?)", campaignID, bun.List([]string{SendQueued, SendDeferred, SendHeld})).Limit(1).Exists(ctx)
 	if err != nil || waiting {
 		return false, err
 	}

@@ -80,7 +80,7 @@ func (s *Store) ResumeCampaign(ctx context.Context, id int64) error {
 }
 
 // CancelCampaign moves a sending or paused campaign to cancelled and marks its
-// waiting ledger rows skipped, in one transaction. It returns the number of
+// waiting ledger rows, and those held for an A/B winner, skipped, in one transaction. It returns the number of
 // rows skipped. Any other status is a conflict.
 func (s *Store) CancelCampaign(ctx context.Context, id int64) (int64, error) {
 	var skipped int64
@@ -90,7 +90,7 @@ func (s *Store) CancelCampaign(ctx context.Context, id int64) (int64, error) {
 		}
 		now := time.Now().UTC()
 		res, err := tx.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendSkipped).Set("last_reply = ?", "campaign cancelled").
-			Set("updated_at = ?", now).Where("campaign_id = ? AND status IN (?)", id, waiting).Exec(ctx)
+			Set("updated_at = ?", now).Where("campaign_id = ? AND status IN (?)", id, bun.List([]string{SendQueued, SendDeferred, SendHeld})).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("skip waiting rows: %w", err)
 		}
@@ -103,8 +103,17 @@ func (s *Store) CancelCampaign(ctx context.Context, id int64) (int64, error) {
 
 // moveCampaign changes a campaign's status to to when it is one of from.
 func (s *Store) moveCampaign(ctx context.Context, db bun.IDB, id int64, to string, from ...string) error {
-	res, err := db.NewUpdate().Model((*Campaign)(nil)).Set("status = ?", to).
-		Where("id = ? AND status IN (?)", id, bun.List(from)).Exec(ctx)
+	return s.moveCampaignSet(ctx, db, id, to, nil, from...)
+}
+
+// moveCampaignSet is moveCampaign that also applies set (other columns) to
+// the same guarded UPDATE; set may be nil.
+func (s *Store) moveCampaignSet(ctx context.Context, db bun.IDB, id int64, to string, set func(*bun.UpdateQuery) *bun.UpdateQuery, from ...string) error {
+	q := db.NewUpdate().Model((*Campaign)(nil)).Set("status = ?", to).Where("id = ? AND status IN (?)", id, bun.List(from))
+	if set != nil {
+		q = set(q)
+	}
+	res, err := q.Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("campaign %d to %s: %w", id, to, err)
 	}
@@ -126,8 +135,10 @@ type Progress struct {
 	Failed    int64   `json:"failed"`
 	Bounced   int64   `json:"bounced"`
 	Skipped   int64   `json:"skipped"`
-	Remaining int64   `json:"remaining"` // queued or deferred
+	Remaining int64   `json:"remaining"` // queued, deferred or held for an A/B winner
 	Rate      float64 `json:"rate"`      // messages per second accepted over the window
+	// RateLimit is the campaign's configured rate, messages per second; 0 is none.
+	RateLimit float64 `json:"rate_limit"`
 	// ETASeconds is how long the remaining rows take at Rate; nil when
 	// nothing is being sent or nothing remains.
 	ETASeconds *float64 `json:"eta_seconds"`
@@ -146,8 +157,8 @@ func (s *Store) CampaignProgress(ctx context.Context, id int64, window time.Dura
 		return nil, err
 	}
 	p := &Progress{Status: c.Status, Total: c.Total, Sent: st.Sends[SendSent], Failed: st.Sends[SendFailed],
-		Bounced: st.Sends[SendBounced], Skipped: st.Sends[SendSkipped],
-		Remaining: st.Sends[SendQueued] + st.Sends[SendDeferred], WindowSecs: window.Seconds()}
+		Bounced: st.Sends[SendBounced], Skipped: st.Sends[SendSkipped], RateLimit: c.RatePerSecond,
+		Remaining: st.Sends[SendQueued] + st.Sends[SendDeferred] + st.Sends[SendHeld], WindowSecs: window.Seconds()}
 	recent, err := s.db.NewSelect().Model((*Send)(nil)).
 		Where("campaign_id = ? AND sent_at >= ?", id, time.Now().UTC().Add(-window)).Count(ctx)
 	if err != nil {

@@ -23,6 +23,8 @@ const (
 	CampaignPaused = "paused"
 	// CampaignCancelled: the rows still waiting were skipped; nothing more is sent.
 	CampaignCancelled = "cancelled"
+	// CampaignScheduled: a draft that starts by itself at its SendAt.
+	CampaignScheduled = "scheduled"
 )
 
 // Send (ledger) statuses.
@@ -33,6 +35,9 @@ const (
 	SendFailed   = "failed"   // temporary failures until the attempts ran out
 	SendBounced  = "bounced"  // the relay refused it for good (5xx)
 	SendSkipped  = "skipped"  // the contact stopped being mailable after the snapshot
+	// SendHeld: the rest of an A/B test's audience, waiting for the winner;
+	// no dispatcher or worker takes it until the winner moves it to queued.
+	SendHeld = "held"
 )
 
 // Event kinds.
@@ -134,6 +139,13 @@ type Campaign struct {
 	// DispatchedTo is the highest ledger id whose batch was enqueued: the
 	// cursor from which the next batch is taken (controls.go).
 	DispatchedTo int64 `bun:"dispatched_to" json:"-"`
+	// RatePerSecond caps the campaign's sending across all workers; 0 is no
+	// cap. It can change while the campaign sends (pacing.go).
+	RatePerSecond float64 `bun:"rate_per_second" json:"rate_per_second"`
+	// SendAt is when a scheduled campaign starts (schedule.go).
+	SendAt *time.Time `bun:"send_at" json:"send_at,omitempty"`
+	// AB is the campaign's A/B test; zero when it has no variants (variants.go).
+	AB ABTest `bun:"embed:ab_" json:"ab_test,omitzero"`
 }
 
 // UTM holds a campaign's analytics parameters; an empty one is not added.
@@ -155,6 +167,13 @@ type Send struct {
 	LastReply     string     `bun:"last_reply" json:"last_reply"`
 	SentAt        *time.Time `bun:"sent_at" json:"sent_at,omitempty"`
 	UpdatedAt     time.Time  `bun:"updated_at" json:"updated_at"`
+	// FirstAttemptAt is when the row was first tried; retries stop after
+	// DEARFRIEND_MAX_RETRY_AGE. Throttled counts attempts that met a
+	// throttling relay, which do not count toward DEARFRIEND_MAX_ATTEMPTS.
+	FirstAttemptAt *time.Time `bun:"first_attempt_at" json:"first_attempt_at,omitempty"`
+	Throttled      int        `bun:"throttled" json:"throttled"`
+	// VariantID is the A/B variant the row is sent; nil for a campaign without variants.
+	VariantID *int64 `bun:"variant_id" json:"variant_id,omitempty"`
 }
 
 // Link is a URL of a campaign's message; clicks point at its id.
@@ -186,16 +205,20 @@ type Event struct {
 // follow OSDI where they exist (title, target, petition_text).
 type Petition struct {
 	bun.BaseModel `bun:"table:petitions"`
-	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
-	Slug          string    `bun:"slug" json:"slug"`
-	Title         string    `bun:"title" json:"title"`
-	Target        string    `bun:"target" json:"target"`
-	PetitionText  string    `bun:"petition_text" json:"petition_text"`
-	Goal          int64     `bun:"goal" json:"goal"`
-	Open          bool      `bun:"open" json:"open"`
-	ThankYouText  string    `bun:"thank_you_text" json:"thank_you_text"`
-	ShareText     string    `bun:"share_text" json:"share_text"`
-	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+	ID            int64  `bun:"id,pk,autoincrement" json:"id"`
+	Slug          string `bun:"slug" json:"slug"`
+	Title         string `bun:"title" json:"title"`
+	Target        string `bun:"target" json:"target"`
+	PetitionText  string `bun:"petition_text" json:"petition_text"`
+	Goal          int64  `bun:"goal" json:"goal"`
+	Open          bool   `bun:"open" json:"open"`
+	ThankYouText  string `bun:"thank_you_text" json:"thank_you_text"`
+	ShareText     string `bun:"share_text" json:"share_text"`
+	// Kind is PetitionKindPetition (people sign) or PetitionKindLetter
+	// (organizations sign, shown once approved, in OrgOrder).
+	Kind      string    `bun:"kind" json:"kind"`
+	OrgOrder  string    `bun:"org_order" json:"org_order"`
+	CreatedAt time.Time `bun:"created_at" json:"created_at"`
 }
 
 // Signature is one contact's name on one petition, with what brought them.
@@ -208,6 +231,8 @@ type Signature struct {
 	SendID            *int64    `bun:"send_id" json:"send_id,omitempty"`
 	ReferrerContactID *int64    `bun:"referrer_contact_id" json:"referrer_contact_id,omitempty"`
 	Comment           string    `bun:"comment" json:"comment"`
+	City              string    `bun:"city" json:"city"`
+	ShowName          bool      `bun:"show_name" json:"show_name"` // the signer agreed to be listed on the page
 	CreatedAt         time.Time `bun:"created_at" json:"created_at"`
 }
 

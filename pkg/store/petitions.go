@@ -11,6 +11,12 @@ import (
 // CreatePetition inserts p; a slug already taken is a conflict.
 func (s *Store) CreatePetition(ctx context.Context, p *Petition) error {
 	p.CreatedAt = time.Now().UTC()
+	if p.Kind == "" {
+		p.Kind = PetitionKindPetition
+	}
+	if p.OrgOrder == "" {
+		p.OrgOrder = OrgOrderApproved
+	}
 	if _, err := s.db.NewInsert().Model(p).Returning("id").Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
 			return &errs.Error{Code: errs.Conflict, Field: "slug", Message: fmt.Sprintf("a petition with slug %q already exists", p.Slug), Err: err}
@@ -52,6 +58,8 @@ func (s *Store) ListPetitions(ctx context.Context) ([]Petition, error) {
 type Attribution struct {
 	CampaignID, SendID, ReferrerContactID int64
 	Comment                               string
+	City                                  string
+	ShowName                              bool // the signer agreed to be listed among recent signers
 }
 
 // Sign puts contactID's name on petitionID and reports whether it is new: a
@@ -59,7 +67,7 @@ type Attribution struct {
 func (s *Store) Sign(ctx context.Context, petitionID, contactID int64, at Attribution) (bool, error) {
 	sig := &Signature{PetitionID: petitionID, ContactID: contactID, CampaignID: optionalID(at.CampaignID),
 		SendID: optionalID(at.SendID), ReferrerContactID: optionalID(at.ReferrerContactID),
-		Comment: at.Comment, CreatedAt: time.Now().UTC()}
+		Comment: at.Comment, City: at.City, ShowName: at.ShowName, CreatedAt: time.Now().UTC()}
 	if sig.ReferrerContactID != nil && *sig.ReferrerContactID == contactID {
 		sig.ReferrerContactID = nil // sharing with oneself refers no one
 	}
@@ -100,23 +108,21 @@ func (s *Store) UpsertSigner(ctx context.Context, in Signer) (*Contact, error) {
 		c.Status, c.ConsentAt = ContactSubscribed, &now
 	}
 	prepareContact(&c, now)
-	if _, err := s.db.NewInsert().Model(&c).On("CONFLICT (email) DO NOTHING").Returning("NULL").Exec(ctx); err != nil {
-		return nil, fmt.Errorf("insert signer: %w", err)
-	}
-	q := s.db.NewUpdate().Model((*Contact)(nil)).Where("email = ?", in.Email).
-		Set("first_name = ?", in.FirstName).Set("last_name = ?", in.LastName).Set("updated_at = ?", now)
+	// One statement, so a signer costs one round trip whether new or known.
+	q := s.db.NewInsert().Model(&c).On("CONFLICT (email) DO UPDATE").
+		Set("first_name = EXCLUDED.first_name").Set("last_name = EXCLUDED.last_name").Set("updated_at = EXCLUDED.updated_at")
 	if in.PostalCode != "" {
-		q = q.Set("postal_code = ?", in.PostalCode)
+		q = q.Set("postal_code = EXCLUDED.postal_code")
 	}
 	if in.OptIn {
 		// Bounced and complained addresses stay as they are: consent does not fix a mailbox.
-		q = q.Set("status = CASE WHEN status = ? THEN ? ELSE status END", ContactUnsubscribed, ContactSubscribed).
-			Set("consent_at = ?", now)
+		q = q.Set("status = CASE WHEN ?TableAlias.status = ? THEN ? ELSE ?TableAlias.status END", ContactUnsubscribed, ContactSubscribed).
+			Set("consent_at = EXCLUDED.consent_at")
 	}
-	if _, err := q.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("update signer: %w", err)
+	if _, err := q.Returning("*").Exec(ctx); err != nil {
+		return nil, fmt.Errorf("upsert signer: %w", err)
 	}
-	return s.ContactByEmail(ctx, in.Email)
+	return &c, nil
 }
 
 func optionalID(id int64) *int64 {

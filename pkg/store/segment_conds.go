@@ -260,6 +260,15 @@ func Tagged(name string) Cond {
 	}}
 }
 
+// SignedPetition is true for a contact whose name is on the petition; its
+// negation (Not) selects the people an alert asking again should go to.
+func SignedPetition(petitionID int64) Cond {
+	return Cond{build: func(db bun.IDB) schema.QueryAppender {
+		return bun.SafeQuery("EXISTS (?)", db.NewSelect().TableExpr("signatures AS sg").ColumnExpr("1").
+			Where("sg.contact_id = c.id").Where("sg.petition_id = ?", petitionID))
+	}}
+}
+
 // EventFilter says which events count: of a kind (EventOpen, EventClick), for
 // one campaign (0: any), by a person only (not a privacy proxy or link scanner).
 type EventFilter struct {

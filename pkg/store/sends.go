@@ -19,6 +19,12 @@ type Recipient struct {
 	Attempts      int    `bun:"attempts"`
 	ContactStatus string `bun:"contact_status"`
 	Suppressed    bool   `bun:"suppressed"`
+	VariantID     int64  `bun:"variant_id"` // the A/B variant to send; 0 for none
+	// Throttled counts the attempts that met a throttling relay; they do
+	// not count toward the attempts allowed.
+	Throttled int `bun:"throttled"`
+	// FirstAttemptAt is when the row was first tried; nil before that.
+	FirstAttemptAt *time.Time `bun:"first_attempt_at"`
 }
 
 // Mailable reports whether the contact may still be mailed: subscribed and not suppressed.
@@ -28,11 +34,7 @@ func (r Recipient) Mailable() bool { return r.ContactStatus == ContactSubscribed
 // that still wait (queued or deferred), in id order.
 func (s *Store) PendingRecipients(ctx context.Context, campaignID, lo, hi int64) ([]Recipient, error) {
 	var rs []Recipient
-	suppressed := s.suppressedQuery(s.db, "s.email")
-	err := s.db.NewSelect().TableExpr("sends AS s").
-		Join("JOIN contacts AS c ON c.id = s.contact_id").
-		ColumnExpr("s.id AS send_id, s.contact_id, s.email, c.first_name, c.last_name, s.attempts, c.status AS contact_status").
-		ColumnExpr("EXISTS (?) AS suppressed", suppressed).
+	err := s.recipientsQuery().
 		Where("s.campaign_id = ? AND s.id BETWEEN ? AND ?", campaignID, lo, hi).
 		Where("s.status IN (?)", bun.List([]string{SendQueued, SendDeferred})).
 		OrderExpr("s.id").Scan(ctx, &rs)
@@ -42,14 +44,24 @@ func (s *Store) PendingRecipients(ctx context.Context, campaignID, lo, hi int64)
 	return rs, nil
 }
 
+// recipientsQuery selects ledger rows as Recipients, with their contacts' data.
+func (s *Store) recipientsQuery() *bun.SelectQuery {
+	return s.db.NewSelect().TableExpr("sends AS s").
+		Join("JOIN contacts AS c ON c.id = s.contact_id").
+		ColumnExpr("s.id AS send_id, s.contact_id, s.email, c.first_name, c.last_name, s.attempts, c.status AS contact_status").
+		ColumnExpr("coalesce(s.variant_id, 0) AS variant_id, s.throttled, s.first_attempt_at").
+		ColumnExpr("EXISTS (?) AS suppressed", s.suppressedQuery(s.db, "s.email"))
+}
+
 // RecordOutcome writes what happened to one ledger row: its new status, the
 // relay's reply, and one more attempt. sent_at is set when status is SendSent.
+// The row's lease is cleared: a deferred row may be claimed again.
 func (s *Store) RecordOutcome(ctx context.Context, sendID int64, status, reply string, countAttempt bool) error {
 	now := time.Now().UTC()
 	q := s.db.NewUpdate().Model((*Send)(nil)).Set("status = ?", status).Set("last_reply = ?", reply).Set("updated_at = ?", now).
-		Where("id = ?", sendID)
+		Set("lease_until = NULL").Where("id = ?", sendID)
 	if countAttempt {
-		q = q.Set("attempts = attempts + 1")
+		q = q.Set("attempts = attempts + 1").Set("first_attempt_at = coalesce(first_attempt_at, ?)", now)
 	}
 	if status == SendSent {
 		q = q.Set("sent_at = ?", now)
@@ -70,7 +82,7 @@ func (s *Store) Bounce(ctx context.Context, sendID int64, reply string) error {
 			return notFound(err, "send", sendID)
 		}
 		if _, err := tx.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendBounced).Set("last_reply = ?", reply).
-			Set("attempts = attempts + 1").Set("updated_at = ?", now).Where("id = ?", sendID).Exec(ctx); err != nil {
+			Set("attempts = attempts + 1").Set("updated_at = ?", now).Set("lease_until = NULL").Where("id = ?", sendID).Exec(ctx); err != nil {
 			return err
 		}
 		if _, err := tx.NewUpdate().Model((*Contact)(nil)).Set("status = ?", ContactBounced).Set("updated_at = ?", now).

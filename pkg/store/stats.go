@@ -36,7 +36,13 @@ type Report struct {
 	Links        []LinkEngagement `json:"links"`
 	Unsubscribes int64            `json:"unsubscribes"`
 	Complaints   int64            `json:"complaints"`
-	Actions      int64            `json:"actions"` // signatures, once petitions exist
+	Actions      int64            `json:"actions"` // signatures the campaign brought
+	// Rates are over the messages delivered (sent): messages a person (not
+	// a privacy proxy or link scanner) opened, clicked, and signatures; each
+	// from 0 to 1, zero before anything is sent.
+	OpenRate   float64 `json:"open_rate"`
+	ClickRate  float64 `json:"click_rate"`
+	ActionRate float64 `json:"action_rate"`
 }
 
 // engagementColumns aggregate events into an Engagement.
@@ -85,6 +91,14 @@ func (s *Store) CampaignReport(ctx context.Context, campaignID int64) (*Report, 
 		ColumnExpr("count(DISTINCT CASE WHEN e.machine THEN NULL ELSE e.send_id END) AS human_uniq").
 		Where("l.campaign_id = ?", campaignID).GroupExpr("l.id, l.url").OrderExpr("l.id").Scan(ctx, &r.Links); err != nil {
 		return nil, fmt.Errorf("count clicks per link: %w", err)
+	}
+	if r.Actions, err = s.CampaignActions(ctx, campaignID); err != nil {
+		return nil, err
+	}
+	if r.Sent > 0 {
+		r.OpenRate = float64(r.Opens.HumanUnique) / float64(r.Sent)
+		r.ClickRate = float64(r.Clicks.HumanUnique) / float64(r.Sent)
+		r.ActionRate = float64(r.Actions) / float64(r.Sent)
 	}
 	return r, nil
 }

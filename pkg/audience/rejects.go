@@ -1,0 +1,29 @@
+package audience
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"strconv"
+
+	"github.com/dearfriend/dearfriend/pkg/store"
+)
+
+// WriteRejects writes the rows import id refused as CSV to w: line, reason,
+// row as read. The API and the admin UI serve the same file.
+func WriteRejects(ctx context.Context, st *store.Store, w io.Writer, id int64) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"line", "reason", "row"})
+	err := st.EachImportReject(ctx, id, func(page []store.ImportReject) error {
+		for _, rj := range page {
+			cw.Write([]string{strconv.FormatInt(rj.Line, 10), rj.Reason, rj.Raw})
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	cw.Flush()
+	if err != nil {
+		return err
+	}
+	return cw.Error()
+}

@@ -1,0 +1,51 @@
+// The admin UI works without this script; it only makes some screens
+// livelier. Forms marked data-live-count recount as they change, by posting
+// the form with do=count and taking the count from the page that comes back
+// (the same page a browser without scripts gets); the HTML editor puts the
+// cursor on the line a save error is about.
+(function () {
+  'use strict';
+
+  function liveCount(form) {
+    var target = form.querySelector('[data-count]');
+    if (!target || !window.fetch || !window.DOMParser) return;
+    var timer = null, seq = 0;
+    function recount() {
+      var body = new URLSearchParams(new FormData(form));
+      body.set('do', 'count');
+      var mine = ++seq;
+      fetch(form.action, { method: 'POST', body: body, credentials: 'same-origin' })
+        .then(function (res) { return res.text(); })
+        .then(function (html) {
+          if (mine !== seq) return; // a later change already asked again
+          var doc = new DOMParser().parseFromString(html, 'text/html');
+          var fresh = doc.querySelector('[data-count]');
+          if (fresh) target.replaceChildren.apply(target, Array.from(fresh.childNodes).map(function (n) { return document.importNode(n, true); }));
+        })
+        .catch(function () { /* the Count button still works */ });
+    }
+    function later() {
+      clearTimeout(timer);
+      timer = setTimeout(recount, 400);
+    }
+    form.addEventListener('change', later);
+    form.addEventListener('input', later);
+  }
+
+  function showErrorLine(area) {
+    var line = parseInt(area.getAttribute('data-error-line'), 10);
+    if (!(line > 0)) return;
+    var lines = area.value.split('\n'), start = 0;
+    for (var i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
+    var end = start + (lines[line - 1] || '').length;
+    area.focus();
+    area.setSelectionRange(start, end);
+    var lineHeight = parseFloat(getComputedStyle(area).lineHeight) || 18;
+    area.scrollTop = Math.max(0, (line - 3) * lineHeight);
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('form[data-live-count]').forEach(liveCount);
+    document.querySelectorAll('textarea[data-error-line]').forEach(showErrorLine);
+  });
+})();
