@@ -120,7 +120,26 @@ func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 		_, err = tx.NewUpdate().Model((*Campaign)(nil)).Set("total = ?", total).Where("id = ?", id).Exec(ctx)
 		return err
 	})
+	if err == nil {
+		err = s.analyzeSends(ctx, total)
+	}
 	return total, err
+}
+
+// analyzeSends refreshes PostgreSQL's statistics of the ledger after a
+// snapshot added n rows. Until autovacuum gets to it, the planner believes
+// the fresh rows are not there and reads every waiting row of the campaign
+// through the (campaign_id, status) index for each claim and dispatch (44 ms
+// a claim at 1,000,000 recipients, against 0.1 ms along the primary key once
+// the statistics are known). SQLite plans these queries without statistics.
+func (s *Store) analyzeSends(ctx context.Context, n int64) error {
+	if s.dialect != "pg" || n < 10000 {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, "ANALYZE sends"); err != nil {
+		return fmt.Errorf("analyze the ledger: %w", err)
+	}
+	return nil
 }
 
 // SendRange returns the lowest and highest ledger ids of a campaign that still
