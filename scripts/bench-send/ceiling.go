@@ -24,7 +24,7 @@ func benchCeiling(n, runs int) error {
 	if err != nil {
 		return err
 	}
-	body, err := fs.ReadFile(templates.FS, "demo/action-alert.html")
+	body, err := fs.ReadFile(templates.FS, "demo/long-alert.html")
 	if err != nil {
 		return err
 	}
@@ -93,6 +93,10 @@ func pushLoop(host string, port int, msg mailer.Raw, next *atomic.Int64, n int64
 	}
 	defer client.CloseWithSMTPClient(sc)
 	for next.Add(1) <= n {
+		// The timeout bounds one message, as in mailer.Pool, not the run.
+		if err := sc.UpdateDeadline(30 * time.Second); err != nil {
+			return err
+		}
 		if err := sc.Mail("action@example.org"); err != nil {
 			return err
 		}
