@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,7 +31,6 @@ import (
 
 	"github.com/dearfriend/dearfriend/pkg/app"
 	"github.com/dearfriend/dearfriend/pkg/config"
-	"github.com/dearfriend/dearfriend/pkg/devsvc"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/scripts/internal/benchdb"
 )
@@ -90,27 +88,15 @@ type result struct {
 
 func bench(o options) (result, error) {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "bench-sign")
+	pgAdmin := o.pg
+	if o.sqlite {
+		pgAdmin = ""
+	}
+	dsn, redisURL, cleanup, err := benchdb.Backends(pgAdmin, o.redis, "dfbenchsign")
 	if err != nil {
 		return result{}, err
 	}
-	defer os.RemoveAll(dir)
-	dsn := filepath.Join(dir, "bench.db")
-	if !o.sqlite {
-		if dsn, err = benchdb.Create(o.pg, "dfbenchsign"); err != nil {
-			return result{}, err
-		}
-		defer benchdb.Drop(o.pg, dsn)
-	}
-	redisURL := o.redis
-	if redisURL == "" {
-		r, err := devsvc.StartRedis("127.0.0.1:0")
-		if err != nil {
-			return result{}, err
-		}
-		defer r.Close()
-		redisURL = "redis://" + r.Addr()
-	}
+	defer cleanup()
 	queue := fmt.Sprintf("benchsign%d", time.Now().UnixNano())
 	defer dropQueue(redisURL, queue)
 	env := map[string]string{

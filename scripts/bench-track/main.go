@@ -26,7 +26,6 @@ import (
 
 	"github.com/dearfriend/dearfriend/pkg/app"
 	"github.com/dearfriend/dearfriend/pkg/config"
-	"github.com/dearfriend/dearfriend/pkg/devsvc"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/track"
 	"github.com/dearfriend/dearfriend/scripts/internal/benchdb"
@@ -123,27 +122,15 @@ type result struct {
 func bench(o options, endpoint string) (result, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	dir, err := os.MkdirTemp("", "bench-track")
+	pgAdmin := o.pg
+	if o.sqlite {
+		pgAdmin = ""
+	}
+	dsn, redisURL, cleanup, err := benchdb.Backends(pgAdmin, o.redis, "dfbenchtrack")
 	if err != nil {
 		return result{}, err
 	}
-	defer os.RemoveAll(dir)
-	dsn := filepath.Join(dir, "bench.db")
-	if !o.sqlite {
-		if dsn, err = benchdb.Create(o.pg, "dfbenchtrack"); err != nil {
-			return result{}, err
-		}
-		defer benchdb.Drop(o.pg, dsn)
-	}
-	redisURL := o.redis
-	if redisURL == "" {
-		r, err := devsvc.StartRedis("127.0.0.1:0")
-		if err != nil {
-			return result{}, err
-		}
-		defer r.Close()
-		redisURL = "redis://" + r.Addr()
-	}
+	defer cleanup()
 	// Serve mode, as a tracking node runs in production: HTTP only, no worker
 	// sending the seeded campaign meanwhile.
 	secret := strings.Repeat("b", 40)
@@ -174,7 +161,8 @@ func bench(o options, endpoint string) (result, error) {
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
 
-	script := filepath.Join(dir, "paths.lua")
+	script := filepath.Join(os.TempDir(), fmt.Sprintf("bench-track-%d.lua", time.Now().UnixNano()))
+	defer os.Remove(script)
 	if err := writeScript(script, paths); err != nil {
 		return result{}, err
 	}
