@@ -133,8 +133,8 @@ type Worker struct {
 	notifier     Notifier // nil: nobody is told of bounces
 	chain        Chain    // nil: a finished batch enqueues nothing
 	statuses     statusCache
-	limiter      RateWaiter    // nil: campaign rates are not enforced
-	maxRetryAge  time.Duration // 0: retries are bounded by attempts only
+	limiter      mailer.RateWaiter // nil: campaign rates are not enforced
+	maxRetryAge  time.Duration     // 0: retries are bounded by attempts only
 	now          func() time.Time
 	log          *slog.Logger
 }
@@ -185,22 +185,24 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := w.pace(ctx, p.CampaignID); err != nil {
 			return err
 		}
-		r, ok, err := held.next(ctx)
-		if err != nil {
-			return err
-		} else if !ok {
-			break
-		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		// Paused or cancelled: take no new recipient. The rows left wait
-		// in the ledger; resuming dispatches them again.
+		// in the ledger, and the claimed ones not handed out are given back
+		// (release); resuming dispatches them again. Checked before a row is
+		// handed out, so that a row handed out is always sent.
 		if status, err := w.statuses.get(ctx, w.store, p.CampaignID, time.Now()); err != nil {
 			return err
 		} else if status != store.CampaignSending {
 			w.log.Info("batch stopped", "campaign_id", p.CampaignID, "status", status, "from", p.From, "to", p.To)
 			return nil
+		}
+		r, ok, err := held.next(ctx)
+		if err != nil {
+			return err
+		} else if !ok {
+			break
 		}
 		if !r.Mailable() {
 			reason := "contact is " + r.ContactStatus
@@ -219,6 +221,9 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			}
 		}
 		status, reply := w.sendOne(held.leased(ctx), camp, c, r)
+		// The relay has answered: its answer is recorded even when the task
+		// is being stopped, or the row would be sent again.
+		ctx := context.WithoutCancel(ctx)
 		switch status {
 		case store.SendBounced:
 			if err = w.store.Bounce(ctx, r.SendID, reply); err == nil && w.notifier != nil {
