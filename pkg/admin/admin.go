@@ -130,20 +130,12 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/users", h.action(store.RoleAdmin, h.createUser))
 	h.sendingRoutes(mux)
 	h.reportRoutes(mux)
-
-	for _, n := range nav {
-		if n.Path != "" && n.Pending {
-			mux.Handle("GET "+n.Path, h.page(n.Role, h.pending(n)))
-		}
-	}
 }
 
 // navItem is one entry of the header's navigation.
 type navItem struct {
 	Name, Path string
 	Role       string // the least role that sees it
-	// Pending marks a screen not built yet: its path shows a page saying so.
-	Pending bool
 }
 
 // nav is the header's navigation, in order. The outbox entry is added in
@@ -173,13 +165,6 @@ func (h *Handler) navFor(u *store.User) []navItem {
 		out = append(out, navItem{Name: "Outbox", Path: h.OutboxURL, Role: store.RoleViewer})
 	}
 	return out
-}
-
-// pending serves the page of a screen not built yet.
-func (h *Handler) pending(n navItem) func(http.ResponseWriter, *http.Request, *signedIn) {
-	return func(w http.ResponseWriter, r *http.Request, s *signedIn) {
-		h.render(w, r, s, http.StatusOK, "pending.html", view{Title: n.Name, Section: n.Name})
-	}
 }
 
 func (h *Handler) stylesheet(w http.ResponseWriter, r *http.Request) {

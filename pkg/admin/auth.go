@@ -98,12 +98,17 @@ func (h *Handler) upload(need string, limit int64, fn func(http.ResponseWriter, 
 	}, fn)
 }
 
-// guard is what action and upload share: parse reads the form into
-// r.PostForm, then the CSRF token and the role are checked.
+// guard is what action and upload share: the role is checked, parse reads
+// the form into r.PostForm, then the CSRF token is checked.
 func (h *Handler) guard(need string, parse func(http.ResponseWriter, *http.Request) error, fn func(http.ResponseWriter, *http.Request, *signedIn)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, ok := h.session(w, r)
 		if !ok {
+			return
+		}
+		// The role first: it needs no form, and a viewer's upload is not read.
+		if !allowed(s.User.Role, need) {
+			h.problem(w, r, s, http.StatusForbidden, "Your role ("+s.User.Role+") cannot do this; it needs "+need+" or above.")
 			return
 		}
 		if err := parse(w, r); err != nil {
@@ -112,10 +117,6 @@ func (h *Handler) guard(need string, parse func(http.ResponseWriter, *http.Reque
 		}
 		if !equal(r.PostForm.Get("csrf"), s.Session.CSRFToken) {
 			h.problem(w, r, s, http.StatusForbidden, "This form has expired or was not sent from this site. Go back, reload the page and try again.")
-			return
-		}
-		if !allowed(s.User.Role, need) {
-			h.problem(w, r, s, http.StatusForbidden, "Your role ("+s.User.Role+") cannot do this; it needs "+need+" or above.")
 			return
 		}
 		fn(w, r, s)
