@@ -38,9 +38,6 @@ func (a *API) campaignHourly(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// exportPage is the rows read per query of a CSV export: memory stays flat whatever the campaign's size.
-const exportPage = export.Page
-
 // campaignRecipientsCSV streams GET /api/v1/campaigns/{id}/recipients.csv, one row per ledger row.
 func (a *API) campaignRecipientsCSV(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
@@ -56,7 +53,7 @@ func (a *API) campaignRecipientsCSV(w http.ResponseWriter, r *http.Request) erro
 	cw.Write([]string{"send_id", "email", "status", "sent_at", "last_reply", "opens", "human_opens", "clicks", "human_clicks", "unsubscribed"})
 	var after int64
 	for {
-		rows, err := a.store.RecipientOutcomes(r.Context(), id, after, exportPage)
+		rows, err := a.store.RecipientOutcomes(r.Context(), id, after, export.Page)
 		if err != nil {
 			// The header is out: the best left is to cut the body short and log.
 			a.log.Error("export campaign recipients", "campaign_id", id, "after", after, "err", err)
@@ -67,7 +64,7 @@ func (a *API) campaignRecipientsCSV(w http.ResponseWriter, r *http.Request) erro
 			if o.SentAt != nil {
 				sent = o.SentAt.UTC().Format(time.RFC3339)
 			}
-			cw.Write([]string{strconv.FormatInt(o.SendID, 10), csvSafe(o.Email), o.Status, sent, csvSafe(o.LastReply),
+			cw.Write([]string{strconv.FormatInt(o.SendID, 10), export.SafeCell(o.Email), o.Status, sent, export.SafeCell(o.LastReply),
 				strconv.FormatInt(o.Opens, 10), strconv.FormatInt(o.HumanOpens, 10),
 				strconv.FormatInt(o.Clicks, 10), strconv.FormatInt(o.HumanClicks, 10), strconv.FormatBool(o.Unsubscribed)})
 			after = o.SendID
@@ -76,11 +73,8 @@ func (a *API) campaignRecipientsCSV(w http.ResponseWriter, r *http.Request) erro
 		if err := cw.Error(); err != nil {
 			return nil // the client went away
 		}
-		if len(rows) < exportPage {
+		if len(rows) < export.Page {
 			return nil
 		}
 	}
 }
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string { return export.SafeCell(s) }

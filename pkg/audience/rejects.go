@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/dearfriend/dearfriend/pkg/export"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -16,7 +17,9 @@ func WriteRejects(ctx context.Context, st *store.Store, w io.Writer, id int64) e
 	cw.Write([]string{"line", "reason", "row"})
 	err := st.EachImportReject(ctx, id, func(page []store.ImportReject) error {
 		for _, rj := range page {
-			cw.Write([]string{strconv.FormatInt(rj.Line, 10), rj.Reason, rj.Raw})
+			// The row is what someone uploaded: a cell starting with =, +, -
+			// or @ must not run as a formula in the organizer's spreadsheet.
+			cw.Write([]string{strconv.FormatInt(rj.Line, 10), export.SafeCell(rj.Reason), export.SafeCell(rj.Raw)})
 		}
 		cw.Flush()
 		return cw.Error()

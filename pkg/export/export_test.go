@@ -1,9 +1,9 @@
-package api
+package export
 
 import "testing"
 
-// TestCSVSafe: a cell a spreadsheet would run as a formula is made text.
-func TestCSVSafe(t *testing.T) {
+// TestSafeCell: a cell a spreadsheet would run as a formula is made text.
+func TestSafeCell(t *testing.T) {
 	for in, want := range map[string]string{
 		"ann@example.org":           "ann@example.org",
 		"=HYPERLINK(\"x\")@evil.ex": "'=HYPERLINK(\"x\")@evil.ex",
@@ -12,8 +12,8 @@ func TestCSVSafe(t *testing.T) {
 		"@SUM(A1)":                  "'@SUM(A1)",
 		"":                          "",
 	} {
-		if got := csvSafe(in); got != want {
-			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		if got := SafeCell(in); got != want {
+			t.Errorf("SafeCell(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
