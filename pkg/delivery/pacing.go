@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dearfriend/dearfriend/pkg/mailer"
 	"github.com/dearfriend/dearfriend/pkg/ratelimit"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
@@ -21,15 +22,9 @@ const (
 	sendUntried = "untried"
 )
 
-// RateWaiter waits until a shared rate limit allows one more message
-// (ratelimit.Limiter).
-type RateWaiter interface {
-	Wait(ctx context.Context, key string, limit ratelimit.Limit) (time.Duration, error)
-}
-
 // WithRateLimiter enforces each campaign's rate (store.Campaign.RatePerSecond)
-// across all workers through l.
-func WithRateLimiter(l RateWaiter) WorkerOption {
+// across all workers through l, the relays' seam to the shared limiter.
+func WithRateLimiter(l mailer.RateWaiter) WorkerOption {
 	return func(w *Worker) { w.limiter = l }
 }
 

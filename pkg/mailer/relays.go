@@ -174,10 +174,9 @@ type Relays struct {
 // relay is one member of the set.
 type relay struct {
 	RelayConfig
-	pool      *Pool
-	gate      gate
-	perSecond ratelimit.Limit
-	perHour   ratelimit.Limit
+	pool   *Pool
+	gate   gate
+	limits []relayLimit // its rates per second and per hour, those set, with their Redis keys
 
 	// under Relays.mu
 	current   int           // smooth weighted round robin
@@ -219,10 +218,10 @@ func NewRelays(cfgs []RelayConfig, logger *slog.Logger, o RelaysOptions, opts ..
 		r := &relay{RelayConfig: c, pool: p, factor: 1}
 		r.Weight = max(1, r.Weight)
 		if c.PerSecond > 0 {
-			r.perSecond = ratelimit.PerSecond(c.PerSecond)
+			r.limits = append(r.limits, relayLimit{"relay:" + r.Name + ":s", ratelimit.PerSecond(c.PerSecond)})
 		}
 		if c.PerHour > 0 {
-			r.perHour = ratelimit.PerHour(c.PerHour)
+			r.limits = append(r.limits, relayLimit{"relay:" + r.Name + ":h", ratelimit.PerHour(c.PerHour)})
 		}
 		r.gate.limit = p.cfg.MaxConns
 		rs.relays = append(rs.relays, r)
@@ -244,6 +243,12 @@ func (rs *Relays) Send(ctx context.Context, m *Message) Result {
 	return res
 }
 
+// relayLimit is one of a relay's rates and the key it is counted under.
+type relayLimit struct {
+	key   string
+	limit ratelimit.Limit
+}
+
 func (rs *Relays) sendVia(ctx context.Context, r *relay, m *Message) (Result, bool) {
 	if err := r.gate.enter(ctx); err != nil {
 		return Result{Status: StatusDeferred, Reply: err.Error()}, false
@@ -251,13 +256,7 @@ func (rs *Relays) sendVia(ctx context.Context, r *relay, m *Message) (Result, bo
 	defer r.gate.leave()
 	if rs.opts.Limiter != nil {
 		factor := r.pace()
-		for _, l := range []struct {
-			key   string
-			limit ratelimit.Limit
-		}{{"relay:" + r.Name + ":s", r.perSecond}, {"relay:" + r.Name + ":h", r.perHour}} {
-			if l.limit.IsZero() {
-				continue
-			}
+		for _, l := range r.limits {
 			if _, err := rs.opts.Limiter.Wait(ctx, l.key, l.limit.Scale(factor)); err != nil {
 				return Result{Status: StatusDeferred, Reply: "rate limit: " + err.Error()}, false
 			}
