@@ -227,7 +227,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 const honeypot = "homepage"
 
 func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
-	if !h.limiter.allow(clientAddr(r, h.TrustProxy)) {
+	if !h.limiter.allow(ClientAddr(r, h.TrustProxy)) {
 		w.Header().Set("Retry-After", "60")
 		http.Error(w, "Too many signatures from your network in a short time; please wait a minute and try again.", http.StatusTooManyRequests)
 		return

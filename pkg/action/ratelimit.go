@@ -75,10 +75,11 @@ func (l *limiter) evict(now time.Time) {
 	}
 }
 
-// clientAddr is the address a request comes from: the connection's peer, or
+// ClientAddr is the address a request comes from: the connection's peer, or
 // with trustProxy the last X-Forwarded-For entry, the one the proxy in front
-// appended (entries before it are whatever the client claimed).
-func clientAddr(r *http.Request, trustProxy bool) string {
+// appended (entries before it are whatever the client claimed). The admin
+// UI's sign-in limits count by it too.
+func ClientAddr(r *http.Request, trustProxy bool) string {
 	if trustProxy {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			parts := strings.Split(xff[len(xff)-1], ",")

@@ -57,7 +57,7 @@ func TestClientAddr(t *testing.T) {
 			if tt.xff != "" {
 				r.Header.Set("X-Forwarded-For", tt.xff)
 			}
-			if got := clientAddr(r, tt.trust); got != tt.want {
+			if got := ClientAddr(r, tt.trust); got != tt.want {
 				t.Errorf("clientAddr = %q, want %q", got, tt.want)
 			}
 		})

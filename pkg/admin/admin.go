@@ -39,7 +39,10 @@ type Deps struct {
 	PublicURL string
 	// OutboxURL is the captured-mail outbox in embedded mode, "" otherwise.
 	OutboxURL string
-	Log       *slog.Logger
+	// TrustProxy counts sign-in failures by the last X-Forwarded-For entry
+	// (DEARFRIEND_TRUST_PROXY): behind a proxy every request has its address.
+	TrustProxy bool
+	Log        *slog.Logger
 
 	// The services of the import, message and campaign screens; a screen
 	// whose service is nil answers 404 (the tests of other screens leave

@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/dearfriend/dearfriend/pkg/action"
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -190,7 +190,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, now := r.Context(), h.Now()
-	email, address := strings.ToLower(strings.TrimSpace(f.Get("email"))), clientAddress(r)
+	email, address := strings.ToLower(strings.TrimSpace(f.Get("email"))), action.ClientAddr(r, h.TrustProxy)
 	if email == "" {
 		f.Fail("email", "Please enter your email address.")
 	}
@@ -344,16 +344,6 @@ func hashID(id string) string {
 // equal compares two secrets in constant time; empty never matches.
 func equal(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// clientAddress is the address the connection comes from. Forwarded headers
-// are not trusted: anyone can send them, and the limit would be void.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // safeNext keeps a redirect after sign-in inside the admin UI.

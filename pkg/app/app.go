@@ -224,7 +224,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		if a.capture != nil {
 			outboxURL = "/outbox/"
 		}
-		adminUI, err := admin.New(admin.Deps{Store: a.store, Templates: adminPages, PublicURL: publicURL, OutboxURL: outboxURL, Log: a.log,
+		adminUI, err := admin.New(admin.Deps{Store: a.store, Templates: adminPages, PublicURL: publicURL, OutboxURL: outboxURL, TrustProxy: cfg.TrustProxy, Log: a.log,
 			Imports: apiHandlers, Compiler: compiler, Previews: previews, Dispatcher: a.dispatch, ConfirmAbove: int64(cfg.ConfirmAbove),
 			Settings: adminSettings(cfg), QueueRedis: a.queueOpt})
 		if err != nil {
