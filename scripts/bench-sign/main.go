@@ -36,24 +36,21 @@ import (
 )
 
 type options struct {
-	pg, redis string
-	sqlite    bool
-	clients   int
-	duration  time.Duration
-	runs      int
+	benchdb.Flags
+	clients  int
+	duration time.Duration
+	runs     int
 }
 
 func main() {
 	var o options
-	flag.StringVar(&o.pg, "pg", os.Getenv("DEARFRIEND_TEST_DATABASE_URL"), "PostgreSQL admin URL (a database is created and dropped per run)")
-	flag.StringVar(&o.redis, "redis", os.Getenv("DEARFRIEND_TEST_REDIS_URL"), "Redis URL (default: an in-process one)")
-	flag.BoolVar(&o.sqlite, "sqlite", false, "use SQLite instead of PostgreSQL")
+	o.Register()
 	flag.IntVar(&o.clients, "c", 32, "concurrent clients")
 	flag.DurationVar(&o.duration, "d", 10*time.Second, "duration of each run")
 	flag.IntVar(&o.runs, "runs", 3, "runs")
 	flag.Parse()
-	if !o.sqlite && o.pg == "" {
-		fail(fmt.Errorf("give -pg (or set DEARFRIEND_TEST_DATABASE_URL), or -sqlite"))
+	if err := o.Check(); err != nil {
+		fail(err)
 	}
 	var rates []float64
 	for run := 1; run <= o.runs; run++ {
@@ -69,11 +66,7 @@ func main() {
 		rates = append(rates, r.rate)
 	}
 	slices.Sort(rates)
-	backend := "PostgreSQL"
-	if o.sqlite {
-		backend = "SQLite"
-	}
-	fmt.Printf("median %7.0f signatures/s  (%d runs of %s, %d clients, %s, count exact)\n", rates[len(rates)/2], o.runs, o.duration, o.clients, backend)
+	fmt.Printf("median %7.0f signatures/s  (%d runs of %s, %d clients, %s, count exact)\n", rates[len(rates)/2], o.runs, o.duration, o.clients, o.Name())
 }
 
 func fail(err error) {
@@ -88,11 +81,7 @@ type result struct {
 
 func bench(o options) (result, error) {
 	ctx := context.Background()
-	pgAdmin := o.pg
-	if o.sqlite {
-		pgAdmin = ""
-	}
-	dsn, redisURL, cleanup, err := benchdb.Backends(pgAdmin, o.redis, "dfbenchsign")
+	dsn, redisURL, cleanup, err := o.Backends("dfbenchsign")
 	if err != nil {
 		return result{}, err
 	}

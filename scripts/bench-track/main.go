@@ -32,8 +32,7 @@ import (
 )
 
 type options struct {
-	pg, redis      string
-	sqlite         bool
+	benchdb.Flags
 	sends          int
 	duration       time.Duration
 	conns, threads int
@@ -42,9 +41,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.pg, "pg", os.Getenv("DEARFRIEND_TEST_DATABASE_URL"), "PostgreSQL admin URL (a database is created and dropped)")
-	flag.StringVar(&o.redis, "redis", os.Getenv("DEARFRIEND_TEST_REDIS_URL"), "Redis URL (default: an in-process one)")
-	flag.BoolVar(&o.sqlite, "sqlite", false, "use SQLite instead of PostgreSQL")
+	o.Register()
 	flag.IntVar(&o.sends, "sends", 5000, "recipients of the campaign whose tokens are requested, round robin")
 	flag.DurationVar(&o.duration, "d", 10*time.Second, "duration of each wrk run")
 	flag.IntVar(&o.conns, "c", 32, "wrk connections")
@@ -56,8 +53,8 @@ func main() {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fail(fmt.Errorf("wrk not found on PATH (apt-get install -y wrk): %w", err))
 	}
-	if !o.sqlite && o.pg == "" {
-		fail(fmt.Errorf("give -pg (or set DEARFRIEND_TEST_DATABASE_URL), or -sqlite"))
+	if err := o.Check(); err != nil {
+		fail(err)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -89,7 +86,7 @@ func main() {
 		rs := results[ep]
 		fmt.Printf("median %-5s %9.0f req/s  p99 %6.2f ms  (%d runs of %s, %d connections, %d wrk threads, %s)\n", ep,
 			median(rs, func(r result) float64 { return r.rps }), median(rs, func(r result) float64 { return r.p99 }),
-			len(rs), o.duration, o.conns, o.threads, backendName(o))
+			len(rs), o.duration, o.conns, o.threads, o.Name())
 	}
 }
 
@@ -98,13 +95,6 @@ func endpoints(only string) []string {
 		return []string{only}
 	}
 	return []string{"open", "click"}
-}
-
-func backendName(o options) string {
-	if o.sqlite {
-		return "SQLite"
-	}
-	return "PostgreSQL"
 }
 
 func fail(err error) {
@@ -122,11 +112,7 @@ type result struct {
 func bench(o options, endpoint string) (result, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pgAdmin := o.pg
-	if o.sqlite {
-		pgAdmin = ""
-	}
-	dsn, redisURL, cleanup, err := benchdb.Backends(pgAdmin, o.redis, "dfbenchtrack")
+	dsn, redisURL, cleanup, err := o.Backends("dfbenchtrack")
 	if err != nil {
 		return result{}, err
 	}
