@@ -149,7 +149,7 @@ func (s *Store) SendRange(ctx context.Context, campaignID int64) (lo, hi int64, 
 		Hi *int64 `bun:"hi"`
 	}
 	err = s.db.NewSelect().Model((*Send)(nil)).ColumnExpr("min(id) AS lo, max(id) AS hi").
-		Where("campaign_id = ? AND status IN (?)", campaignID, bun.List([]string{SendQueued, SendDeferred})).Scan(ctx, &r)
+		Where("campaign_id = ? AND status IN (?)", campaignID, waiting).Scan(ctx, &r)
 	if err != nil || r.Lo == nil {
 		return 0, 0, false, err
 	}
@@ -161,7 +161,7 @@ func (s *Store) SendRange(ctx context.Context, campaignID int64) (lo, hi int64, 
 // campaign is finished.
 func (s *Store) FinishIfDone(ctx context.Context, campaignID int64) (bool, error) {
 	waiting, err := s.db.NewSelect().Model((*Send)(nil)).
-		Where("campaign_id = ? AND status IN (?)", campaignID, bun.List([]string{SendQueued, SendDeferred, SendHeld})).Limit(1).Exists(ctx)
+		Where("campaign_id = ? AND status IN (?)", campaignID, unfinished).Limit(1).Exists(ctx)
 	if err != nil || waiting {
 		return false, err
 	}

@@ -13,6 +13,10 @@ import (
 // waiting are the ledger statuses of rows still to be sent.
 var waiting = bun.List([]string{SendQueued, SendDeferred})
 
+// unfinished are the ledger statuses of rows a campaign still owes: waiting,
+// or held for an A/B test's winner.
+var unfinished = bun.List([]string{SendQueued, SendDeferred, SendHeld})
+
 // NextDispatch takes the next batch of a campaign to enqueue: the range of
 // size ids, aligned on multiples of size, that holds the first waiting ledger
 // row after the campaign's dispatch cursor, and moves the cursor past it.
@@ -90,7 +94,7 @@ func (s *Store) CancelCampaign(ctx context.Context, id int64) (int64, error) {
 		}
 		now := time.Now().UTC()
 		res, err := tx.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendSkipped).Set("last_reply = ?", "campaign cancelled").
-			Set("updated_at = ?", now).Where("campaign_id = ? AND status IN (?)", id, bun.List([]string{SendQueued, SendDeferred, SendHeld})).Exec(ctx)
+			Set("updated_at = ?", now).Where("campaign_id = ? AND status IN (?)", id, unfinished).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("skip waiting rows: %w", err)
 		}

@@ -318,7 +318,7 @@ func skipLeftCampaigns(ctx context.Context, tx bun.Tx, contactID, listID int64, 
 		}
 		if _, err := tx.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendSkipped).
 			Set("last_reply = ?", "unsubscribed from the list").Set("updated_at = ?", now).
-			Where("campaign_id = ? AND contact_id = ? AND status IN (?)", c.ID, contactID, bun.List([]string{SendQueued, SendDeferred})).
+			Where("campaign_id = ? AND contact_id = ? AND status IN (?)", c.ID, contactID, waiting).
 			Exec(ctx); err != nil {
 			return fmt.Errorf("skip sends of campaign %d: %w", c.ID, err)
 		}

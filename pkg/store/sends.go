@@ -36,7 +36,7 @@ func (s *Store) PendingRecipients(ctx context.Context, campaignID, lo, hi int64)
 	var rs []Recipient
 	err := s.recipientsQuery().
 		Where("s.campaign_id = ? AND s.id BETWEEN ? AND ?", campaignID, lo, hi).
-		Where("s.status IN (?)", bun.List([]string{SendQueued, SendDeferred})).
+		Where("s.status IN (?)", waiting).
 		OrderExpr("s.id").Scan(ctx, &rs)
 	if err != nil {
 		return nil, fmt.Errorf("pending recipients: %w", err)
@@ -166,7 +166,7 @@ func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
 func (s *Store) NextBatch(ctx context.Context, campaignID, after int64, size int) (lo, hi int64, ok bool, err error) {
 	var ids []int64
 	err = s.db.NewSelect().Model((*Send)(nil)).Column("id").
-		Where("campaign_id = ? AND id > ? AND status IN (?)", campaignID, after, bun.List([]string{SendQueued, SendDeferred})).
+		Where("campaign_id = ? AND id > ? AND status IN (?)", campaignID, after, waiting).
 		Order("id").Limit(int64(size)).Scan(ctx, &ids)
 	if err != nil || len(ids) == 0 {
 		return 0, 0, false, err
