@@ -99,7 +99,9 @@ func TestOrganizerInBrowser(t *testing.T) {
 		t.Errorf("segment region = NY counts %q, want 3", got)
 	}
 	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#f-name"), "New York volunteers"),
-		chromedp.Click(chromedp.CSS("button[value=save]")), chromedp.WaitVisible(chromedp.CSS("#segment-count")))
+		// The count is on the page before saving too: wait for the saved segment's page.
+		chromedp.Evaluate[chromedp.Void](`document.body.dataset.before = "save"`),
+		chromedp.Click(chromedp.CSS("button[value=save]")), chromedp.WaitVisible(chromedp.CSS("body:not([data-before]) #segment-count")))
 	if got := text(t, ctx, "h1"); got != "New York volunteers" {
 		t.Errorf("after saving the segment: %q", got)
 	}
