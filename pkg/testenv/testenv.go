@@ -126,15 +126,24 @@ func DropQueueKeys(redisURL, queue string) error {
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	iter := rdb.Scan(ctx, 0, "asynq:{"+queue+"}:*", 500).Iterator()
-	for iter.Next(ctx) {
-		rdb.Del(ctx, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+	// One script, so the keys go at one instant as they would when Redis
+	// loses its data: a key-by-key scan raced the running sweep, which could
+	// enqueue a batch between two deletes and keep its task id while losing
+	// its place in the pending list.
+	if err := dropScript.Run(ctx, rdb, nil, "asynq:{"+queue+"}:*", queue).Err(); err != nil {
 		return fmt.Errorf("clean queue %s: %w", queue, err)
 	}
-	return rdb.SRem(ctx, "asynq:queues", queue).Err()
+	return nil
 }
+
+var dropScript = redis.NewScript(`
+local keys = redis.call('KEYS', ARGV[1])
+for i = 1, #keys, 500 do
+  redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
+end
+redis.call('SREM', 'asynq:queues', ARGV[2])
+return #keys
+`)
 
 // Store opens the database at dsn, migrates it and closes it when the test ends.
 func Store(tb testing.TB, dsn string) *store.Store {
