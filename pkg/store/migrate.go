@@ -70,6 +70,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 // MigrateWithMerges is Migrate, returning what the migrations' merge steps
 // merged (see mergeCaseTwins): nothing once they have all run.
 func (s *Store) MigrateWithMerges(ctx context.Context) ([]Merge, error) {
+	return s.migrate(ctx, 0)
+}
+
+// migrate applies the migrations up to version upTo, or all when it is 0.
+func (s *Store) migrate(ctx context.Context, upTo int) ([]Merge, error) {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
@@ -80,6 +85,9 @@ func (s *Store) MigrateWithMerges(ctx context.Context) ([]Merge, error) {
 	}
 	var merges []Merge
 	for _, m := range migs {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
 		var done []Merge
 		err := s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
 			done = nil

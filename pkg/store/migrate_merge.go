@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -155,6 +156,8 @@ func twinGroups(ctx context.Context, tx bun.Tx, table, keyCols, order string) ([
 		}
 		groups[len(groups)-1] = append(groups[len(groups)-1], r)
 	}
+	// Reported in the order the survivors were stored, not by address.
+	sort.Slice(groups, func(i, j int) bool { return groups[i][0].ID < groups[j][0].ID })
 	return groups, nil
 }
 
