@@ -244,3 +244,73 @@ func TestMigrationMergesCaseTwins(t *testing.T) {
 		}
 	})
 }
+
+// TestSignOncePerPersonAnyCase signs a petition as 1,000 people, then as
+// 100 of them again in upper case, through the path of the signing form: a
+// signer is one contact whatever the case, so the count is 1,000.
+func TestSignOncePerPersonAnyCase(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		ctx := context.Background()
+		p := &store.Petition{Slug: "case", Title: "Case"}
+		if err := s.CreatePetition(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		sign := func(email string) {
+			t.Helper()
+			c, err := s.UpsertSigner(ctx, store.Signer{Email: email, FirstName: "Pat"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Sign(ctx, p.ID, c.ID, store.Attribution{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, e := range []string{"CaseTest@example.org", "casetest@example.org", "CASETEST@EXAMPLE.ORG"} {
+			sign(e)
+		}
+		if n, err := s.CountSignatures(ctx, p.ID); err != nil || n != 1 {
+			t.Fatalf("one person in three cases: %d signatures, %v; want 1", n, err)
+		}
+		for i := range 1000 {
+			sign(fmt.Sprintf("person%04d@example.org", i))
+		}
+		for i := range 100 {
+			sign(strings.ToUpper(fmt.Sprintf("person%04d@example.org", i*10)))
+		}
+		if n, err := s.CountSignatures(ctx, p.ID); err != nil || n != 1001 {
+			t.Errorf("1,000 people and 100 of them again in upper case, plus CaseTest: %d signatures, %v; want 1001", n, err)
+		}
+		if n, err := s.CountContacts(ctx); err != nil || n != 1001 {
+			t.Errorf("contacts = %d, %v; want 1001", n, err)
+		}
+	})
+}
+
+// TestLetterSignOncePerAddressAnyCase signs a letter for one organization's
+// address in three cases: it is listed once.
+func TestLetterSignOncePerAddressAnyCase(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		ctx := context.Background()
+		p := &store.Petition{Slug: "letter", Title: "Letter", Kind: store.PetitionKindLetter}
+		if err := s.CreatePetition(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		var news []bool
+		for _, e := range []string{"Director@Group.org", "director@group.org", "DIRECTOR@GROUP.ORG"} {
+			isNew, err := s.SignLetter(ctx, &store.OrganizationSignature{PetitionID: p.ID, Organization: "Group", ContactName: "Dee", Email: e})
+			if err != nil {
+				t.Fatal(err)
+			}
+			news = append(news, isNew)
+		}
+		if diff := cmp.Diff([]bool{true, false, false}, news); diff != "" {
+			t.Errorf("new signatures (-want +got):\n%s", diff)
+		}
+		orgs, err := s.OrganizationSignatures(ctx, p.ID, "")
+		if err != nil || len(orgs) != 1 || orgs[0].Email != "Director@Group.org" {
+			t.Errorf("letter signers = %+v, %v; want Director@Group.org once", orgs, err)
+		}
+	})
+}
