@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -105,14 +106,15 @@ type ContactQuery struct {
 func (s *Store) SearchContacts(ctx context.Context, cq ContactQuery) ([]Contact, error) {
 	var cs []Contact
 	q := s.db.NewSelect().Model(&cs).Where("id > ?", cq.After).Order("id").Limit(int64(cq.Limit))
-	if p := EmailKey(cq.Search); p != "" {
-		like := likeEscaper.Replace(p) + "%"
+	if p := strings.ToLower(strings.TrimSpace(cq.Search)); p != "" {
+		name := likeEscaper.Replace(p) + "%"
+		email := likeEscaper.Replace(EmailKey(p)) + "%"
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			// Each arm matches one pattern index (migrations 0002, 0013);
-			// email_key is already folded the way EmailKey folds p.
-			return q.Where(`email_key LIKE ? ESCAPE '\'`, like).
-				WhereOr(`lower(first_name) LIKE ? ESCAPE '\'`, like).
-				WhereOr(`lower(last_name) LIKE ? ESCAPE '\'`, like)
+			// email_key is folded by EmailKey, the names by lower().
+			return q.Where(`email_key LIKE ? ESCAPE '\'`, email).
+				WhereOr(`lower(first_name) LIKE ? ESCAPE '\'`, name).
+				WhereOr(`lower(last_name) LIKE ? ESCAPE '\'`, name)
 		})
 	}
 	if err := q.Scan(ctx); err != nil {

@@ -8,14 +8,19 @@ import (
 )
 
 // EmailKey is the form in which addresses are compared: trimmed and
-// lower-cased, local part included. Every mailbox provider treats
+// case-folded, local part included. Every mailbox provider treats
 // Jane@Example.org and jane@example.org as one mailbox, and an opt-out must
 // hold whatever case the address comes back in; the address as typed stays
 // in the email column for display. The key is computed here, never in SQL,
 // so both databases and every caller fold case the same way (PostgreSQL's
 // lower() depends on the collation and SQLite's folds ASCII only).
+//
+// Upper-casing before lower-casing folds the letters whose lower case is
+// not the lower case of their upper case (dotless ı, long ſ, the Kelvin
+// sign), so two addresses that differ only in case, as strings.EqualFold
+// sees it, get one key.
 func EmailKey(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
+	return strings.ToLower(strings.ToUpper(strings.TrimSpace(email)))
 }
 
 // The hooks below keep email_key in step with email on every insert and

@@ -21,12 +21,33 @@ func TestEmailKey(t *testing.T) {
 		{"  CASETEST@EXAMPLE.ORG\t", "casetest@example.org"},
 		{"@Example.COM", "@example.com"},
 		{"ÉLODIE@exemple.fr", "élodie@exemple.fr"},
+		{"ıan@example.org", "ian@example.org"},      // dotless ı: its upper case is I
+		{"\u212Aim@example.org", "kim@example.org"}, // the Kelvin sign K
 		{"", ""},
 	} {
 		if got := store.EmailKey(tc.in); got != tc.want {
 			t.Errorf("EmailKey(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzEmailKey checks that the key is stable and that addresses differing
+// only in letter case share it.
+func FuzzEmailKey(f *testing.F) {
+	for _, seed := range []string{"Jane@Example.org", " CASETEST@EXAMPLE.ORG ", "ıan@example.org", "straße@example.de", "ΣΊΣΥΦΟΣ@example.gr", "\xff@x", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k := store.EmailKey(s)
+		if store.EmailKey(k) != k {
+			t.Errorf("EmailKey(%q) = %q, whose key is %q", s, k, store.EmailKey(k))
+		}
+		for _, v := range []string{strings.ToUpper(s), strings.ToLower(s), strings.ToTitle(s)} {
+			if got := store.EmailKey(v); got != k {
+				t.Errorf("EmailKey(%q) = %q but EmailKey(%q) = %q", v, got, s, k)
+			}
+		}
+	})
 }
 
 func TestMoreRestrictive(t *testing.T) {
