@@ -104,8 +104,8 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range merges { // what `dearfriend migrate` prints, when the server migrated first
-		a.log.Warn("migration merged case twins", "table", m.Table, "survivor", m.Survivor, "merged", m.Merged, "email", m.Email)
+	for _, m := range merges { // what `dearfriend migrate` prints, addresses left out of the log
+		a.log.Warn("migration merged case twins", "table", m.Table, "survivor", m.Survivor, "merged", m.Merged)
 	}
 	// An import left running by a process that is gone is marked failed.
 	if n, ferr := a.store.FailStaleImports(ctx, time.Now()); ferr != nil {
