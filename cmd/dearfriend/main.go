@@ -56,7 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "dearfriend", version())
 		return 0
 	case "migrate":
-		return migrate(stderr)
+		return migrate(stdout, stderr)
 	case "import":
 		return importFile(rest, stderr)
 	case "campaign":
@@ -129,7 +129,9 @@ func captureAddr(a *app.App) string {
 	return "relay from DEARFRIEND_SMTP_URL"
 }
 
-func migrate(stderr io.Writer) int {
+// migrate applies the migrations and prints, one a line on stdout, the case
+// twins they merged; once done, a second run prints no merge.
+func migrate(stdout, stderr io.Writer) int {
 	cfg, err := config.FromEnv(config.ModeServe, os.Getenv)
 	if cfg.DatabaseURL == "" {
 		fmt.Fprintf(stderr, "dearfriend migrate: %v\n", err)
@@ -142,9 +144,13 @@ func migrate(stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
+	merges, err := st.MigrateWithMerges(ctx)
+	if err != nil {
 		fmt.Fprintf(stderr, "dearfriend migrate: %v\n", err)
 		return 1
+	}
+	for _, m := range merges {
+		fmt.Fprintln(stdout, m)
 	}
 	fmt.Fprintln(stderr, "dearfriend migrate: schema up to date")
 	return 0

@@ -170,7 +170,8 @@ func (a *API) removeContactTag(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listContacts pages by id: ?after=<last id seen>&limit=<n, at most 1000>;
-// ?q= keeps the contacts whose email, first or last name starts with it.
+// ?q= keeps the contacts whose email, first or last name starts with it;
+// ?email= looks one address up. Letter case never matters.
 func (a *API) listContacts(w http.ResponseWriter, r *http.Request) error {
 	after, limit, err := page(r)
 	if err != nil {
@@ -180,8 +181,12 @@ func (a *API) listContacts(w http.ResponseWriter, r *http.Request) error {
 	if len(q) > 200 {
 		return errs.Field("q", "at most 200 characters")
 	}
-	cs, err := a.store.SearchContacts(r.Context(), store.ContactQuery{Search: q, After: after, Limit: limit})
-	if err != nil {
+	var cs []store.Contact
+	if email := r.URL.Query().Get("email"); email != "" {
+		if cs, err = a.contactByEmail(r, email); err != nil {
+			return err
+		}
+	} else if cs, err = a.store.SearchContacts(r.Context(), store.ContactQuery{Search: q, After: after, Limit: limit}); err != nil {
 		return err
 	}
 	out := struct {
@@ -196,6 +201,21 @@ func (a *API) listContacts(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// contactByEmail is the contact with email, alone, or none.
+func (a *API) contactByEmail(r *http.Request, email string) ([]store.Contact, error) {
+	if len(email) > 254 {
+		return nil, errs.Field("email", "at most 254 characters")
+	}
+	c, err := a.store.ContactByEmail(r.Context(), email)
+	if errs.CodeOf(err) == errs.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []store.Contact{*c}, nil
 }
 
 func page(r *http.Request) (after int64, limit int, err error) {

@@ -55,7 +55,7 @@ func routes() []route {
 	return []route{
 		{pattern: "GET /api/v1/openapi.json", summary: "This document", out: anyObject, public: true},
 
-		{pattern: "GET /api/v1/contacts", summary: "Contacts in id order, keyset-paginated; ?q= searches email and names by prefix", out: object(map[string]any{"contacts": arrayOf(ref("Contact")), "next_after": typ("integer")}), query: append([]string{"q"}, paging...)},
+		{pattern: "GET /api/v1/contacts", summary: "Contacts in id order, keyset-paginated; ?q= searches email and names by prefix, ?email= finds one address, in any letter case", out: object(map[string]any{"contacts": arrayOf(ref("Contact")), "next_after": typ("integer")}), query: append([]string{"q", "email"}, paging...)},
 		{pattern: "POST /api/v1/contacts", summary: "Create a contact", in: ref("ContactInput"), out: ref("Contact"), status: http.StatusCreated},
 		{pattern: "GET /api/v1/contacts/{id}", summary: "A contact", out: ref("Contact")},
 		{pattern: "PATCH /api/v1/contacts/{id}", summary: "Change the fields the body names; a contact who left is never made mailable again", in: ref("ContactInput"), out: ref("Contact")},

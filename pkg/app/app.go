@@ -100,8 +100,12 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	}
 	a.closers = append(a.closers, func() { a.store.Close() })
 	a.store.UseSegmentCompiler(audience.Compile) // campaigns to segments compile their rules at send time
-	if err = a.store.Migrate(ctx); err != nil {
+	merges, err := a.store.MigrateWithMerges(ctx)
+	if err != nil {
 		return nil, err
+	}
+	for _, m := range merges { // what `dearfriend migrate` prints, addresses left out of the log
+		a.log.Warn("migration merged case twins", "table", m.Table, "survivor", m.Survivor, "merged", m.Merged)
 	}
 	// An import left running by a process that is gone is marked failed.
 	if n, ferr := a.store.FailStaleImports(ctx, time.Now()); ferr != nil {

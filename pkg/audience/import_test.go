@@ -110,7 +110,7 @@ func TestImport(t *testing.T) {
 		imp := mustImport(t, s, request(listID, file, nil), 3)
 
 		gotCounts := [4]int64{imp.RowsDone, imp.Imported, imp.Updated, imp.Rejected}
-		if want := [4]int64{8, 3, 3, 2}; gotCounts != want || imp.Status != store.ImportDone {
+		if want := [4]int64{8, 3, 2, 3}; gotCounts != want || imp.Status != store.ImportDone {
 			t.Errorf("import %s rows/imported/updated/rejected = %v, want done %v", imp.Status, gotCounts, want)
 		}
 		var rejects []store.ImportReject
@@ -120,6 +120,7 @@ func TestImport(t *testing.T) {
 		wantRejects := []store.ImportReject{
 			{ImportID: imp.ID, Line: 5, Reason: `column "email": "bad-address" is not a valid email address`, Raw: "bad-address,Nope,,,,"},
 			{ImportID: imp.ID, Line: 6, Reason: "has 1 fields, the header has 6", Raw: "short@example.org"},
+			{ImportID: imp.ID, Line: 9, Reason: "repeats line 2: the same address in any letter case; only the first row is imported", Raw: "new@example.org,Again,,,,"},
 		}
 		if diff := cmp.Diff(wantRejects, rejects); diff != "" {
 			t.Errorf("rejects (-want +got):\n%s", diff)
@@ -128,7 +129,7 @@ func TestImport(t *testing.T) {
 			{Email: "drop@example.org", FirstName: "'; DROP TABLE contacts; --", Status: store.ContactSubscribed, Attributes: map[string]any{}},
 			{Email: "gone@example.org", FirstName: "Back", Status: store.ContactUnsubscribed, Attributes: map[string]any{}},
 			{Email: "kept@example.org", FirstName: "Kept", LastName: "Renamed", Status: store.ContactSubscribed, Attributes: map[string]any{"a": "1", "b": "3"}, Tags: []string{"y"}},
-			{Email: "new@example.org", FirstName: "Again", LastName: "Person", PostalCode: "02134", Status: store.ContactSubscribed, Attributes: map[string]any{"b": "2"}, Tags: []string{"x", "y"}},
+			{Email: "new@example.org", FirstName: "New", LastName: "Person", PostalCode: "02134", Status: store.ContactSubscribed, Attributes: map[string]any{"b": "2"}, Tags: []string{"x", "y"}},
 			{Email: "who@blocked.example", FirstName: "Blocked", Status: store.ContactSubscribed, Attributes: map[string]any{}},
 		}
 		if diff := cmp.Diff(want, mustState(t, s)); diff != "" {
@@ -262,6 +263,55 @@ func TestFailStaleImports(t *testing.T) {
 		imp, err := s.GetImport(ctx, job.Import().ID)
 		if err != nil || imp.Status != store.ImportFailed || !strings.Contains(imp.Error, "interrupted") {
 			t.Fatalf("got %+v, %v; want failed as interrupted", imp, err)
+		}
+	})
+}
+
+// TestImportReportsRepeatedRows imports a file holding one person three
+// times in three letter cases, across batches: the first row is imported,
+// the others are reported by line, and an existing contact in another case
+// is updated, not doubled.
+func TestImportReportsRepeatedRows(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustStore(t, dsn)
+		ctx := context.Background()
+		listID := mustList(t, s, "members")
+		if _, err := s.InsertContacts(ctx, []store.Contact{{Email: "Known@example.org", FirstName: "Old"}}); err != nil {
+			t.Fatal(err)
+		}
+		file := "email,first_name\n" +
+			"CaseTest@example.org,First\n" +
+			"casetest@example.org,Second\n" +
+			"known@EXAMPLE.org,Kim\n" +
+			"other@example.org,Other\n" +
+			"CASETEST@EXAMPLE.ORG,Third\n"
+		imp := mustImport(t, s, request(listID, file, nil), 2)
+		gotCounts := [4]int64{imp.RowsDone, imp.Imported, imp.Updated, imp.Rejected}
+		if want := [4]int64{5, 2, 1, 2}; gotCounts != want {
+			t.Errorf("rows/imported/updated/rejected = %v, want %v", gotCounts, want)
+		}
+		var rejects []store.ImportReject
+		if err := s.EachImportReject(ctx, imp.ID, func(p []store.ImportReject) error { rejects = append(rejects, p...); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		const why = "repeats line 2: the same address in any letter case; only the first row is imported"
+		wantRejects := []store.ImportReject{
+			{ImportID: imp.ID, Line: 3, Reason: why, Raw: "casetest@example.org,Second"},
+			{ImportID: imp.ID, Line: 6, Reason: why, Raw: "CASETEST@EXAMPLE.ORG,Third"},
+		}
+		if diff := cmp.Diff(wantRejects, rejects); diff != "" {
+			t.Errorf("rejects (-want +got):\n%s", diff)
+		}
+		want := []contactState{
+			{Email: "CaseTest@example.org", FirstName: "First", Status: store.ContactSubscribed, Attributes: map[string]any{}},
+			{Email: "Known@example.org", FirstName: "Kim", Status: store.ContactSubscribed, Attributes: map[string]any{}},
+			{Email: "other@example.org", FirstName: "Other", Status: store.ContactSubscribed, Attributes: map[string]any{}},
+		}
+		if diff := cmp.Diff(want, mustState(t, s)); diff != "" {
+			t.Errorf("contacts (-want +got):\n%s", diff)
+		}
+		if n := countMembers(t, s, listID); n != 3 {
+			t.Errorf("list members = %d, want 3", n)
 		}
 	})
 }

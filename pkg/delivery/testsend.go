@@ -94,16 +94,23 @@ func (p *Previews) Preview(ctx context.Context, messageID, contactID int64) (*ma
 	return p.headers.testMessage(c, r, false)
 }
 
-// EnqueueTest checks the addresses and queues a test send of message messageID to them.
+// EnqueueTest checks the addresses and queues a test send of message
+// messageID to them, each person once, and returns the addresses queued.
 func (p *Previews) EnqueueTest(ctx context.Context, messageID int64, emails []string) ([]string, error) {
 	if len(emails) == 0 || len(emails) > MaxTestRecipients {
 		return nil, errs.Field("emails", "name 1 to %d addresses", MaxTestRecipients)
 	}
-	clean := make([]string, len(emails))
+	// One message per person: the same address in another case is dropped.
+	clean := make([]string, 0, len(emails))
+	seen := make(map[string]bool, len(emails))
 	for i, e := range emails {
-		var err error
-		if clean[i], err = audience.NormalizeEmail(fmt.Sprintf("emails[%d]", i), e); err != nil {
+		addr, err := audience.NormalizeEmail(fmt.Sprintf("emails[%d]", i), e)
+		if err != nil {
 			return nil, err
+		}
+		if k := store.EmailKey(addr); !seen[k] {
+			seen[k] = true
+			clean = append(clean, addr)
 		}
 	}
 	if _, err := p.store.GetMessage(ctx, messageID); err != nil {

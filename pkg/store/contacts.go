@@ -62,7 +62,7 @@ func (s *Store) InsertContacts(ctx context.Context, cs []Contact) (int64, error)
 	for i := range cs {
 		prepareContact(&cs[i], now)
 	}
-	res, err := s.db.NewInsert().Model(&cs).On("CONFLICT (email) DO NOTHING").Returning("id").Exec(ctx)
+	res, err := s.db.NewInsert().Model(&cs).On("CONFLICT (email_key) DO NOTHING").Returning("id").Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("insert contacts: %w", err)
 	}
@@ -79,10 +79,10 @@ func (s *Store) GetContact(ctx context.Context, id int64) (*Contact, error) {
 	return &c, nil
 }
 
-// ContactByEmail returns the contact with email.
+// ContactByEmail returns the contact with email, in any letter case.
 func (s *Store) ContactByEmail(ctx context.Context, email string) (*Contact, error) {
 	var c Contact
-	if err := s.db.NewSelect().Model(&c).Where("email = ?", email).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&c).Where("email_key = ?", EmailKey(email)).Scan(ctx); err != nil {
 		return nil, notFound(err, "contact", email)
 	}
 	return &c, nil
@@ -107,12 +107,14 @@ func (s *Store) SearchContacts(ctx context.Context, cq ContactQuery) ([]Contact,
 	var cs []Contact
 	q := s.db.NewSelect().Model(&cs).Where("id > ?", cq.After).Order("id").Limit(int64(cq.Limit))
 	if p := strings.ToLower(strings.TrimSpace(cq.Search)); p != "" {
-		like := likeEscaper.Replace(p) + "%"
+		name := likeEscaper.Replace(p) + "%"
+		email := likeEscaper.Replace(EmailKey(p)) + "%"
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			// Each arm matches one lower(...) pattern index (migration 0002).
-			return q.Where(`lower(email) LIKE ? ESCAPE '\'`, like).
-				WhereOr(`lower(first_name) LIKE ? ESCAPE '\'`, like).
-				WhereOr(`lower(last_name) LIKE ? ESCAPE '\'`, like)
+			// Each arm matches one pattern index (migrations 0002, 0013);
+			// email_key is folded by EmailKey, the names by lower().
+			return q.Where(`email_key LIKE ? ESCAPE '\'`, email).
+				WhereOr(`lower(first_name) LIKE ? ESCAPE '\'`, name).
+				WhereOr(`lower(last_name) LIKE ? ESCAPE '\'`, name)
 		})
 	}
 	if err := q.Scan(ctx); err != nil {

@@ -160,8 +160,8 @@ func (s *Store) EachImportReject(ctx context.Context, importID int64, fn func([]
 // fields replace the stored ones and its attributes are merged in.
 func (s *Store) ApplyImportBatch(ctx context.Context, imp *Import, source string, b ImportBatch) (ImportCounts, error) {
 	merged := mergeImportRows(b.Rows)
-	// Rows sorted by email lock in one order, so concurrent imports cannot deadlock.
-	sort.Slice(merged, func(i, j int) bool { return merged[i].Email < merged[j].Email })
+	// Rows sorted by key lock in one order, so concurrent imports cannot deadlock.
+	sort.Slice(merged, func(i, j int) bool { return EmailKey(merged[i].Email) < EmailKey(merged[j].Email) })
 	var counts ImportCounts
 	write := func(ctx context.Context, tx bun.Tx, upsert func(ctx context.Context, tx bun.Tx) (ImportCounts, error)) error {
 		var err error
@@ -211,7 +211,8 @@ func (s *Store) ApplyImportBatch(ctx context.Context, imp *Import, source string
 
 // upsertImportRows is the SQLite path of ApplyImportBatch (PostgreSQL copies:
 // see copyImportRows): it inserts or updates the contacts of rows (one per
-// email) with one multi-row statement, then lists and tags them.
+// email key) with one multi-row statement, then lists and tags them. An
+// existing contact keeps its address as first typed.
 func upsertImportRows(ctx context.Context, tx bun.Tx, imp *Import, source string, rows []ImportRow) (ImportCounts, error) {
 	var counts ImportCounts
 	// Truncated to what both databases keep, so a row whose created_at comes
@@ -224,21 +225,21 @@ func upsertImportRows(ctx context.Context, tx bun.Tx, imp *Import, source string
 			Attributes: r.Attributes, Source: source}
 		prepareContact(&cs[i], now)
 	}
-	q := tx.NewInsert().Model(&cs).On("CONFLICT (email) DO UPDATE")
+	q := tx.NewInsert().Model(&cs).On("CONFLICT (email_key) DO UPDATE")
 	for _, set := range importUpdates("contact", "json_patch(contact.attributes, EXCLUDED.attributes)") {
 		q = q.Set(set)
 	}
 	var got []struct {
 		ID        int64     `bun:"id"`
-		Email     string    `bun:"email"`
+		EmailKey  string    `bun:"email_key"`
 		CreatedAt time.Time `bun:"created_at"`
 	}
-	if err := q.Returning("id, email, created_at").Scan(ctx, &got); err != nil {
+	if err := q.Returning("id, email_key, created_at").Scan(ctx, &got); err != nil {
 		return counts, fmt.Errorf("upsert contacts: %w", err)
 	}
 	idOf := make(map[string]int64, len(got))
 	for _, g := range got {
-		idOf[g.Email] = g.ID
+		idOf[g.EmailKey] = g.ID
 		if g.CreatedAt.Equal(now) {
 			counts.Imported++
 		} else {
@@ -248,7 +249,7 @@ func upsertImportRows(ctx context.Context, tx bun.Tx, imp *Import, source string
 	if imp.ListID != nil {
 		ms := make([]ListMember, 0, len(got))
 		for _, r := range rows {
-			ms = append(ms, ListMember{ListID: *imp.ListID, ContactID: idOf[r.Email], Status: ContactSubscribed, CreatedAt: now})
+			ms = append(ms, ListMember{ListID: *imp.ListID, ContactID: idOf[EmailKey(r.Email)], Status: ContactSubscribed, CreatedAt: now})
 		}
 		// A member who left the list stays out: DO NOTHING keeps its status.
 		if _, err := tx.NewInsert().Model(&ms).On("CONFLICT (list_id, contact_id) DO NOTHING").Exec(ctx); err != nil {
@@ -258,7 +259,7 @@ func upsertImportRows(ctx context.Context, tx bun.Tx, imp *Import, source string
 	tags := map[int64][]string{}
 	for _, r := range rows {
 		if len(r.Tags) > 0 {
-			tags[idOf[r.Email]] = r.Tags
+			tags[idOf[EmailKey(r.Email)]] = r.Tags
 		}
 	}
 	if err := tagContacts(ctx, tx, tags); err != nil {
@@ -281,15 +282,18 @@ func importUpdates(table, mergeAttrs string) []string {
 		"updated_at = EXCLUDED.updated_at")
 }
 
-// mergeImportRows folds rows sharing an email into one, in first-seen order:
-// non-empty fields of later rows win, attributes and tags add up.
+// mergeImportRows folds rows sharing an email key into one, in first-seen
+// order: non-empty fields of later rows win, attributes and tags add up.
+// pkg/audience rejects a file's repeated rows before they get here; this
+// keeps one upsert statement from touching a contact twice all the same.
 func mergeImportRows(rows []ImportRow) []ImportRow {
 	at := make(map[string]int, len(rows))
 	out := make([]ImportRow, 0, len(rows))
 	for _, r := range rows {
-		i, dup := at[r.Email]
+		k := EmailKey(r.Email)
+		i, dup := at[k]
 		if !dup {
-			at[r.Email] = len(out)
+			at[k] = len(out)
 			out = append(out, r)
 			continue
 		}

@@ -37,7 +37,7 @@ func (s *Store) copyImportBatch(ctx context.Context, fn func(ctx context.Context
 	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx, copyRows) })
 }
 
-var importRowColumns = []string{"email", "first_name", "last_name", "postal_code", "region", "country", "time_zone", "consent_at", "attributes", "tags"}
+var importRowColumns = []string{"email", "email_key", "first_name", "last_name", "postal_code", "region", "country", "time_zone", "consent_at", "attributes", "tags"}
 
 // copyImportRows is upsertImportRows for PostgreSQL: rows (one per email) are
 // copied into a temporary table, then contacts, list members and tags are
@@ -48,7 +48,7 @@ func copyImportRows(ctx context.Context, tx bun.Tx, copyRows copyFunc, imp *Impo
 	now := time.Now().UTC()
 	// Created once per connection and emptied at each commit: no catalog
 	// churn per batch.
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_rows (email text, first_name text, last_name text,
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_rows (email text, email_key text, first_name text, last_name text,
 		postal_code text, region text, country text, time_zone text, consent_at timestamptz, attributes text, tags text[]) ON COMMIT DELETE ROWS`); err != nil {
 		return counts, fmt.Errorf("create import_rows: %w", err)
 	}
@@ -66,7 +66,7 @@ func copyImportRows(ctx context.Context, tx bun.Tx, copyRows copyFunc, imp *Impo
 		if tags == nil {
 			tags = []string{}
 		}
-		data[i] = []any{r.Email, r.FirstName, r.LastName, r.PostalCode, r.Region, r.Country, r.TimeZone, r.ConsentAt, attrs, tags}
+		data[i] = []any{r.Email, EmailKey(r.Email), r.FirstName, r.LastName, r.PostalCode, r.Region, r.Country, r.TimeZone, r.ConsentAt, attrs, tags}
 	}
 	if err := copyRows(ctx, "import_rows", importRowColumns, data); err != nil {
 		return counts, fmt.Errorf("copy import rows: %w", err)
@@ -90,19 +90,19 @@ func copyImportRows(ctx context.Context, tx bun.Tx, copyRows copyFunc, imp *Impo
 		listID = imp.ListID
 	}
 	upsert := `WITH up AS (
-			INSERT INTO contacts AS contact (email, first_name, last_name, postal_code, region, country, time_zone,
+			INSERT INTO contacts AS contact (email, email_key, first_name, last_name, postal_code, region, country, time_zone,
 				consent_at, attributes, status, source, created_at, updated_at)
-			SELECT email, first_name, last_name, postal_code, region, country, time_zone, consent_at, attributes::jsonb, ?, ?, ?, ?
+			SELECT email, email_key, first_name, last_name, postal_code, region, country, time_zone, consent_at, attributes::jsonb, ?, ?, ?, ?
 			FROM import_rows
-			ON CONFLICT (email) DO UPDATE SET ` + strings.Join(importUpdates("contact", "contact.attributes || EXCLUDED.attributes"), ", ") + `
-			RETURNING id, email, (xmax = 0) AS inserted),
+			ON CONFLICT (email_key) DO UPDATE SET ` + strings.Join(importUpdates("contact", "contact.attributes || EXCLUDED.attributes"), ", ") + `
+			RETURNING id, email_key, (xmax = 0) AS inserted),
 		lm AS (
 			INSERT INTO list_members (list_id, contact_id, status, created_at)
 			SELECT ?::bigint, id, ?, ?::timestamptz FROM up WHERE ?::bigint IS NOT NULL
 			ON CONFLICT (list_id, contact_id) DO NOTHING),
 		ct AS (
 			INSERT INTO contact_tags (contact_id, tag_id)
-			SELECT DISTINCT up.id, t.id FROM up JOIN import_rows AS r ON r.email = up.email
+			SELECT DISTINCT up.id, t.id FROM up JOIN import_rows AS r ON r.email_key = up.email_key
 			CROSS JOIN LATERAL unnest(r.tags) AS n(name) JOIN tags AS t ON t.name = n.name
 			ON CONFLICT (contact_id, tag_id) DO NOTHING)
 		SELECT count(*) FILTER (WHERE inserted) FROM up`

@@ -63,16 +63,34 @@ func loadMigrations(dialect string) ([]migration, error) {
 // Migrate applies every migration not yet applied, each in its own transaction,
 // so a failed one leaves the schema as it was before it.
 func (s *Store) Migrate(ctx context.Context) error {
+	_, err := s.MigrateWithMerges(ctx)
+	return err
+}
+
+// MigrateWithMerges is Migrate, returning what the migrations' merge steps
+// merged (see mergeCaseTwins): nothing once they have all run.
+func (s *Store) MigrateWithMerges(ctx context.Context) ([]Merge, error) {
+	return s.migrate(ctx, 0)
+}
+
+// migrate applies the migrations up to version upTo, or all when it is 0.
+func (s *Store) migrate(ctx context.Context, upTo int) ([]Merge, error) {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	migs, err := loadMigrations(s.dialect)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var merges []Merge
 	for _, m := range migs {
+		if upTo > 0 && m.version > upTo {
+			break
+		}
+		var done []Merge
 		err := s.db.RunInTx(ctx, &sql.TxOptions{}, func(ctx context.Context, tx bun.Tx) error {
+			done = nil
 			var n int
 			if err := tx.NewRaw("SELECT count(*) FROM schema_migrations WHERE version = ?", m.version).Scan(ctx, &n); err != nil {
 				return err
@@ -80,9 +98,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if n > 0 {
 				return nil
 			}
-			for _, stmt := range splitStatements(m.sql) {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("%w\n%s", err, stmt)
+			for _, part := range splitSteps(m.sql) {
+				if part.step != "" {
+					ms, err := s.runStep(ctx, tx, part.step)
+					if err != nil {
+						return fmt.Errorf("step %s: %w", part.step, err)
+					}
+					done = append(done, ms...)
+					continue
+				}
+				for _, stmt := range splitStatements(part.sql) {
+					if _, err := tx.ExecContext(ctx, stmt); err != nil {
+						return fmt.Errorf("%w\n%s", err, stmt)
+					}
 				}
 			}
 			_, err := tx.NewRaw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
@@ -90,10 +118,47 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return nil, fmt.Errorf("migration %s: %w", m.name, err)
 		}
+		merges = append(merges, done...)
 	}
-	return nil
+	return merges, nil
+}
+
+// stepMarker is a migration line naming a step written in Go, run at that
+// point of the migration's transaction: work SQL cannot do the same way on
+// both dialects, such as folding the case of addresses.
+const stepMarker = "-- step: "
+
+// migrationPart is SQL to run, or the name of a Go step.
+type migrationPart struct {
+	sql  string
+	step string
+}
+
+// splitSteps cuts a migration at its step markers.
+func splitSteps(src string) []migrationPart {
+	var out []migrationPart
+	var cur strings.Builder
+	for _, line := range strings.Split(src, "\n") {
+		if name, ok := strings.CutPrefix(strings.TrimSpace(line), stepMarker); ok {
+			out = append(out, migrationPart{sql: cur.String()}, migrationPart{step: strings.TrimSpace(name)})
+			cur.Reset()
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+	}
+	return append(out, migrationPart{sql: cur.String()})
+}
+
+// runStep runs the Go step a migration names.
+func (s *Store) runStep(ctx context.Context, tx bun.Tx, name string) ([]Merge, error) {
+	switch name {
+	case "merge_case_twins":
+		return mergeCaseTwins(ctx, tx, s.dialect)
+	}
+	return nil, fmt.Errorf("unknown migration step %q", name)
 }
 
 // splitStatements splits a migration on semicolons that end a line; comment

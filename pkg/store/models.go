@@ -60,12 +60,14 @@ type Contact struct {
 	bun.BaseModel `bun:"table:contacts"`
 	ID            int64  `bun:"id,pk,autoincrement" json:"id"`
 	Email         string `bun:"email" json:"email"`
-	FirstName     string `bun:"first_name" json:"first_name"`
-	LastName      string `bun:"last_name" json:"last_name"`
-	PostalCode    string `bun:"postal_code" json:"postal_code"`
-	Region        string `bun:"region" json:"region"`
-	Country       string `bun:"country" json:"country"`
-	TimeZone      string `bun:"time_zone" json:"time_zone"`
+	// EmailKey is EmailKey(Email): contacts are unique by it.
+	EmailKey   string `bun:"email_key" json:"-"`
+	FirstName  string `bun:"first_name" json:"first_name"`
+	LastName   string `bun:"last_name" json:"last_name"`
+	PostalCode string `bun:"postal_code" json:"postal_code"`
+	Region     string `bun:"region" json:"region"`
+	Country    string `bun:"country" json:"country"`
+	TimeZone   string `bun:"time_zone" json:"time_zone"`
 	// Attributes are the organizer's custom fields: string, number or bool
 	// values, dates as "2006-01-02" strings.
 	Attributes map[string]any `bun:"attributes,type:json" json:"attributes"`
@@ -241,6 +243,7 @@ type Suppression struct {
 	bun.BaseModel `bun:"table:suppressions"`
 	ID            int64     `bun:"id,pk,autoincrement" json:"id"`
 	Email         string    `bun:"email" json:"email"`
+	EmailKey      string    `bun:"email_key" json:"-"` // EmailKey(Email); unique
 	Reason        string    `bun:"reason" json:"reason"`
 	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
 }

@@ -35,6 +35,7 @@ type OrganizationSignature struct {
 	Organization  string     `bun:"organization" json:"organization"`
 	ContactName   string     `bun:"contact_name" json:"contact_name"`
 	Email         string     `bun:"email" json:"email"`
+	EmailKey      string     `bun:"email_key" json:"-"` // one signature per petition and key
 	Website       string     `bun:"website" json:"website"`
 	Status        string     `bun:"status" json:"status"`
 	CreatedAt     time.Time  `bun:"created_at" json:"created_at"`
@@ -75,7 +76,7 @@ func (s *Store) RecentSigners(ctx context.Context, petitionID int64, limit int) 
 // reports whether it is new: the same email signing again changes nothing.
 func (s *Store) SignLetter(ctx context.Context, o *OrganizationSignature) (bool, error) {
 	o.Status, o.CreatedAt, o.DecidedAt = OrgPending, time.Now().UTC(), nil
-	res, err := s.db.NewInsert().Model(o).On("CONFLICT (petition_id, email) DO NOTHING").Returning("NULL").Exec(ctx)
+	res, err := s.db.NewInsert().Model(o).On("CONFLICT (petition_id, email_key) DO NOTHING").Returning("NULL").Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("sign letter %d: %w", o.PetitionID, err)
 	}

@@ -97,7 +97,7 @@ type Signer struct {
 	OptIn                                          bool
 }
 
-// UpsertSigner returns the contact with in.Email, created or updated with the
+// UpsertSigner returns the contact with in.Email (in any letter case), created or updated with the
 // names typed. Only the opt-in makes anyone mailable: a new contact without it
 // is stored unsubscribed, and an unsubscribed one stays so.
 func (s *Store) UpsertSigner(ctx context.Context, in Signer) (*Contact, error) {
@@ -109,7 +109,7 @@ func (s *Store) UpsertSigner(ctx context.Context, in Signer) (*Contact, error) {
 	}
 	prepareContact(&c, now)
 	// One statement, so a signer costs one round trip whether new or known.
-	q := s.db.NewInsert().Model(&c).On("CONFLICT (email) DO UPDATE").
+	q := s.db.NewInsert().Model(&c).On("CONFLICT (email_key) DO UPDATE").
 		Set("first_name = EXCLUDED.first_name").Set("last_name = EXCLUDED.last_name").Set("updated_at = EXCLUDED.updated_at")
 	if in.PostalCode != "" {
 		q = q.Set("postal_code = EXCLUDED.postal_code")

@@ -281,7 +281,7 @@ func (s *Store) Unsubscribe(ctx context.Context, u Unsubscription) (*Event, erro
 			}
 			changed, _ = res.RowsAffected()
 			if _, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: "unsubscribed", CreatedAt: now}).
-				On("CONFLICT (email) DO NOTHING").Exec(ctx); err != nil {
+				On("CONFLICT (email_key) DO NOTHING").Exec(ctx); err != nil {
 				return err
 			}
 		}
@@ -342,7 +342,7 @@ func (s *Store) Resubscribe(ctx context.Context, contactID int64) error {
 			Where("id = ?", contactID).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewDelete().Model((*Suppression)(nil)).Where("email = ? AND reason = ?", c.Email, "unsubscribed").Exec(ctx)
+		_, err := tx.NewDelete().Model((*Suppression)(nil)).Where("email_key = ? AND reason = ?", EmailKey(c.Email), "unsubscribed").Exec(ctx)
 		return err
 	})
 }

@@ -52,12 +52,15 @@ type segmentField struct {
 	column   string
 	typ      FieldType
 	nullable bool
+	// emailKey: the column holds EmailKey values, and so are the values
+	// compared with it folded, so a rule matches an address in any case.
+	emailKey bool
 }
 
 // segmentFields is the allowlist of contact columns a segment may name.
 // Adding a field is one line.
 var segmentFields = map[string]segmentField{
-	"email":       {column: "c.email", typ: TextField},
+	"email":       {column: "c.email_key", typ: TextField, emailKey: true},
 	"first_name":  {column: "c.first_name", typ: TextField},
 	"last_name":   {column: "c.last_name", typ: TextField},
 	"status":      {column: "c.status", typ: TextField},
@@ -140,6 +143,16 @@ func FieldCond(name string, op Op, values ...any) (Cond, error) {
 			return expr("? <> ''", bun.Safe(f.column)), nil
 		}
 		return expr("1 = 1"), nil
+	}
+	if f.emailKey {
+		folded := make([]any, len(values))
+		for i, v := range values {
+			if s, ok := v.(string); ok {
+				v = EmailKey(s)
+			}
+			folded[i] = v
+		}
+		values = folded
 	}
 	c, err := compare(func(bun.IDB) schema.QueryAppender { return bun.Safe(f.column) }, op, values)
 	if err != nil {

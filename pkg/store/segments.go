@@ -158,7 +158,7 @@ func (s *Store) audienceQuery(ctx context.Context, db bun.IDB, aud Audience, top
 	q := db.NewSelect().TableExpr("contacts AS c").
 		Where("c.status = ?", ContactSubscribed).
 		Where("?", Any(include...).build(db)).
-		Where("NOT EXISTS (?)", s.suppressedQuery(db, "c.email"))
+		Where("NOT EXISTS (?)", s.suppressedQuery(db, "c.email_key"))
 	if len(exclude) > 0 {
 		q = q.Where("NOT ?", Any(exclude...).build(db))
 	}

@@ -50,7 +50,7 @@ func (s *Store) recipientsQuery() *bun.SelectQuery {
 		Join("JOIN contacts AS c ON c.id = s.contact_id").
 		ColumnExpr("s.id AS send_id, s.contact_id, s.email, c.first_name, c.last_name, s.attempts, c.status AS contact_status").
 		ColumnExpr("coalesce(s.variant_id, 0) AS variant_id, s.throttled, s.first_attempt_at").
-		ColumnExpr("EXISTS (?) AS suppressed", s.suppressedQuery(s.db, "s.email"))
+		ColumnExpr("EXISTS (?) AS suppressed", s.suppressedQuery(s.db, "c.email_key"))
 }
 
 // RecordOutcome writes what happened to one ledger row: its new status, the
@@ -90,7 +90,7 @@ func (s *Store) Bounce(ctx context.Context, sendID int64, reply string) error {
 			return err
 		}
 		_, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: "bounced: " + reply, CreatedAt: now}).
-			On("CONFLICT (email) DO NOTHING").Exec(ctx)
+			On("CONFLICT (email_key) DO NOTHING").Exec(ctx)
 		return err
 	})
 }
@@ -152,13 +152,15 @@ func (s *Store) InsertEvent(ctx context.Context, e *Event) error {
 	return nil
 }
 
-// IsSuppressed reports whether an address, or its domain, is on the suppression list.
+// IsSuppressed reports whether an address, or its domain, is on the
+// suppression list, in any letter case.
 func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
+	email = EmailKey(email)
 	domain := email
 	if i := strings.LastIndexByte(email, '@'); i >= 0 {
 		domain = email[i:]
 	}
-	return s.db.NewSelect().Model((*Suppression)(nil)).Where("email IN (?, ?)", email, domain).Exists(ctx)
+	return s.db.NewSelect().Model((*Suppression)(nil)).Where("email_key IN (?, ?)", email, domain).Exists(ctx)
 }
 
 // NextBatch returns the id range of the next batch of up to size ledger rows of

@@ -9,21 +9,23 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// suppressedQuery is "SELECT 1 FROM suppressions" matching the address in
-// column emailCol (a constant of the caller, never input) or its whole domain:
-// a suppression whose email is "@example.com" covers every address there.
-// Both lookups use the unique index on suppressions.email.
-func (s *Store) suppressedQuery(db bun.IDB, emailCol string) *bun.SelectQuery {
+// suppressedQuery is "SELECT 1 FROM suppressions" matching the email key in
+// column keyCol (a constant of the caller, never input; it holds EmailKey
+// values) or its whole domain: a suppression whose email is "@example.com"
+// covers every address there. Keys on both sides, so case never matters;
+// both lookups use the unique index on suppressions.email_key.
+func (s *Store) suppressedQuery(db bun.IDB, keyCol string) *bun.SelectQuery {
 	pos := "strpos"
 	if s.dialect == "sqlite" {
 		pos = "instr"
 	}
 	return db.NewSelect().TableExpr("suppressions AS sp").ColumnExpr("1").
-		Where("sp.email IN (" + emailCol + ", substr(" + emailCol + ", " + pos + "(" + emailCol + ", '@')))")
+		Where("sp.email_key IN (" + keyCol + ", substr(" + keyCol + ", " + pos + "(" + keyCol + ", '@')))")
 }
 
 // AddSuppressions adds entries (addresses, or domains written "@example.com")
-// and returns how many were new; entries already present keep their reason.
+// and returns how many were new; entries already present in any letter case
+// keep their reason.
 func (s *Store) AddSuppressions(ctx context.Context, sups []Suppression) (int64, error) {
 	if len(sups) == 0 {
 		return 0, nil
@@ -36,7 +38,7 @@ func (s *Store) AddSuppressions(ctx context.Context, sups []Suppression) (int64,
 			for i := range chunk {
 				chunk[i].CreatedAt = now
 			}
-			res, err := tx.NewInsert().Model(&chunk).On("CONFLICT (email) DO NOTHING").Exec(ctx)
+			res, err := tx.NewInsert().Model(&chunk).On("CONFLICT (email_key) DO NOTHING").Exec(ctx)
 			if err != nil {
 				return fmt.Errorf("insert suppressions: %w", err)
 			}

@@ -121,8 +121,8 @@ func generate(ctx context.Context, db *sql.DB, contacts, events int) error {
 		return err
 	}
 	for _, q := range []string{
-		`INSERT INTO contacts (email, first_name, region, status, created_at, updated_at)
-		 SELECT 'c' || g || '@example.org', 'C' || g, 'R' || (g % 50), 'subscribed', now(), now()
+		`INSERT INTO contacts (email, email_key, first_name, region, status, created_at, updated_at)
+		 SELECT 'c' || g || '@example.org', 'c' || g || '@example.org', 'C' || g, 'R' || (g % 50), 'subscribed', now(), now()
 		 FROM generate_series(1, $1::int) g`,
 		`INSERT INTO lists (name, created_at) VALUES ('donors', now())`,
 		`INSERT INTO list_members (list_id, contact_id, status, created_at)
