@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -256,8 +257,10 @@ func (rd *Reader) contact(fields []string) (store.ImportRow, string) {
 		if len(v) > maxFieldBytes {
 			return row, fmt.Sprintf("column %q: longer than %d bytes", h, maxFieldBytes)
 		}
-		if col.field != "attr" && col.field != "attributes" && strings.ContainsAny(v, "\r\n\x00") {
-			return row, fmt.Sprintf("column %q: must be one line", h)
+		// A custom field may hold several lines (a quoted cell keeps them);
+		// the contact's own fields end up in mail headers and must not.
+		if err := input.Check(h, v, col.field == "attr"); err != nil {
+			return row, fmt.Sprintf("column %q: %s", h, messageOf(err))
 		}
 		switch col.field {
 		case "email":
@@ -437,6 +440,9 @@ func CheckAttribute(key string, v any) error {
 	case string:
 		if len(v) > maxFieldBytes {
 			return fmt.Errorf("longer than %d bytes", maxFieldBytes)
+		}
+		if err := input.Check(key, v, true); err != nil {
+			return errors.New(messageOf(err))
 		}
 		return nil
 	}
