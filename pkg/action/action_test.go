@@ -44,7 +44,9 @@ type confirmer struct {
 	links map[int64]string // by signature; "" for a plain thank-you
 }
 
-func (c *confirmer) Confirm(ctx context.Context, id int64) error { return c.ConfirmChanges(ctx, id, "") }
+func (c *confirmer) Confirm(ctx context.Context, id int64) error {
+	return c.ConfirmChanges(ctx, id, "")
+}
 
 func (c *confirmer) ConfirmChanges(_ context.Context, id int64, link string) error {
 	c.mu.Lock()
