@@ -14,7 +14,9 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -36,7 +38,11 @@ type fixture struct {
 	janeLink string // Jane's action link from her send
 	client   *http.Client
 	confirms *confirmer
+	shift    atomic.Int64 // how far the handler's clock is ahead, in nanoseconds
 }
+
+// advance moves the handler's clock forward by d.
+func (f *fixture) advance(d time.Duration) { f.shift.Add(int64(d)) }
 
 // confirmer records the confirmations queued.
 type confirmer struct {
@@ -82,7 +88,8 @@ func mustFixture(t *testing.T, dsn string) *fixture {
 	}
 	h, err := action.New(action.Deps{Store: f.s, Signer: f.signer, PublicURL: "https://act.example.org",
 		Org: action.Org{Name: "Friends of the River", PostalAddress: "1 Main St"}, Pages: pages,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Confirm: f.confirms})
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Confirm: f.confirms,
+		Now: func() time.Time { return time.Now().Add(time.Duration(f.shift.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
