@@ -176,6 +176,10 @@ func (a *API) handleLimit(limit int64, fn func(w http.ResponseWriter, r *http.Re
 	return a.auth(limit, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Every query parameter obeys the rule of every other input: a NUL
 		// in a search is refused here, not by the database.
+		if err := input.Check("path", r.URL.Path, false); err != nil {
+			a.error(w, r, err)
+			return
+		}
 		if err := input.Values(r.URL.Query()); err != nil {
 			a.error(w, r, err)
 			return

@@ -36,7 +36,7 @@ func Check(field, v string, multiline bool) error {
 			if multiline {
 				return errs.Field(field, "has a lone carriage return: end lines with LF or CR LF")
 			}
-			return errs.Field(field, "must be one line: line breaks are not allowed")
+			return errs.Field(field, "must be one line")
 		case r == 0:
 			return errs.Field(field, "must not contain a NUL character")
 		default:
