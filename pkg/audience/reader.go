@@ -78,7 +78,7 @@ type Reader struct {
 // A mapping naming a column the file lacks or an unknown field, and a file
 // without an email column, are errors naming "mapping.<Header>" or "mapping".
 func NewReader(r io.Reader, enc string, m Mapping) (*Reader, error) {
-	cr := csv.NewReader(decode(r, enc))
+	cr := csv.NewReader(newCRLFKeeper(decode(r, enc)))
 	cr.FieldsPerRecord = -1 // a row of the wrong length is a reject, not the end
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -92,6 +92,9 @@ func NewReader(r io.Reader, enc string, m Mapping) (*Reader, error) {
 		return nil, errs.Field("file", "has %d columns, at most %d", len(header), MaxColumns)
 	}
 	header = append([]string(nil), header...)
+	for i := range header {
+		header[i] = unescapeField(header[i])
+	}
 	rd := &Reader{csv: cr, header: header, cols: make([]column, len(header))}
 	present := make(map[string]bool, len(header))
 	for _, h := range header {
@@ -231,6 +234,9 @@ func (rd *Reader) Next() (Record, error) {
 		return Record{}, fmt.Errorf("read CSV: %w", err)
 	}
 	rd.rows++
+	for i := range fields {
+		fields[i] = unescapeField(fields[i])
+	}
 	line, _ := rd.csv.FieldPos(0)
 	rec := Record{Line: int64(line)}
 	if len(fields) != len(rd.header) {
