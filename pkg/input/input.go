@@ -106,7 +106,45 @@ func JSON(raw []byte) error {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil
 	}
+	if at, ok := loneSurrogate(raw); ok {
+		// The decoder would store U+FFFD for it, as for a bad byte.
+		return errs.New(errs.Invalid, "the request body escapes half a UTF-16 pair (byte %d): not valid text", at)
+	}
 	return walk("", v)
+}
+
+// loneSurrogate finds a \uD800-\uDFFF escape of raw that is not half of a
+// high-low pair, and reports its offset.
+func loneSurrogate(raw []byte) (int, bool) {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // an escape of one character, maybe a backslash
+			continue
+		}
+		switch {
+		case 0xD800 <= r && r < 0xDC00:
+			if low, ok := hex4(i + 6); ok && 0xDC00 <= low && low < 0xE000 {
+				i += 11
+				continue
+			}
+			return i, true
+		case 0xDC00 <= r && r < 0xE000:
+			return i, true
+		}
+		i += 5
+	}
+	return 0, false
 }
 
 func walk(path string, v any) error {

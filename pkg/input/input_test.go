@@ -60,6 +60,9 @@ func TestValuesAndJSON(t *testing.T) {
 		{"JSON key", JSON([]byte(`{"attributes":{"a\nb":1}}`)), "attributes.a\nb"},
 		{"JSON invalid UTF-8", JSON([]byte("{\"first_name\":\"Jos\xe9\"}")), ""},
 		{"not JSON is the decoder's", JSON([]byte(`{"a":`)), "-"},
+		{"JSON lone high surrogate", JSON([]byte(`{"first_name":"a\ud800b"}`)), ""},
+		{"JSON lone low surrogate", JSON([]byte(`{"first_name":"\udc00"}`)), ""},
+		{"JSON surrogate pair", JSON([]byte(`{"first_name":"\ud83c\udf0a \\ud800"}`)), "-"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.wantField == "-" {
