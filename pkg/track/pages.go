@@ -154,7 +154,12 @@ func reasonOf(form map[string][]string) string {
 	if !slices.ContainsFunc(unsubscribeReasons, func(x struct{ Value, Label string }) bool { return x.Value == reason }) {
 		reason = ""
 	}
-	if text := truncate(get("reason_text"), maxReasonText); text != "" {
+	text := truncate(get("reason_text"), maxReasonText)
+	if input.Check("reason_text", text, true) != nil {
+		// Dropped, not refused: an unsubscribe must never fail for its reason.
+		text = ""
+	}
+	if text != "" {
 		if reason != "" {
 			reason += ": "
 		}

@@ -141,3 +141,23 @@ func TestPreferencesInputRules(t *testing.T) {
 		}
 	})
 }
+
+// TestUnsubscribeReasonRule checks that a reason typed with a NUL or control
+// characters is dropped, not stored, and never stops the unsubscribe.
+func TestUnsubscribeReasonRule(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn, 1, time.Nanosecond)
+		unsub := f.links.Unsubscribe(f.sends[0])
+		csrf := csrfOf(t, do(t, "GET", unsub, browserUA, "").body)
+		got := do(t, "POST", unsub, browserUA, form("csrf", csrf, "scope", "all", "reason", "too_many", "reason_text", "bad\x00text\x1b"))
+		if got.code != 200 {
+			t.Fatalf("unsubscribe: %d\n%s", got.code, got.body)
+		}
+		if c, _ := f.st.GetContact(context.Background(), f.contacts[0].ID); c.Status != store.ContactUnsubscribed {
+			t.Errorf("status %s, want unsubscribed", c.Status)
+		}
+		if len(f.notified) != 1 || f.notified[0]["reason"] != "too_many" {
+			t.Errorf("notified %v; want one unsubscribe with the reason too_many alone", f.notified)
+		}
+	})
+}
