@@ -1,9 +1,11 @@
 // Package action owns petitions and their signatures as the public sees them:
 // the action page at /a/{slug}, the sign form (people, or organizations on a
 // sign-on letter) and the thank-you page, and the defences of the sign post
-// (CSRF token, honeypot, per-address rate limit). A recipient's signed link
-// (track.KindAction) makes the page recognize them. It stores through
-// pkg/store and must not send mail itself: a Confirmer queues the thanks.
+// (a per-visitor CSRF token, honeypot, per-address rate limit, the input
+// rule of pkg/input). A recipient's signed link (track.KindAction) makes the
+// page recognize them; anyone else cannot change a known supporter but
+// through a link mailed to them (confirm.go). It stores through pkg/store
+// and must not send mail itself: a Confirmer queues the thanks.
 package action
 
 import (
@@ -16,10 +18,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/track"
@@ -55,12 +59,17 @@ type Deps struct {
 	SignRate int
 	// TrustProxy takes the client address from X-Forwarded-For (see clientAddr).
 	TrustProxy bool
+	// Now is the clock (time.Now when nil); tests move it.
+	Now func() time.Time
 }
 
 // Confirmer queues the confirmation email of a signature; queueing one
 // signature twice must send it once. pkg/delivery implements it.
 type Confirmer interface {
 	Confirm(ctx context.Context, signatureID int64) error
+	// ConfirmChanges is Confirm for a signature whose visitor asked to
+	// change a known contact: the email carries link, which applies them.
+	ConfirmChanges(ctx context.Context, signatureID int64, link string) error
 }
 
 // Notifier queues outgoing webhooks; pkg/webhook implements it.
@@ -88,6 +97,9 @@ func New(d Deps) (*Handler, error) {
 		return nil, err
 	}
 	d.PublicURL = strings.TrimSuffix(d.PublicURL, "/")
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	return &Handler{Deps: d, pages: t, limiter: newLimiter(d.SignRate, maxTrackedAddresses)}, nil
 }
 
@@ -95,7 +107,11 @@ func New(d Deps) (*Handler, error) {
 func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /a/{slug}", h.page)
 	mux.HandleFunc("POST /a/{slug}/sign", h.sign)
+	mux.HandleFunc("GET /a/{slug}/confirm/{token}", h.confirmPage)
+	mux.HandleFunc("POST /a/{slug}/confirm/{token}", h.confirm)
 }
+
+func (h *Handler) now() time.Time { return h.Now() }
 
 // fields are what a visitor typed, shown again when something was wrong.
 type fields struct {
@@ -163,7 +179,12 @@ func (h *Handler) recipient(ctx context.Context, token string) (*store.Send, *st
 
 // petition loads the petition the path names.
 func (h *Handler) petition(w http.ResponseWriter, r *http.Request) (pageData, bool) {
-	p, err := h.Store.PetitionBySlug(r.Context(), r.PathValue("slug"))
+	slug := r.PathValue("slug")
+	if input.Check("slug", slug, false) != nil {
+		http.NotFound(w, r)
+		return pageData{}, false
+	}
+	p, err := h.Store.PetitionBySlug(r.Context(), slug)
 	if err != nil {
 		h.fail(w, r, err)
 		return pageData{}, false
@@ -207,6 +228,10 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := input.Values(r.URL.Query()); err != nil {
+		http.Error(w, "the address of this page is not valid: "+err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
 	token := r.URL.Query().Get("r")
 	_, c, err := h.recipient(r.Context(), token)
 	if err != nil {
@@ -218,9 +243,14 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		d.Signer, d.Token = c, token
 		d.Form = fields{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, PostalCode: c.PostalCode}
 	}
-	d.CSRF = h.Signer.CSRF(csrfPurpose, d.Petition.Slug+"\x00"+d.Token)
+	d.CSRF = h.csrf(d.Petition.Slug, d.Token, h.visitor(w, r))
 	h.show(w, r, http.StatusOK, "petition.html", d)
 }
+
+// shownFields are the sign forms' fields a visitor sees, each with its
+// error next to it.
+var shownFields = map[string]bool{"email": true, "first_name": true, "last_name": true, "postal_code": true, "city": true,
+	"comment": true, "organization": true, "contact_name": true, "website": true}
 
 // honeypot is the form field people never see (hidden by CSS and from
 // screen readers) and bots fill in.
@@ -254,11 +284,6 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 	if c != nil && !d.Letter {
 		d.Signer, d.Token = c, r.PostForm.Get("r")
 	}
-	if !h.Signer.CheckCSRF(csrfPurpose, p.Slug+"\x00"+d.Token, r.PostForm.Get("csrf")) {
-		http.Error(w, "this form has expired or was not sent from our page; open the petition again", http.StatusForbidden)
-		return
-	}
-	d.CSRF = r.PostForm.Get("csrf")
 	d.Ref = r.PostForm.Get("ref")
 	form := r.PostForm.Get
 	d.Form = fields{Email: form("email"), FirstName: strings.TrimSpace(form("first_name")),
@@ -266,6 +291,25 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		City: strings.TrimSpace(form("city")), Comment: form("comment"), OptIn: form("opt_in") != "", ShowName: form("show_name") != "",
 		Organization: strings.TrimSpace(form("organization")), ContactName: strings.TrimSpace(form("contact_name")),
 		Website: strings.TrimSpace(form("website"))}
+	// A form from another site, another visitor or another day is drawn
+	// again with a fresh token, what was typed kept, and nothing stored.
+	if !h.checkCSRF(r, p.Slug, d.Token, r.PostForm.Get("csrf")) {
+		d.CSRF = h.csrf(p.Slug, d.Token, h.visitor(w, r))
+		d.Errors = map[string]string{"csrf": "This form has expired or was not sent from our page. Please check what you typed and send it again."}
+		h.show(w, r, http.StatusForbidden, "petition.html", d)
+		return
+	}
+	d.CSRF = r.PostForm.Get("csrf")
+	if err := input.Values(r.PostForm); err != nil {
+		e, _ := errs.As(err)
+		name := e.Field
+		if !shownFields[name] {
+			name = "form" // a hidden field: said above the form
+		}
+		d.Errors = map[string]string{name: "This field cannot hold line breaks, control characters or invalid text; please type it again."}
+		h.show(w, r, http.StatusUnprocessableEntity, "petition.html", d)
+		return
+	}
 	if d.Letter {
 		h.signLetter(w, r, d)
 		return
@@ -283,15 +327,20 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 	}
 	f := d.Form
 	at := store.Attribution{Comment: strings.TrimSpace(f.Comment), City: f.City, ShowName: f.ShowName, ReferrerContactID: h.referrer(d.Ref)}
+	known := false // an unrecognized visitor typed the address of a contact we have
 	if c != nil {
 		at.CampaignID, at.SendID = snd.CampaignID, snd.ID
 	} else {
-		c, err = h.Store.UpsertSigner(r.Context(), store.Signer{Email: email, FirstName: f.FirstName, LastName: f.LastName,
+		var created bool
+		c, created, err = h.Store.AddSigner(r.Context(), store.Signer{Email: email, FirstName: f.FirstName, LastName: f.LastName,
 			PostalCode: f.PostalCode, OptIn: f.OptIn, Source: "petition:" + p.Slug})
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
+		// The signature counts, but the name goes public only once the
+		// owner of the address confirms it.
+		known, at.ShowName = !created, at.ShowName && created
 	}
 	isNew, err := h.Store.Sign(r.Context(), p.ID, c.ID, at)
 	if err != nil {
@@ -299,15 +348,21 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isNew {
-		h.announce(r.Context(), p, c, at)
+		h.announce(r.Context(), p, c, at, known, f)
+	}
+	if known {
+		// Thanked by the name typed: the page must not tell a stranger
+		// the name we hold for an address.
+		c = &store.Contact{ID: c.ID, FirstName: f.FirstName}
 	}
 	h.thank(w, r, d, c, isNew)
 }
 
 // announce queues the confirmation email and the webhooks of c's new
-// signature. The signature stands whatever happens here: a failure is
-// logged, not shown.
-func (h *Handler) announce(ctx context.Context, p *store.Petition, c *store.Contact, at store.Attribution) {
+// signature; for a known contact signed by an unrecognized visitor (known),
+// the email carries the link that applies what f asked to change. The
+// signature stands whatever happens here: a failure is logged, not shown.
+func (h *Handler) announce(ctx context.Context, p *store.Petition, c *store.Contact, at store.Attribution, known bool, f fields) {
 	if h.Confirm == nil && h.Notifier == nil {
 		return
 	}
@@ -316,7 +371,8 @@ func (h *Handler) announce(ctx context.Context, p *store.Petition, c *store.Cont
 		h.Log.Error("read new signature", "petition_id", p.ID, "contact_id", c.ID, "err", err)
 		return
 	}
-	if h.Confirm != nil {
+	// When changes are held, the email with their link is the confirmation.
+	if held := known && h.holdChanges(ctx, p, c, id, f); !held && h.Confirm != nil {
 		if err := h.Confirm.Confirm(ctx, id); err != nil {
 			h.Log.Error("queue signature confirmation", "signature_id", id, "err", err)
 		}

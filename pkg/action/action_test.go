@@ -6,13 +6,17 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -32,19 +36,60 @@ type fixture struct {
 	jane     *store.Contact
 	campaign *store.Campaign
 	janeLink string // Jane's action link from her send
+	client   *http.Client
+	confirms *confirmer
+	shift    atomic.Int64 // how far the handler's clock is ahead, in nanoseconds
+}
+
+// advance moves the handler's clock forward by d.
+func (f *fixture) advance(d time.Duration) { f.shift.Add(int64(d)) }
+
+// confirmer records the confirmations queued.
+type confirmer struct {
+	mu    sync.Mutex
+	links map[int64]string // by signature; "" for a plain thank-you
+}
+
+func (c *confirmer) Confirm(ctx context.Context, id int64) error {
+	return c.ConfirmChanges(ctx, id, "")
+}
+
+func (c *confirmer) ConfirmChanges(_ context.Context, id int64, link string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.links[id] = link
+	return nil
+}
+
+func (c *confirmer) all() map[int64]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.links)
+}
+
+// newClient is a browser: it keeps the cookies it is given.
+func newClient(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar}
 }
 
 func mustFixture(t *testing.T, dsn string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{s: testenv.Store(t, dsn), signer: track.NewSigner("test secret")}
+	f := &fixture{s: testenv.Store(t, dsn), signer: track.NewSigner("test secret"), client: newClient(t),
+		confirms: &confirmer{links: map[int64]string{}}}
 	pages, err := fs.Sub(templates.FS, "pages")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h, err := action.New(action.Deps{Store: f.s, Signer: f.signer, PublicURL: "https://act.example.org",
 		Org: action.Org{Name: "Friends of the River", PostalAddress: "1 Main St"}, Pages: pages,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Confirm: f.confirms,
+		Now: func() time.Time { return time.Now().Add(time.Duration(f.shift.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +141,7 @@ var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // get fetches a page and returns its body and the CSRF token of its form.
 func (f *fixture) get(t *testing.T, u string) (string, string) {
 	t.Helper()
-	resp, err := http.Get(u)
+	resp, err := f.client.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +159,7 @@ func (f *fixture) get(t *testing.T, u string) (string, string) {
 
 func (f *fixture) post(t *testing.T, form url.Values) (int, string) {
 	t.Helper()
-	resp, err := http.PostForm(f.srv.URL+"/a/river/sign", form)
+	resp, err := f.client.PostForm(f.srv.URL+"/a/river/sign", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +367,7 @@ func TestSignOnLetter(t *testing.T) {
 			t.Fatalf("a letter's page does not ask for an organization:\n%s", page)
 		}
 		post := func(org, email, website string) (int, string) {
-			resp, err := http.PostForm(f.srv.URL+"/a/coalition/sign", url.Values{"csrf": {csrf}, "organization": {org},
+			resp, err := f.client.PostForm(f.srv.URL+"/a/coalition/sign", url.Values{"csrf": {csrf}, "organization": {org},
 				"contact_name": {"Robin"}, "email": {email}, "website": {website}})
 			if err != nil {
 				t.Fatal(err)

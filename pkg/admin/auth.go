@@ -19,6 +19,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/action"
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -75,6 +76,10 @@ func (h *Handler) page(need string, fn func(http.ResponseWriter, *http.Request, 
 			h.problem(w, r, s, http.StatusForbidden, "Your role ("+s.User.Role+") cannot open this page; it needs "+need+" or above.")
 			return
 		}
+		if err := input.Values(r.URL.Query()); err != nil {
+			h.failFor(w, r, s, err)
+			return
+		}
 		fn(w, r, s)
 	})
 }
@@ -113,6 +118,12 @@ func (h *Handler) guard(need string, parse func(http.ResponseWriter, *http.Reque
 		}
 		if err := parse(w, r); err != nil {
 			h.problem(w, r, s, http.StatusRequestEntityTooLarge, "The form could not be read.")
+			return
+		}
+		// Every screen's fields obey the one input rule; an upload's file is
+		// checked by its importer.
+		if err := input.Values(r.PostForm); err != nil {
+			h.failFor(w, r, s, err)
 			return
 		}
 		if !equal(r.PostForm.Get("csrf"), s.Session.CSRFToken) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 )
 
 // maxFormBytes bounds a form body (a message's HTML is the largest field a
@@ -33,6 +34,9 @@ func readForm(w http.ResponseWriter, r *http.Request) (*Form, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		return nil, errs.New(errs.TooLarge, "the form could not be read")
+	}
+	if err := input.Values(r.PostForm); err != nil {
+		return nil, err
 	}
 	return NewForm(r.PostForm), nil
 }

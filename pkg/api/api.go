@@ -5,6 +5,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
@@ -126,9 +128,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// decode reads a JSON body into v, refusing unknown fields.
+// decode reads a JSON body into v, refusing unknown fields and any text
+// input.JSON refuses (invalid UTF-8, control characters), named by its path.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if err := input.JSON(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
@@ -164,6 +174,16 @@ func (a *API) handle(fn func(w http.ResponseWriter, r *http.Request) error) http
 // handleLimit is handle for a route whose body may be up to limit bytes.
 func (a *API) handleLimit(limit int64, fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return a.auth(limit, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every query parameter obeys the rule of every other input: a NUL
+		// in a search is refused here, not by the database.
+		if err := input.Check("path", r.URL.Path, false); err != nil {
+			a.error(w, r, err)
+			return
+		}
+		if err := input.Values(r.URL.Query()); err != nil {
+			a.error(w, r, err)
+			return
+		}
 		if err := fn(w, r); err != nil {
 			a.error(w, r, err)
 		}

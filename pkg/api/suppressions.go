@@ -11,6 +11,7 @@ import (
 
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -153,7 +154,7 @@ func suppressionReason(field, s string) (string, error) {
 	if s == "" {
 		return "imported", nil
 	}
-	if len(s) > 500 || strings.ContainsAny(s, "\r\n\x00") {
+	if len(s) > 500 || input.Check(field, s, false) != nil {
 		return "", errs.Field(field, "the reason must be one line of at most 500 characters")
 	}
 	return s, nil

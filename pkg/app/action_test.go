@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -59,7 +60,7 @@ func TestPetitionEndToEnd(t *testing.T) {
 			}
 			base := link[1][:strings.Index(link[1], "/a/")]
 			for range 2 {
-				resp, err := http.PostForm(base+"/a/northfork/sign", form)
+				resp, err := browser.PostForm(base+"/a/northfork/sign", form)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -83,9 +84,20 @@ func TestPetitionEndToEnd(t *testing.T) {
 	}
 }
 
+// browser keeps cookies as a browser does: the sign forms' CSRF tokens are
+// bound to a visitor cookie. Every app under test shares it, harmlessly: a
+// visitor id is only a random name.
+var browser = func() *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		panic(err)
+	}
+	return &http.Client{Jar: jar}
+}()
+
 func mustGetPage(t *testing.T, u string) string {
 	t.Helper()
-	resp, err := http.Get(u)
+	resp, err := browser.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}

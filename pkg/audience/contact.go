@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -24,7 +25,10 @@ func CheckContactPatch(p store.ContactPatch) (store.ContactPatch, error) {
 			continue
 		}
 		v := strings.TrimSpace(**f.v)
-		if len(v) > 200 || strings.ContainsAny(v, "\r\n\x00") {
+		if err := input.Check(f.name, v, false); err != nil {
+			return p, err
+		}
+		if len(v) > 200 {
 			return p, errs.Field(f.name, "must be one line of at most 200 characters")
 		}
 		*f.v = &v

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -85,7 +86,7 @@ type Reader struct {
 // A mapping naming a column the file lacks or an unknown field, and a file
 // without an email column, are errors naming "mapping.<Header>" or "mapping".
 func NewReader(r io.Reader, enc string, m Mapping) (*Reader, error) {
-	cr := csv.NewReader(decode(r, enc))
+	cr := csv.NewReader(newCRLFKeeper(decode(r, enc)))
 	cr.FieldsPerRecord = -1 // a row of the wrong length is a reject, not the end
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -99,6 +100,9 @@ func NewReader(r io.Reader, enc string, m Mapping) (*Reader, error) {
 		return nil, errs.Field("file", "has %d columns, at most %d", len(header), MaxColumns)
 	}
 	header = append([]string(nil), header...)
+	for i := range header {
+		header[i] = unescapeField(header[i])
+	}
 	rd := &Reader{csv: cr, header: header, cols: make([]column, len(header))}
 	present := make(map[string]bool, len(header))
 	for _, h := range header {
@@ -238,6 +242,9 @@ func (rd *Reader) Next() (Record, error) {
 		return Record{}, fmt.Errorf("read CSV: %w", err)
 	}
 	rd.rows++
+	for i := range fields {
+		fields[i] = unescapeField(fields[i])
+	}
 	line, _ := rd.csv.FieldPos(0)
 	rec := Record{Line: int64(line)}
 	if len(fields) != len(rd.header) {
@@ -281,8 +288,10 @@ func (rd *Reader) contact(fields []string) (store.ImportRow, string) {
 		if len(v) > maxFieldBytes {
 			return row, fmt.Sprintf("column %q: longer than %d bytes", h, maxFieldBytes)
 		}
-		if col.field != "attr" && col.field != "attributes" && strings.ContainsAny(v, "\r\n\x00") {
-			return row, fmt.Sprintf("column %q: must be one line", h)
+		// A custom field may hold several lines (a quoted cell keeps them);
+		// the contact's own fields end up in mail headers and must not.
+		if err := input.Check(h, v, col.field == "attr"); err != nil {
+			return row, fmt.Sprintf("column %q: %s", h, messageOf(err))
 		}
 		switch col.field {
 		case "email":
@@ -462,6 +471,9 @@ func CheckAttribute(key string, v any) error {
 	case string:
 		if len(v) > maxFieldBytes {
 			return fmt.Errorf("longer than %d bytes", maxFieldBytes)
+		}
+		if err := input.Check(key, v, true); err != nil {
+			return errors.New(messageOf(err))
 		}
 		return nil
 	}

@@ -22,9 +22,12 @@ import (
 // TypeConfirmSignature is the task that thanks a signer by email.
 const TypeConfirmSignature = "signature:confirm"
 
-// ConfirmPayload names the signature to confirm.
+// ConfirmPayload names the signature to confirm and, when the signer was not
+// recognized and asked to change a contact we know, the link that applies
+// the changes (pkg/action seals them into it).
 type ConfirmPayload struct {
-	SignatureID int64 `json:"signature_id"`
+	SignatureID int64  `json:"signature_id"`
+	Link        string `json:"link,omitempty"`
 }
 
 // confirmRetention keeps a done confirmation task's id taken, so a second
@@ -65,7 +68,13 @@ func NewConfirmations(client *asynq.Client, queue string, worker *Worker, fromNa
 // Confirm queues the confirmation of signature signatureID; asking again
 // for the same signature is not an error and sends nothing more.
 func (c *Confirmations) Confirm(ctx context.Context, signatureID int64) error {
-	task, err := NewConfirmTask(ConfirmPayload{SignatureID: signatureID}, c.queue)
+	return c.ConfirmChanges(ctx, signatureID, "")
+}
+
+// ConfirmChanges is Confirm with link, which the email offers to apply the
+// changes the signer asked for; "" offers none.
+func (c *Confirmations) ConfirmChanges(ctx context.Context, signatureID int64, link string) error {
+	task, err := NewConfirmTask(ConfirmPayload{SignatureID: signatureID, Link: link}, c.queue)
 	if err != nil {
 		return err
 	}
@@ -105,7 +114,7 @@ func (c *Confirmations) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		c.log.Info("signature confirmation not sent: address suppressed", "signature_id", sig.ID)
 		return nil
 	}
-	compiled, err := c.worker.messages.compiler.Compile(c.input(pet))
+	compiled, err := c.worker.messages.compiler.Compile(c.input(pet, p.Link))
 	if err != nil {
 		return fmt.Errorf("confirmation of signature %d: %w: %w", sig.ID, err, asynq.SkipRetry)
 	}
@@ -131,9 +140,10 @@ func (c *Confirmations) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 }
 
-// input is the confirmation of petition p as a message. The petition's own
-// words are escaped out of the template language: an organizer's "{{" is text.
-func (c *Confirmations) input(p *store.Petition) render.Input {
+// input is the confirmation of petition p as a message, offering link when
+// there are changes to confirm. The petition's own words are escaped out of
+// the template language: an organizer's "{{" is text.
+func (c *Confirmations) input(p *store.Petition, link string) render.Input {
 	text := func(s string) string { return strings.ReplaceAll(html.EscapeString(s), "{{", `{{"{{"}}`) }
 	body := "<p>Dear {{ or .FirstName \"friend\" }},</p>\n<p>Thank you for signing “" + text(p.Title) + "”"
 	if p.Target != "" {
@@ -142,6 +152,12 @@ func (c *Confirmations) input(p *store.Petition) render.Input {
 	body += ".</p>\n"
 	if p.ThankYouText != "" {
 		body += "<p>" + text(p.ThankYouText) + "</p>\n"
+	}
+	if link != "" {
+		// Not tracked: a transactional email, and the link is a secret.
+		body += "<p>Whoever signed also asked us to update your details or to email you. " +
+			"Nothing changes until you confirm: <a href=\"" + text(link) + "\" data-notrack>review and confirm the changes</a> " +
+			"(the link works for 7 days). If it was not you, ignore this email.</p>\n"
 	}
 	body += "<p>This email confirms your signature; we send it once.</p>\n" +
 		"<p>{{ .OrgName }}, {{ .PostalAddress }}</p>\n"

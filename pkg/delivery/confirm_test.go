@@ -46,7 +46,7 @@ func TestConfirmationText(t *testing.T) {
 	}
 	c := NewConfirmations(nil, "q", nil, "Maya", "action@example.org", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	p := &store.Petition{Title: `Stop {{ .Email }} now`, Target: "The <Council>", ThankYouText: "{{ unsubscribe_url }}"}
-	compiled, err := render.NewCompiler(layouts, render.Org{Name: "River Alliance", PostalAddress: "1 Main St"}).Compile(c.input(p))
+	compiled, err := render.NewCompiler(layouts, render.Org{Name: "River Alliance", PostalAddress: "1 Main St"}).Compile(c.input(p, "https://act.example.org/a/stop/confirm/eyJw.MAC_-"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,9 @@ func TestConfirmationText(t *testing.T) {
 	if out.Subject != "Thank you for signing: Stop {{ .Email }} now" {
 		t.Errorf("subject %q", out.Subject)
 	}
-	for _, want := range []string{"Dear Sam,", "Stop {{ .Email }} now", "The &lt;Council&gt;", "{{ unsubscribe_url }}", "River Alliance, 1 Main St"} {
+	for _, want := range []string{"Dear Sam,", "Stop {{ .Email }} now", "The &lt;Council&gt;", "{{ unsubscribe_url }}", "River Alliance, 1 Main St",
+		// The confirmation link goes out as it is: never through the click tracker.
+		`href="https://act.example.org/a/stop/confirm/eyJw.MAC_-"`} {
 		if !strings.Contains(out.HTML, want) {
 			t.Errorf("HTML lacks %q:\n%s", want, out.HTML)
 		}

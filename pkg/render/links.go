@@ -29,8 +29,9 @@ var shorteners = []string{"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "i
 var droppedElements = map[atom.Atom]bool{atom.Script: true, atom.Form: true, atom.Iframe: true, atom.Object: true, atom.Embed: true}
 
 // linkPass is one pass over a message before inlining: it removes what mail
-// clients refuse (droppedElements, on* handlers, javascript: URLs), with a
-// warning for each, refuses link shorteners, and replaces each trackable
+// clients refuse or what takes a reader elsewhere unasked (droppedElements,
+// on* handlers, javascript: URLs, data: URLs in links, <base>, <meta
+// http-equiv="refresh">), with a warning for each, refuses link shorteners, and replaces each trackable
 // link's href with the marker of its tracked URL. Everything else is copied
 // byte for byte, so merge tags survive.
 type linkPass struct {
@@ -96,6 +97,12 @@ func (p *linkPass) rewrite(src string) (string, error) {
 				p.warn("<%s> removed: mail clients do not run or show it", name)
 				dropping, depth = tag, 1
 			}
+		case tag == atom.Base:
+			// A base would send every relative link (and the webmail's own
+			// page, in some clients) to another site.
+			if tt != html.EndTagToken {
+				p.warn("<base> removed: it would change where the message's links go")
+			}
 		case tt == html.EndTagToken:
 			out.WriteString(z.raw)
 			p.text.end(tag)
@@ -122,7 +129,7 @@ func (p *linkPass) tag(z *tokenizer, name string, tag atom.Atom) (raw, href, sty
 	raw = z.raw
 	var target string
 	var bad []string
-	track := true
+	track, refresh := true, false
 	for more := true; more; {
 		var k, v []byte
 		k, v, more = z.TagAttr()
@@ -134,11 +141,22 @@ func (p *linkPass) tag(z *tokenizer, name string, tag atom.Atom) (raw, href, sty
 		case scriptURL(string(v)):
 			p.warn("javascript: URL removed from <%s %s>", name, key)
 			bad = append(bad, key)
+		case linkAttrs[key] && hasScheme(string(v), "data"):
+			// A data: link opens a page made of the message itself, a
+			// phishing page that shows no address; images may keep data:.
+			p.warn("data: URL removed from <%s %s>", name, key)
+			bad = append(bad, key)
+		case tag == atom.Meta && key == "http-equiv" && strings.EqualFold(strings.TrimSpace(string(v)), "refresh"):
+			refresh = true
 		case key == "href":
 			target = strings.TrimSpace(string(v))
 		case key == "data-notrack":
 			track = false
 		}
+	}
+	if refresh {
+		p.warn("<meta http-equiv=\"refresh\"> removed: it would take the reader to another page")
+		return "", "", "", nil
 	}
 	spans := attrSpans(z.masked)
 	if len(bad) > 0 {
@@ -176,20 +194,28 @@ func (p *linkPass) tag(z *tokenizer, name string, tag atom.Atom) (raw, href, sty
 	return raw[:s.value] + `"` + marker + `"` + raw[s.end:], marker, style, nil
 }
 
-// scriptURL reports whether v is a javascript: or vbscript: URL, read as
-// browsers read it: control characters and white space inside are ignored.
+// linkAttrs are the attributes that name where a click or a submit goes.
+var linkAttrs = map[string]bool{"href": true, "xlink:href": true, "action": true, "formaction": true}
+
+// scriptURL reports whether v is a javascript: or vbscript: URL.
 func scriptURL(v string) bool {
+	return hasScheme(v, "javascript") || hasScheme(v, "vbscript")
+}
+
+// hasScheme reports whether the URL v has scheme (lower case), read as
+// browsers read it: control characters and white space inside are ignored.
+func hasScheme(v, scheme string) bool {
 	colon := strings.IndexByte(v, ':')
-	if colon < len("vbscript") {
+	if colon < len(scheme) {
 		return false
 	}
-	var scheme []byte
-	for i := 0; i < colon && len(scheme) <= len("javascript"); i++ {
+	var got []byte
+	for i := 0; i < colon && len(got) <= len(scheme); i++ {
 		if c := v[i]; c > ' ' {
-			scheme = append(scheme, c|0x20)
+			got = append(got, c|0x20)
 		}
 	}
-	return string(scheme) == "javascript" || string(scheme) == "vbscript"
+	return string(got) == scheme
 }
 
 // shortener returns the shortener host a link goes through, or "".

@@ -181,6 +181,12 @@ func TestCompileCleansBody(t *testing.T) {
 			[]string{"javascript: URL removed from <a href>"}},
 		{"merge tags kept", `<p {{ if .FirstName }}class="named"{{ end }} onclick="x">Dear {{ .FirstName | default "Friend" }}</p>`, `<p {{ if .FirstName }}class="named"{{ end }}>Dear {{ .FirstName | default "Friend" }}</p>`,
 			[]string{"onclick attribute removed from <p>: mail clients do not run scripts"}},
+		{"data: link", `<p><a href=" DATA:text/html;base64,PHNjcmlwdD4=">a</a><img src="data:image/png;base64,iVBO"></p>`, `<p><a>a</a><img src="data:image/png;base64,iVBO"></p>`,
+			[]string{"data: URL removed from <a href>"}},
+		{"meta refresh", `<head><meta charset="utf-8"><meta http-equiv=" Refresh " content="0;url=https://evil.example/"></head><p>a</p>`, `<head><meta charset="utf-8"></head><p>a</p>`,
+			[]string{`<meta http-equiv="refresh"> removed: it would take the reader to another page`}},
+		{"base", `<head><base href="https://evil.example/"><BASE target=_top></head><p><a href="x">a</a></p>`, `<head></head><p><a href="x">a</a></p>`,
+			[]string{"<base> removed: it would change where the message's links go"}},
 		{"clean body", `<p class="a">Dear {{ .FirstName }}</p>`, `<p class="a">Dear {{ .FirstName }}</p>`, nil},
 	}
 	for _, tt := range tests {

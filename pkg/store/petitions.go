@@ -125,6 +125,45 @@ func (s *Store) UpsertSigner(ctx context.Context, in Signer) (*Contact, error) {
 	return &c, nil
 }
 
+// AddSigner returns the contact with in.Email and whether this call created
+// it. A new contact is stored as UpsertSigner stores one; an existing one is
+// returned unchanged, since a form typed by anyone proves nothing about who
+// owns the address (its changes wait for a confirmation, see pkg/action).
+func (s *Store) AddSigner(ctx context.Context, in Signer) (*Contact, bool, error) {
+	now := time.Now().UTC()
+	c := Contact{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, PostalCode: in.PostalCode,
+		Source: in.Source, Status: ContactUnsubscribed}
+	if in.OptIn {
+		c.Status, c.ConsentAt = ContactSubscribed, &now
+	}
+	prepareContact(&c, now)
+	// No conflict target: whichever unique key says the address is known.
+	res, err := s.db.NewInsert().Model(&c).On("CONFLICT DO NOTHING").Returning("id").Exec(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("add signer: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, false, fmt.Errorf("add signer: %w", err)
+	} else if n == 1 {
+		return &c, true, nil
+	}
+	known, err := s.ContactByEmail(ctx, in.Email)
+	if err != nil {
+		return nil, false, fmt.Errorf("add signer: %w", err)
+	}
+	return known, false, nil
+}
+
+// ShowSignature lists contactID's signature of petitionID among the recent
+// signers, with city as the place.
+func (s *Store) ShowSignature(ctx context.Context, petitionID, contactID int64, city string) error {
+	if _, err := s.db.NewUpdate().Model((*Signature)(nil)).Set("show_name = ?", true).Set("city = ?", city).
+		Where("petition_id = ? AND contact_id = ?", petitionID, contactID).Exec(ctx); err != nil {
+		return fmt.Errorf("show signature: %w", err)
+	}
+	return nil
+}
+
 func optionalID(id int64) *int64 {
 	if id == 0 {
 		return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -153,7 +154,12 @@ func reasonOf(form map[string][]string) string {
 	if !slices.ContainsFunc(unsubscribeReasons, func(x struct{ Value, Label string }) bool { return x.Value == reason }) {
 		reason = ""
 	}
-	if text := truncate(get("reason_text"), maxReasonText); text != "" {
+	text := truncate(get("reason_text"), maxReasonText)
+	if input.Check("reason_text", text, true) != nil {
+		// Dropped, not refused: an unsubscribe must never fail for its reason.
+		text = ""
+	}
+	if text != "" {
 		if reason != "" {
 			reason += ": "
 		}
@@ -211,6 +217,11 @@ func (h *Handler) savePreferences(w http.ResponseWriter, r *http.Request) {
 	}
 	if !h.Signer.CheckCSRF(formPreferences, token, form.Get("csrf")) {
 		http.Error(w, "this form has expired or was not sent from our page; open the link in your email again", http.StatusForbidden)
+		return
+	}
+	if err := input.Values(form); err != nil {
+		e, _ := errs.As(err)
+		h.preferencesPage(w, r, http.StatusUnprocessableEntity, "Nothing was saved: "+e.Error())
 		return
 	}
 	ctx := r.Context()

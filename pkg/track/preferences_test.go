@@ -108,3 +108,56 @@ func TestPreferences(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPreferencesInputRules checks that the preference center refuses, with
+// a 422 naming the field, CR LF, NUL, control characters and invalid UTF-8,
+// and saves nothing of that form.
+func TestPreferencesInputRules(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn, 1, time.Nanosecond)
+		ctx := context.Background()
+		a := f.contacts[0]
+		prefs := f.links.Preferences(f.sends[0])
+		csrf := csrfOf(t, do(t, "GET", prefs, browserUA, "").body)
+		for _, tc := range []struct{ name, field, value string }{
+			{"header injection in a first name", "first_name", "Evil\r\nBcc: x@example.org"},
+			{"NUL in a postal code", "postal_code", "1\x00"},
+			{"invalid UTF-8 in a first name", "first_name", "Jos\xe9"},
+			{"escape in a frequency", "frequency", "weekly\x1b"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				v := map[string]string{"csrf": csrf, "action": "save", "frequency": "weekly", "first_name": "Ann", "postal_code": "10001"}
+				v[tc.field] = tc.value
+				got := do(t, "POST", prefs, browserUA, form("csrf", v["csrf"], "action", "save", "frequency", v["frequency"],
+					"first_name", v["first_name"], "postal_code", v["postal_code"]))
+				if got.code != 422 || !strings.Contains(got.body, tc.field+": ") {
+					t.Errorf("%d, want 422 naming %s:\n%s", got.code, tc.field, got.body)
+				}
+			})
+		}
+		p, err := f.st.GetPreferences(ctx, a.ID, time.Now())
+		if err != nil || p.Contact.FirstName != a.FirstName || p.Contact.PostalCode != "" || p.Frequency != store.FrequencyAll {
+			t.Errorf("after refused forms: %+v, %v", p, err)
+		}
+	})
+}
+
+// TestUnsubscribeReasonRule checks that a reason typed with a NUL or control
+// characters is dropped, not stored, and never stops the unsubscribe.
+func TestUnsubscribeReasonRule(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := mustFixture(t, dsn, 1, time.Nanosecond)
+		unsub := f.links.Unsubscribe(f.sends[0])
+		csrf := csrfOf(t, do(t, "GET", unsub, browserUA, "").body)
+		got := do(t, "POST", unsub, browserUA, form("csrf", csrf, "scope", "all", "reason", "too_many", "reason_text", "bad\x00text\x1b"))
+		if got.code != 200 {
+			t.Fatalf("unsubscribe: %d\n%s", got.code, got.body)
+		}
+		if c, _ := f.st.GetContact(context.Background(), f.contacts[0].ID); c.Status != store.ContactUnsubscribed {
+			t.Errorf("status %s, want unsubscribed", c.Status)
+		}
+		if len(f.notified) != 1 || f.notified[0]["reason"] != "too_many" {
+			t.Errorf("notified %v; want one unsubscribe with the reason too_many alone", f.notified)
+		}
+	})
+}

@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"regexp"
@@ -118,7 +119,12 @@ func bench(o options) (result, error) {
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients}, Timeout: 30 * time.Second}
+	// One visitor: the sign form's CSRF token is bound to its cookie.
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return result{}, err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.clients}, Timeout: 30 * time.Second, Jar: jar}
 	csrf, err := csrfToken(client, a.URL()+"/a/bench")
 	if err != nil {
 		return result{}, err
