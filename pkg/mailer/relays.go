@@ -269,7 +269,7 @@ func (rs *Relays) sendVia(ctx context.Context, r *relay, m *Message) (Result, bo
 	if res.Throttled() {
 		outcome = "throttled"
 		rs.throttled(r)
-	} else if res.Status != StatusDeferred || res.Code != 0 {
+	} else if res.Code != 0 || res.Status != StatusDeferred && res.Status != StatusUnknown {
 		r.recover(rs.opts.Now(), rs.opts.Backoff)
 	}
 	rs.health(r, unsent)

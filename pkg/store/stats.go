@@ -30,6 +30,8 @@ type Report struct {
 	Failed       int64            `json:"failed"`
 	Bounced      int64            `json:"bounced"`
 	Skipped      int64            `json:"skipped"`
+	Blocked      int64            `json:"blocked"` // refused for the sender's sake; the addresses are fine
+	Unknown      int64            `json:"unknown"` // went out with no reply from the relay
 	Waiting      int64            `json:"waiting"`
 	Opens        Engagement       `json:"opens"`
 	Clicks       Engagement       `json:"clicks"`
@@ -71,6 +73,10 @@ func (s *Store) CampaignReport(ctx context.Context, campaignID int64) (*Report, 
 			r.Bounced = n
 		case SendSkipped:
 			r.Skipped = n
+		case SendBlocked:
+			r.Blocked = n
+		case SendUnknown:
+			r.Unknown = n
 		default:
 			r.Waiting += n
 		}
