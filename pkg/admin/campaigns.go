@@ -451,6 +451,10 @@ func pauseSend(h *Handler, ctx context.Context, id int64) error { return h.Dispa
 func resumeSend(h *Handler, ctx context.Context, id int64) error {
 	return h.Dispatcher.Unpause(ctx, id)
 }
+func resendUnknown(h *Handler, ctx context.Context, id int64) error {
+	_, err := h.Dispatcher.ResendUnknown(ctx, id)
+	return err
+}
 func cancelSend(h *Handler, ctx context.Context, id int64) error {
 	_, err := h.Dispatcher.Cancel(ctx, id)
 	return err
