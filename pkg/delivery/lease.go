@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -23,6 +24,8 @@ const (
 	claimSize = 25
 	// outcomeBackoffMax caps the wait between two tries of an outcome write.
 	outcomeBackoffMax = 5 * time.Second
+	// outcomeTryTimeout bounds one try of an outcome write.
+	outcomeTryTimeout = 30 * time.Second
 )
 
 // A claim with less than two thirds of its lease left is given back and its
@@ -117,7 +120,14 @@ func (w *Worker) record(ctx context.Context, sendID int64, write func(context.Co
 	ctx = context.WithoutCancel(ctx) // recorded even when the task is being stopped
 	pause := 50 * time.Millisecond
 	for try := 1; ; try++ {
-		err := write(ctx)
+		// Each try is bounded, so a connection that hangs is given up and
+		// the next try takes another.
+		tctx, cancel := context.WithTimeout(ctx, outcomeTryTimeout)
+		err := write(tctx)
+		cancel()
+		if errs.CodeOf(err) == errs.NotFound {
+			return err // the row is gone (its campaign deleted): nothing left to record
+		}
 		if err == nil {
 			if try > 1 {
 				w.log.Info("outcome recorded after retries", "send_id", sendID, "tries", try)
