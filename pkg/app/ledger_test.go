@@ -252,6 +252,12 @@ func TestSenderSideRefusalNotSuppressed(t *testing.T) {
 					t.Errorf("%s suppressed = %v, %v; want %v", e, ok, err, wantSuppressed)
 				}
 			}
+			var r store.Report
+			h.call("GET", h.campaignPath(camp, "stats"), nil, &r)
+			relay := strings.TrimPrefix(strings.SplitN(h.capture.Addr(), "?", 2)[0], "smtp://")
+			if r.Blocked != n/10 || len(r.BlockedByRelay) != 1 || r.BlockedByRelay[relay] != n/10 {
+				t.Errorf("report: %d blocked, by relay %v; want %d, all by %s", r.Blocked, r.BlockedByRelay, n/10, relay)
+			}
 			resp, err := http.Get(h.app.URL() + "/metrics")
 			if err != nil {
 				t.Fatal(err)

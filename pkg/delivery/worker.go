@@ -259,7 +259,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 func (w *Worker) deliver(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (deferred bool, err error) {
 	stop := w.keep(r.SendID)
 	defer stop()
-	status, reply := w.sendOne(ctx, camp, c, r)
+	status, reply, relay := w.sendOne(ctx, camp, c, r)
 	var write func(context.Context) error
 	outcome := func(status string, countAttempt bool) func(context.Context) error {
 		return func(ctx context.Context) error {
@@ -269,6 +269,8 @@ func (w *Worker) deliver(ctx context.Context, camp *store.Campaign, c *render.Co
 	switch status {
 	case store.SendBounced:
 		write = func(ctx context.Context) error { return w.store.Bounce(ctx, r.SendID, reply) }
+	case store.SendBlocked:
+		write = func(ctx context.Context) error { return w.store.RecordBlocked(ctx, r.SendID, reply, relay) }
 	case sendThrottled, sendUntried: // deferred without using up an attempt (pacing.go)
 		status, reply = w.retry(r, status, reply)
 		switch status {
@@ -303,33 +305,40 @@ func (w *Worker) deliver(ctx context.Context, camp *store.Campaign, c *render.Co
 	return deferred, nil
 }
 
-func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (status, reply string) {
+// sendOne sends one row's message; it returns the ledger status of the
+// relay's answer, the answer, and the relay's name (empty for a single pool).
+func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (status, reply, relay string) {
 	out, err := c.Merge(render.Recipient{SendID: r.SendID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName}, w.links)
 	if err != nil {
-		return store.SendFailed, "render: " + err.Error()
+		return store.SendFailed, "render: " + err.Error(), ""
 	}
 	msg := w.message(camp, c, r, out)
 	res := w.sender.Send(ctx, msg)
 	reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", res.Code, res.Enhanced, res.Reply))
+	return ledgerStatus(ctx, res), reply, res.Relay
+}
+
+// ledgerStatus is the ledger's word for a relay's answer.
+func ledgerStatus(ctx context.Context, res mailer.Result) string {
 	switch {
 	case res.Status == mailer.StatusDeferred && res.Throttled():
-		return sendThrottled, reply
+		return sendThrottled
 	case res.Status == mailer.StatusDeferred && ctx.Err() != nil:
-		return sendUntried, reply
+		return sendUntried
 	}
 	switch res.Status {
 	case mailer.StatusSent:
-		return store.SendSent, reply
+		return store.SendSent
 	case mailer.StatusBounced:
-		return store.SendBounced, reply
+		return store.SendBounced
 	case mailer.StatusFailed:
-		return store.SendFailed, reply
+		return store.SendFailed
 	case mailer.StatusBlocked:
-		return store.SendBlocked, reply
+		return store.SendBlocked
 	case mailer.StatusUnknown:
-		return store.SendUnknown, reply
+		return store.SendUnknown
 	default:
-		return store.SendDeferred, reply
+		return store.SendDeferred
 	}
 }
 

@@ -62,6 +62,7 @@ type Result struct {
 	Code     int    // SMTP reply code; 0 when there was no SMTP reply
 	Enhanced string // RFC 3463 enhanced status code, e.g. "5.1.1", when the relay gave one
 	Reply    string // the relay's reply text, or what went wrong when there was no reply
+	Relay    string // the name of the relay that answered, when sent through Relays
 }
 
 // Classify turns a send error into a Result: nil is Sent 250; a 4xx reply is

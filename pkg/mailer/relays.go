@@ -264,6 +264,7 @@ func (rs *Relays) sendVia(ctx context.Context, r *relay, m *Message) (Result, bo
 	}
 	start := rs.opts.Now()
 	res, unsent := r.pool.send(ctx, m)
+	res.Relay = r.Name
 	took := rs.opts.Now().Sub(start)
 	outcome := res.Status.String()
 	if res.Throttled() {

@@ -183,6 +183,8 @@ type Send struct {
 	Throttled      int        `bun:"throttled" json:"throttled"`
 	// VariantID is the A/B variant the row is sent; nil for a campaign without variants.
 	VariantID *int64 `bun:"variant_id" json:"variant_id,omitempty"`
+	// Relay names the relay that blocked the message (status blocked); empty otherwise.
+	Relay string `bun:"relay" json:"relay,omitempty"`
 }
 
 // Link is a URL of a campaign's message; clicks point at its id.

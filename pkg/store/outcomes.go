@@ -27,6 +27,38 @@ func (s *Store) ExtendLease(ctx context.Context, sendID int64, until time.Time) 
 	return n == 1, nil
 }
 
+// RecordBlocked writes a refusal that blamed the sender: the row blocked,
+// with the relay's reply and the relay's name, one more attempt; the
+// contact and its address are left alone.
+func (s *Store) RecordBlocked(ctx context.Context, sendID int64, reply, relay string) error {
+	now := time.Now().UTC()
+	_, err := s.db.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendBlocked).Set("last_reply = ?", reply).
+		Set("relay = ?", relay).Set("updated_at = ?", now).Set("lease_until = NULL").
+		Set("attempts = attempts + 1").Set("first_attempt_at = coalesce(first_attempt_at, ?)", now).
+		Where("id = ?", sendID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record the block of send %d: %w", sendID, err)
+	}
+	return nil
+}
+
+// blockedByRelay counts a campaign's blocked rows per relay.
+func (s *Store) blockedByRelay(ctx context.Context, campaignID int64) (map[string]int64, error) {
+	var rows []struct {
+		Relay string `bun:"relay"`
+		N     int64  `bun:"n"`
+	}
+	if err := s.db.NewSelect().Model((*Send)(nil)).ColumnExpr("relay, count(*) AS n").
+		Where("campaign_id = ? AND status = ?", campaignID, SendBlocked).GroupExpr("relay").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("count blocked messages per relay: %w", err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Relay] = r.N
+	}
+	return out, nil
+}
+
 // ResendUnknown puts the rows of a campaign whose outcome is unknown (the
 // message went out, no reply came) back to waiting, and makes a finished
 // campaign sending again so that they are dispatched. An organizer asks for
