@@ -402,7 +402,7 @@ func (h *Handler) sendCampaign(w http.ResponseWriter, r *http.Request, s *signed
 type progressView struct {
 	Campaign *store.Campaign
 	Progress *store.Progress
-	Done     int64 // sent, failed, bounced and skipped
+	Done     int64 // sent, failed, bounced, blocked, unknown and skipped
 	Percent  int64
 	ETA      string
 }
@@ -413,7 +413,7 @@ func (h *Handler) showProgress(w http.ResponseWriter, r *http.Request, s *signed
 		h.failFor(w, r, s, err)
 		return
 	}
-	v := progressView{Campaign: c, Progress: p, Done: p.Sent + p.Failed + p.Bounced + p.Skipped}
+	v := progressView{Campaign: c, Progress: p, Done: p.Sent + p.Failed + p.Bounced + p.Blocked + p.Unknown + p.Skipped}
 	if p.Total > 0 {
 		v.Percent = min(100, v.Done*100/p.Total)
 	}

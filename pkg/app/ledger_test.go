@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/dearfriend/dearfriend/pkg/admin"
 	"github.com/dearfriend/dearfriend/pkg/app"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
@@ -160,10 +162,26 @@ func TestUnknownOutcome(t *testing.T) {
 			time.Sleep(4 * lease) // leases and sweeps pass: an unknown row is not sent again
 			h.mustAtMost(emails, 1)
 
+			// The organizer sees them on the campaign's page, and sends them
+			// again with its button (the API's resend-unknown does the same).
+			const password = "correct horse battery"
+			if _, err := admin.CreateUser(context.Background(), h.app.Store(), "maya@example.org", store.RoleOrganizer, password); err != nil {
+				t.Fatal(err)
+			}
+			organizer := signedInClient(t, h.app.URL(), "maya@example.org", password)
+			page := fmt.Sprintf("/admin/campaigns/%d", camp)
+			body := getPage(t, organizer, h.app.URL()+page).body
+			if !strings.Contains(body, fmt.Sprintf(`id="unknown">%d `, n)) || !strings.Contains(body, `action="`+page+`/resend-unknown"`) {
+				t.Fatalf("the campaign page lacks the %d unknown or the button to send them again:\n%s", n, body)
+			}
 			fast.Store(true)
-			var out struct{ Resent int64 }
-			if code := h.call("POST", h.campaignPath(camp, "resend-unknown"), nil, &out); code != http.StatusOK || out.Resent != n {
-				t.Fatalf("resend-unknown: %d %+v, want 200 and %d", code, out, n)
+			resp, err := organizer.PostForm(h.app.URL()+page+"/resend-unknown", url.Values{"csrf": {csrfOf(t, body)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK { // the redirect to the campaign's page, followed
+				t.Fatalf("resend-unknown button: %d", resp.StatusCode)
 			}
 			h.waitFinished(camp)
 			if h.call("GET", h.campaignPath(camp, "progress"), nil, &p); p.Sent != n || p.Unknown != 0 {
