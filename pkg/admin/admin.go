@@ -128,6 +128,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/contacts/{id}", h.action(store.RoleOrganizer, h.editContact))
 	mux.Handle("POST /admin/contacts/{id}/tags", h.action(store.RoleOrganizer, h.addTags))
 	mux.Handle("POST /admin/contacts/{id}/tags/remove", h.action(store.RoleOrganizer, h.removeTag))
+	mux.Handle("POST /admin/contacts/{id}/bounce/lift", h.action(store.RoleOrganizer, h.liftBounce))
 	mux.Handle("GET /admin/lists", h.page(store.RoleViewer, h.lists))
 	mux.Handle("GET /admin/users", h.page(store.RoleAdmin, h.users))
 	mux.Handle("POST /admin/users", h.action(store.RoleAdmin, h.createUser))

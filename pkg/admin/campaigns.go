@@ -402,7 +402,7 @@ func (h *Handler) sendCampaign(w http.ResponseWriter, r *http.Request, s *signed
 type progressView struct {
 	Campaign *store.Campaign
 	Progress *store.Progress
-	Done     int64 // sent, failed, bounced and skipped
+	Done     int64 // sent, failed, bounced, blocked, unknown and skipped
 	Percent  int64
 	ETA      string
 }
@@ -413,7 +413,7 @@ func (h *Handler) showProgress(w http.ResponseWriter, r *http.Request, s *signed
 		h.failFor(w, r, s, err)
 		return
 	}
-	v := progressView{Campaign: c, Progress: p, Done: p.Sent + p.Failed + p.Bounced + p.Skipped}
+	v := progressView{Campaign: c, Progress: p, Done: p.Sent + p.Failed + p.Bounced + p.Blocked + p.Unknown + p.Skipped}
 	if p.Total > 0 {
 		v.Percent = min(100, v.Done*100/p.Total)
 	}
@@ -450,6 +450,10 @@ func (h *Handler) controlCampaign(do func(*Handler, context.Context, int64) erro
 func pauseSend(h *Handler, ctx context.Context, id int64) error { return h.Dispatcher.Pause(ctx, id) }
 func resumeSend(h *Handler, ctx context.Context, id int64) error {
 	return h.Dispatcher.Unpause(ctx, id)
+}
+func resendUnknown(h *Handler, ctx context.Context, id int64) error {
+	_, err := h.Dispatcher.ResendUnknown(ctx, id)
+	return err
 }
 func cancelSend(h *Handler, ctx context.Context, id int64) error {
 	_, err := h.Dispatcher.Cancel(ctx, id)

@@ -70,7 +70,8 @@ func (h *Handler) contactOf(r *http.Request) (*store.Contact, error) {
 }
 
 // contactNotices are the confirmations a contact page shows after a change (?saved=).
-var contactNotices = map[string]string{"contact": "The contact is saved.", "tags": "The tags are added.", "untag": "The tag is removed."}
+var contactNotices = map[string]string{"contact": "The contact is saved.", "tags": "The tags are added.", "untag": "The tag is removed.",
+	"bounce_lifted": "The bounce is lifted: the contact is subscribed again and the address no longer suppressed."}
 
 // contact shows a contact with its tags and its history: the messages it was
 // sent, its opens, clicks and unsubscribes, its signatures.
@@ -151,6 +152,22 @@ func (h *Handler) editContact(w http.ResponseWriter, r *http.Request, s *signedI
 }
 
 // savedContact sends the browser back to the contact's page, saying what changed.
+// liftBounce subscribes a bounced contact again and removes the suppression
+// the bounce made (store.LiftBounce), when the organizer knows the address
+// works.
+func (h *Handler) liftBounce(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	c, err := h.contactOf(r)
+	if err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
+	if err := h.Store.LiftBounce(r.Context(), c.ID); err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
+	savedContact(w, r, c, "bounce_lifted")
+}
+
 func savedContact(w http.ResponseWriter, r *http.Request, c *store.Contact, what string) {
 	http.Redirect(w, r, "/admin/contacts/"+strconv.FormatInt(c.ID, 10)+"?saved="+what, http.StatusSeeOther)
 }

@@ -208,3 +208,42 @@ func TestContactTags(t *testing.T) {
 		}
 	})
 }
+
+// TestLiftBounceButton: an organizer lifts a bounce from the contact page;
+// a viewer is not offered the button.
+func TestLiftBounceButton(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		ctx := context.Background()
+		c := &store.Contact{Email: "gone@example.org", FirstName: "Gone", Status: store.ContactBounced}
+		if err := f.st.CreateContact(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.AddSuppressions(ctx, []store.Suppression{{Email: c.Email, Reason: "bounced: 550 5.1.1 no such user"}}); err != nil {
+			t.Fatal(err)
+		}
+		path := "/admin/contacts/" + strconv.FormatInt(c.ID, 10)
+		viewer := f.browser()
+		viewer.mustSignin(f.mustUser(store.RoleViewer))
+		if p := viewer.get(path); strings.Contains(p.body, path+"/bounce/lift") {
+			t.Error("a viewer is offered to lift the bounce")
+		}
+		b := f.browser()
+		b.mustSignin(f.mustUser(store.RoleOrganizer))
+		mustContain(t, b.get(path), `action="`+path+`/bounce/lift"`, "Lift the bounce")
+		if p := b.post(path+"/bounce/lift", url.Values{"csrf": {b.token()}}); p.status != http.StatusSeeOther || p.header.Get("Location") != path+"?saved=bounce_lifted" {
+			t.Fatalf("lift: %d to %q", p.status, p.header.Get("Location"))
+		}
+		mustContain(t, b.get(path+"?saved=bounce_lifted"), "The bounce is lifted")
+		if got, _ := f.st.GetContact(ctx, c.ID); got.Status != store.ContactSubscribed {
+			t.Errorf("contact is %s after the lift, want subscribed", got.Status)
+		}
+		if ok, err := f.st.IsSuppressed(ctx, c.Email); err != nil || ok {
+			t.Errorf("suppressed after the lift = %v, %v", ok, err)
+		}
+		if p := b.post(path+"/bounce/lift", url.Values{"csrf": {b.token()}}); p.status != http.StatusConflict {
+			t.Errorf("lift a contact no longer bounced: %d, want 409", p.status)
+		}
+	})
+}

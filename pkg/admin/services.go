@@ -34,4 +34,5 @@ type Dispatcher interface {
 	Pause(ctx context.Context, campaignID int64) error
 	Unpause(ctx context.Context, campaignID int64) error
 	Cancel(ctx context.Context, campaignID int64) (int64, error)
+	ResendUnknown(ctx context.Context, campaignID int64) (int64, error)
 }

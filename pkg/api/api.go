@@ -29,6 +29,8 @@ type Dispatcher interface {
 	Pause(ctx context.Context, campaignID int64) error
 	Unpause(ctx context.Context, campaignID int64) error
 	Cancel(ctx context.Context, campaignID int64) (int64, error)
+	// ResendUnknown sends again the rows whose outcome is unknown.
+	ResendUnknown(ctx context.Context, campaignID int64) (int64, error)
 	// ChooseWinner ends an A/B test with the variant labelled label and sends it to the rest.
 	ChooseWinner(ctx context.Context, campaignID int64, label string) (*store.Variant, error)
 }

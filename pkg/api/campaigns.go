@@ -177,6 +177,20 @@ func (a *API) cancelCampaign(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// resendUnknown sends again the rows whose outcome is unknown.
+func (a *API) resendUnknown(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	n, err := a.dispatcher.ResendUnknown(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"campaign_id": id, "resent": n})
+	return nil
+}
+
 func (a *API) controlCampaign(w http.ResponseWriter, r *http.Request, status string, do func(context.Context, int64) error) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -108,6 +108,23 @@ func (a *API) getContact(w http.ResponseWriter, r *http.Request) error {
 	return a.writeContact(w, r, http.StatusOK, c)
 }
 
+// liftBounce subscribes a bounced contact again and removes the
+// suppression the bounce made; 409 when the contact is not bounced.
+func (a *API) liftBounce(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := a.store.LiftBounce(r.Context(), id); err != nil {
+		return err
+	}
+	c, err := a.store.GetContact(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return a.writeContact(w, r, http.StatusOK, c)
+}
+
 // updateContact changes the fields the body names; a contact that
 // unsubscribed, bounced or complained cannot be set back to subscribed.
 func (a *API) updateContact(w http.ResponseWriter, r *http.Request) error {

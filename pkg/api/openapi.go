@@ -61,6 +61,7 @@ func routes() []route {
 		{pattern: "PATCH /api/v1/contacts/{id}", summary: "Change the fields the body names; a contact who left is never made mailable again", in: ref("ContactInput"), out: ref("Contact")},
 		{pattern: "POST /api/v1/contacts/{id}/tags", summary: "Put tags on a contact", in: object(map[string]any{"tags": arrayOf(typ("string"))}, "tags"), out: ref("Contact")},
 		{pattern: "DELETE /api/v1/contacts/{id}/tags/{tag}", summary: "Take a tag off a contact", out: ref("Contact")},
+		{pattern: "DELETE /api/v1/contacts/{id}/bounce", summary: "Lift the suppression a bounce made: the contact is subscribed again, the suppression removed, an event recorded; 409 unless bounced", out: ref("Contact")},
 
 		{pattern: "POST /api/v1/imports", summary: "Upload a CSV (multipart: file, list, mapping, encoding); rows are imported in the background", in: object(map[string]any{"file": map[string]any{"type": "string", "format": "binary"}, "list": typ("string"), "mapping": typ("string"), "encoding": typ("string")}, "file"), inType: "multipart/form-data", out: ref("Import"), status: http.StatusAccepted},
 		{pattern: "GET /api/v1/imports/{id}", summary: "An import's progress and counts", out: ref("Import")},
@@ -100,6 +101,8 @@ func routes() []route {
 		{pattern: "DELETE /api/v1/campaigns/{id}/schedule", summary: "Take a scheduled campaign back to draft; 409 unless scheduled", out: ref("Campaign")},
 		{pattern: "POST /api/v1/campaigns/{id}/pause", summary: "Pause a sending campaign: within 2 seconds no worker takes a new recipient; 409 unless sending", out: campaignControl},
 		{pattern: "POST /api/v1/campaigns/{id}/resume", summary: "Resume a paused campaign from the ledger: only rows still waiting are sent; 409 unless paused", out: campaignControl},
+		{pattern: "POST /api/v1/campaigns/{id}/resend-unknown", summary: "Send again the messages that went out without a reply from the relay (ledger status unknown); some may arrive twice; 409 for a draft, scheduled or cancelled campaign",
+			out: object(map[string]any{"campaign_id": typ("integer"), "resent": typ("integer")})},
 		{pattern: "POST /api/v1/campaigns/{id}/cancel", summary: "Cancel a sending or paused campaign: the rows still waiting are skipped; 409 otherwise", out: campaignControl},
 		{pattern: "GET /api/v1/campaigns/{id}/progress", summary: "Sent, failed, bounced, remaining, the rate of the last 10 seconds and the ETA", out: object(map[string]any{
 			"status": typ("string"), "total": typ("integer"), "sent": typ("integer"), "failed": typ("integer"), "bounced": typ("integer"),

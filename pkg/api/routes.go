@@ -23,6 +23,7 @@ func (a *API) Routes(mux Mux) {
 	mux.Handle("PATCH /api/v1/contacts/{id}", a.handle(a.updateContact))
 	mux.Handle("POST /api/v1/contacts/{id}/tags", a.handle(a.addContactTags))
 	mux.Handle("DELETE /api/v1/contacts/{id}/tags/{tag}", a.handle(a.removeContactTag))
+	mux.Handle("DELETE /api/v1/contacts/{id}/bounce", a.handle(a.liftBounce))
 
 	mux.Handle("POST /api/v1/imports", a.handleLimit(maxImportBytes, a.createImport))
 	mux.Handle("GET /api/v1/imports/{id}", a.handle(a.getImport))
@@ -63,6 +64,7 @@ func (a *API) Routes(mux Mux) {
 	mux.Handle("POST /api/v1/campaigns/{id}/pause", a.handle(a.pauseCampaign))
 	mux.Handle("POST /api/v1/campaigns/{id}/resume", a.handle(a.resumeCampaign))
 	mux.Handle("POST /api/v1/campaigns/{id}/cancel", a.handle(a.cancelCampaign))
+	mux.Handle("POST /api/v1/campaigns/{id}/resend-unknown", a.handle(a.resendUnknown))
 	mux.Handle("GET /api/v1/campaigns/{id}/progress", a.handle(a.campaignProgress))
 	mux.Handle("POST /api/v1/campaigns/{id}/rate", a.handle(a.setCampaignRate))
 	mux.Handle("GET /api/v1/campaigns/{id}/audience/count", a.handle(a.campaignAudienceCount))

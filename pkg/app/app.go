@@ -73,11 +73,23 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
+	log      *slog.Logger
+	lease    time.Duration
+	storeOps []store.OpenOption
 }
 
 // WithLogger sets the logger (default: slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithLease sets how long a worker's claim on ledger rows lasts
+// (delivery.DefaultLease without it): fault tests shorten it, and the
+// relay's delays with it, to run in seconds.
+func WithLease(d time.Duration) Option { return func(o *options) { o.lease = d } }
+
+// WithStoreOptions opens the database with opts (fault injection in tests).
+func WithStoreOptions(opts ...store.OpenOption) Option {
+	return func(o *options) { o.storeOps = append(o.storeOps, opts...) }
+}
 
 // New builds the App of cfg. On error, whatever was started is closed again.
 func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err error) {
@@ -95,7 +107,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}()
 
-	if a.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if a.store, err = store.Open(ctx, cfg.DatabaseURL, o.storeOps...); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { a.store.Close() })
@@ -187,7 +199,9 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		a.worker = delivery.NewWorker(a.store, messages, a.relays, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
 			append(headerOpts, delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch),
-				delivery.WithRateLimiter(a.limiter), delivery.WithMaxRetryAge(cfg.MaxRetryAge))...)
+				delivery.WithRateLimiter(a.limiter), delivery.WithMaxRetryAge(cfg.MaxRetryAge), delivery.WithLease(o.lease))...)
+		// Closed before the store: an outcome write still being retried gives up.
+		a.closers = append(a.closers, a.worker.Close)
 	}
 	a.confirm = delivery.NewConfirmations(a.client, cfg.Queue, a.worker, cfg.FromName, cfg.FromEmail, a.log)
 	if a.listener != nil {

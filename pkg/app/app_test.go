@@ -68,6 +68,20 @@ func start(t *testing.T, b backend, extraEnv ...map[string]string) *harness {
 // (devsvc.CaptureOptions.Reject); nil accepts all.
 func startWith(t *testing.T, b backend, reject func(from string, to []string) error, extraEnv ...map[string]string) *harness {
 	t.Helper()
+	return startOpts(t, b, harnessOpts{reject: reject}, extraEnv...)
+}
+
+// harnessOpts are startOpts's knobs beyond the environment.
+type harnessOpts struct {
+	reject    func(from string, to []string) error // the relay's refusals (devsvc.CaptureOptions.Reject); nil accepts all
+	smtpQuery string                               // appended to the relay's URL, e.g. "&timeout=20s"
+	app       []app.Option
+}
+
+// startOpts is startWith with app options and relay URL parameters.
+func startOpts(t *testing.T, b backend, o harnessOpts, extraEnv ...map[string]string) *harness {
+	t.Helper()
+	reject := o.reject
 	h := &harness{t: t, byRcpt: map[string]int{}}
 	var err error
 	h.capture, err = devsvc.StartCapture("", devsvc.CaptureOptions{Limit: 2000, Reject: reject, OnMessage: func(m devsvc.Message) {
@@ -88,7 +102,7 @@ func startWith(t *testing.T, b backend, reject func(from string, to []string) er
 		"DEARFRIEND_DATABASE_URL": b.dsn(t),
 		"DEARFRIEND_REDIS_URL":    b.redisURL,
 		"DEARFRIEND_QUEUE":        queue,
-		"DEARFRIEND_SMTP_URL":     "smtp://" + h.capture.Addr() + "?tls=none",
+		"DEARFRIEND_SMTP_URL":     "smtp://" + h.capture.Addr() + "?tls=none" + o.smtpQuery,
 		"DEARFRIEND_API_TOKEN":    testToken,
 		"DEARFRIEND_SECRET":       strings.Repeat("s", 40),
 		"DEARFRIEND_SEED":         "false",
@@ -106,7 +120,7 @@ func startWith(t *testing.T, b backend, reject func(from string, to []string) er
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h.app, err = app.New(ctx, cfg, app.WithLogger(log))
+	h.app, err = app.New(ctx, cfg, append([]app.Option{app.WithLogger(log)}, o.app...)...)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

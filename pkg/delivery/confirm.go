@@ -134,6 +134,9 @@ func (c *Confirmations) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return nil
 	case mailer.StatusDeferred:
 		return fmt.Errorf("confirmation of signature %d deferred: %d %s", sig.ID, res.Code, res.Reply)
+	case mailer.StatusUnknown: // it may have arrived: a retry could send it twice
+		c.log.Warn("signature confirmation sent without a reply from the relay; not sent again", "signature_id", sig.ID, "reply", res.Reply)
+		return nil
 	default:
 		c.log.Warn("signature confirmation refused", "signature_id", sig.ID, "code", res.Code, "reply", res.Reply)
 		return nil

@@ -132,6 +132,28 @@ func (d *Dispatcher) Cancel(ctx context.Context, campaignID int64) (int64, error
 	return n, nil
 }
 
+// ResendUnknown puts back to waiting the rows of a campaign whose message
+// went out without a reply from the relay (store.SendUnknown), and sends
+// them again unless the campaign is paused. The organizer asks for it,
+// accepting that some recipients may get the message twice. It returns how
+// many rows wait again.
+func (d *Dispatcher) ResendUnknown(ctx context.Context, campaignID int64) (int64, error) {
+	n, err := d.store.ResendUnknown(ctx, campaignID)
+	if err != nil {
+		return 0, err
+	}
+	d.log.Info("unknown outcomes sent again", "campaign_id", campaignID, "rows", n)
+	status, err := d.store.CampaignControl(ctx, campaignID)
+	if err != nil || status.Status != store.CampaignSending {
+		return n, err
+	}
+	if err := d.enqueue(ctx, campaignID); err != nil {
+		return n, err
+	}
+	_, err = d.store.FinishIfDone(ctx, campaignID)
+	return n, err
+}
+
 // Next enqueues the next batch of a campaign after the dispatch cursor, if
 // any: a batch task calls it when it is done.
 func (d *Dispatcher) Next(ctx context.Context, campaignID int64) error {

@@ -2,8 +2,10 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -12,22 +14,39 @@ import (
 // the rows of a worker that died come free when the lease runs out, when the
 // recovery sweep (Dispatcher.Sweep) gives them to a new batch.
 const (
-	// leaseFor is how long a claim holds its rows. It is as long as
+	// DefaultLease is how long a claim holds its rows. It is as long as
 	// asynq's own lease on a running task (30 s), which asynq only recovers
 	// 30 s after it expired, on a one-minute tick: the ledger frees a dead
 	// worker's rows before asynq would retry its task, never after.
-	leaseFor = 30 * time.Second
-	// leaseRenewBefore: a claim with less than this left is given back and
-	// its rows claimed again, so a row always starts its send with at least
-	// this much lease ahead; each send must end before the lease does
-	// (holder.leased).
-	leaseRenewBefore = 20 * time.Second
-	// leaseSafety is kept between the end of a send and the end of its lease.
-	leaseSafety = 2 * time.Second
+	DefaultLease = 30 * time.Second
 	// claimSize rows are claimed at once: a few round trips per batch, and
 	// few rows to give back on a pause.
 	claimSize = 25
+	// outcomeBackoffMax caps the wait between two tries of an outcome write.
+	outcomeBackoffMax = 5 * time.Second
+	// outcomeTryTimeout bounds one try of an outcome write.
+	outcomeTryTimeout = 30 * time.Second
 )
+
+// A claim with less than two thirds of its lease left is given back and its
+// rows claimed again, so a row always starts its send with that much lease
+// ahead. While a row is in flight, and until its outcome is written, its
+// own lease is extended every fifth of a lease (keep): however long the
+// relay takes to answer (RFC 5321 allows it 10 minutes after the final
+// dot), no other worker takes the row, and a worker that dies lets it go
+// within one lease.
+func (w *Worker) renewBefore() time.Duration { return w.lease * 2 / 3 }
+
+// WithLease sets how long a worker's claims on ledger rows last
+// (DefaultLease without it). Tests shorten it, keeping its ratio to the
+// relay's delays.
+func WithLease(d time.Duration) WorkerOption {
+	return func(w *Worker) {
+		if d > 0 {
+			w.lease = d
+		}
+	}
+}
 
 // holder hands out a batch's rows one at a time, claiming them as it goes.
 type holder struct {
@@ -38,25 +57,23 @@ type holder struct {
 	// after is the id of the last row handed out: claims go on after it,
 	// so a row this run deferred waits for the task's retry and its
 	// backoff instead of being claimed again at once.
-	after  int64
-	cancel context.CancelFunc
+	after int64
 }
 
 func (w *Worker) newHolder(p SendBatchPayload) *holder {
-	return &holder{w: w, p: p, cancel: func() {}}
+	return &holder{w: w, p: p}
 }
 
 // next returns the batch's next row, claiming more when the claim is spent
 // or its lease runs short; ok is false when no row of the range is free.
 func (h *holder) next(ctx context.Context) (store.Recipient, bool, error) {
-	h.cancel()
-	if h.claim != nil && h.pos < len(h.claim.Recipients) && h.w.now().Before(h.claim.Until.Add(-leaseRenewBefore)) {
+	if h.claim != nil && h.pos < len(h.claim.Recipients) && h.w.now().Before(h.claim.Until.Add(-h.w.renewBefore())) {
 		return h.handOut(), true, nil
 	}
 	if err := h.release(); err != nil {
 		return store.Recipient{}, false, err
 	}
-	c, err := h.w.store.ClaimRecipients(ctx, h.p.CampaignID, max(h.p.From, h.after+1), h.p.To, claimSize, leaseFor, h.w.now())
+	c, err := h.w.store.ClaimRecipients(ctx, h.p.CampaignID, max(h.p.From, h.after+1), h.p.To, claimSize, h.w.lease, h.w.now())
 	if err != nil || len(c.Recipients) == 0 {
 		return store.Recipient{}, false, err
 	}
@@ -71,18 +88,65 @@ func (h *holder) handOut() store.Recipient {
 	return r
 }
 
-// leased bounds a send to the lease of the row being sent, so that no
-// message is in flight once another worker may take the row.
-func (h *holder) leased(ctx context.Context) context.Context {
-	// Measured on the worker's clock, which may be a test's.
-	ctx, h.cancel = context.WithTimeout(ctx, h.claim.Until.Sub(h.w.now())-leaseSafety)
-	return ctx
+// keep extends the lease of a row in flight every fifth of a lease, until
+// the returned stop is called once its outcome is written.
+func (w *Worker) keep(sendID int64) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(w.lease / 5)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if _, err := w.store.ExtendLease(ctx, sendID, w.now().Add(w.lease)); err != nil && ctx.Err() == nil {
+				w.log.Warn("extend the lease of a message in flight", "send_id", sendID, "err", err)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// record writes the outcome of a message the relay has answered, trying
+// again with a growing pause (up to outcomeBackoffMax) for as long as the
+// worker lives: the relay's answer is a fact, and a write given up would
+// leave the row waiting, to be sent again when its lease ran out. The
+// caller keeps the row's lease meanwhile (keep). Only Close stops it.
+func (w *Worker) record(ctx context.Context, sendID int64, write func(context.Context) error) error {
+	ctx = context.WithoutCancel(ctx) // recorded even when the task is being stopped
+	pause := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		// Each try is bounded, so a connection that hangs is given up and
+		// the next try takes another.
+		tctx, cancel := context.WithTimeout(ctx, outcomeTryTimeout)
+		err := write(tctx)
+		cancel()
+		if errs.CodeOf(err) == errs.NotFound {
+			return err // the row is gone (its campaign deleted): nothing left to record
+		}
+		if err == nil {
+			if try > 1 {
+				w.log.Info("outcome recorded after retries", "send_id", sendID, "tries", try)
+			}
+			return nil
+		}
+		w.log.Error("record outcome; trying again", "send_id", sendID, "try", try, "retry_in", pause, "err", err)
+		select {
+		case <-w.life.Done():
+			return fmt.Errorf("send %d: outcome not recorded before the worker stopped: %w", sendID, err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, outcomeBackoffMax)
+	}
 }
 
 // release gives back the claimed rows not handed out (a pause, a shutdown,
 // a claim renewed), so another batch may take them at once.
 func (h *holder) release() error {
-	h.cancel()
 	if h.claim == nil || h.pos >= len(h.claim.Recipients) {
 		return nil
 	}

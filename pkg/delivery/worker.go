@@ -135,19 +135,28 @@ type Worker struct {
 	statuses     statusCache
 	limiter      mailer.RateWaiter // nil: campaign rates are not enforced
 	maxRetryAge  time.Duration     // 0: retries are bounded by attempts only
+	lease        time.Duration     // how long a claim holds its rows (lease.go)
 	now          func() time.Time
 	log          *slog.Logger
+	// life ends with Close: outcome writes stop retrying (record).
+	life context.Context
+	stop context.CancelFunc
 }
 
 // NewWorker returns the batch handler.
 func NewWorker(st *store.Store, messages *Messages, sender Sender, links Links, unsubscribeMailto string, maxAttempts int, log *slog.Logger, opts ...WorkerOption) *Worker {
 	w := &Worker{store: st, messages: messages, sender: sender, links: links, mailto: unsubscribeMailto,
-		maxAttempts: maxAttempts, now: time.Now, log: log, orgShortName: "org"}
+		maxAttempts: maxAttempts, now: time.Now, log: log, orgShortName: "org", lease: DefaultLease}
+	w.life, w.stop = context.WithCancel(context.Background())
 	for _, opt := range opts {
 		opt(w)
 	}
 	return w
 }
+
+// Close makes outcome writes still being retried give up: call it when the
+// process ends, before the store closes.
+func (w *Worker) Close() { w.stop() }
 
 // errDeferred makes asynq retry a batch later; only the still-waiting rows are sent again.
 var errDeferred = errors.New("recipients deferred by the relay")
@@ -220,40 +229,12 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 				return fmt.Errorf("compile campaign %d variant %d: %w", p.CampaignID, r.VariantID, err)
 			}
 		}
-		status, reply := w.sendOne(held.leased(ctx), camp, c, r)
-		// The relay has answered: its answer is recorded even when the task
-		// is being stopped, or the row would be sent again.
-		ctx := context.WithoutCancel(ctx)
-		switch status {
-		case store.SendBounced:
-			if err = w.store.Bounce(ctx, r.SendID, reply); err == nil && w.notifier != nil {
-				data := map[string]any{"email": r.Email, "contact_id": r.ContactID, "campaign_id": camp.ID, "reply": reply, "at": w.now().UTC()}
-				if nerr := w.notifier.Notify(ctx, "bounce", data); nerr != nil {
-					w.log.Error("queue bounce webhook", "send_id", r.SendID, "err", nerr)
-				}
-			}
-		case sendThrottled, sendUntried: // deferred without using up an attempt (pacing.go)
-			status, reply = w.retry(r, status, reply)
-			switch status {
-			case store.SendFailed:
-				err = w.store.RecordOutcome(ctx, r.SendID, status, reply, true)
-			case sendThrottled:
-				deferred++
-				err = w.store.RecordThrottled(ctx, r.SendID, reply)
-			default:
-				deferred++
-				err = w.store.RecordOutcome(ctx, r.SendID, store.SendDeferred, reply, false)
-			}
-		case store.SendDeferred:
-			if status, reply = w.retry(r, status, reply); status != store.SendFailed {
-				deferred++
-			}
-			fallthrough
-		default:
-			err = w.store.RecordOutcome(ctx, r.SendID, status, reply, true)
-		}
+		deferredNow, err := w.deliver(ctx, camp, c, r)
 		if err != nil {
 			return err
+		}
+		if deferredNow {
+			deferred++
 		}
 	}
 	if w.chain != nil {
@@ -272,29 +253,92 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (status, reply string) {
+// deliver sends one row and records the relay's answer; it reports whether
+// the row was deferred. The row's lease is kept from the send until its
+// outcome is written, however long either takes.
+func (w *Worker) deliver(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (deferred bool, err error) {
+	stop := w.keep(r.SendID)
+	defer stop()
+	status, reply, relay := w.sendOne(ctx, camp, c, r)
+	var write func(context.Context) error
+	outcome := func(status string, countAttempt bool) func(context.Context) error {
+		return func(ctx context.Context) error {
+			return w.store.RecordOutcome(ctx, r.SendID, status, reply, countAttempt)
+		}
+	}
+	switch status {
+	case store.SendBounced:
+		write = func(ctx context.Context) error { return w.store.Bounce(ctx, r.SendID, reply) }
+	case store.SendBlocked:
+		write = func(ctx context.Context) error { return w.store.RecordBlocked(ctx, r.SendID, reply, relay) }
+	case sendThrottled, sendUntried: // deferred without using up an attempt (pacing.go)
+		status, reply = w.retry(r, status, reply)
+		switch status {
+		case store.SendFailed:
+			write = outcome(status, true)
+		case sendThrottled:
+			deferred = true
+			write = func(ctx context.Context) error { return w.store.RecordThrottled(ctx, r.SendID, reply) }
+		default:
+			deferred = true
+			write = outcome(store.SendDeferred, false)
+		}
+	case store.SendDeferred:
+		status, reply = w.retry(r, status, reply)
+		deferred = status != store.SendFailed
+		write = outcome(status, true)
+	default: // sent, failed, blocked, unknown
+		write = outcome(status, true)
+	}
+	// The relay has answered: its answer is recorded even when the task
+	// is being stopped, or the row would be sent again.
+	if err := w.record(ctx, r.SendID, write); err != nil {
+		return deferred, err
+	}
+	if status == store.SendBounced && w.notifier != nil {
+		ctx := context.WithoutCancel(ctx)
+		data := map[string]any{"email": r.Email, "contact_id": r.ContactID, "campaign_id": camp.ID, "reply": reply, "at": w.now().UTC()}
+		if nerr := w.notifier.Notify(ctx, "bounce", data); nerr != nil {
+			w.log.Error("queue bounce webhook", "send_id", r.SendID, "err", nerr)
+		}
+	}
+	return deferred, nil
+}
+
+// sendOne sends one row's message; it returns the ledger status of the
+// relay's answer, the answer, and the relay's name (empty for a single pool).
+func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (status, reply, relay string) {
 	out, err := c.Merge(render.Recipient{SendID: r.SendID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName}, w.links)
 	if err != nil {
-		return store.SendFailed, "render: " + err.Error()
+		return store.SendFailed, "render: " + err.Error(), ""
 	}
 	msg := w.message(camp, c, r, out)
 	res := w.sender.Send(ctx, msg)
 	reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", res.Code, res.Enhanced, res.Reply))
+	return ledgerStatus(ctx, res), reply, res.Relay
+}
+
+// ledgerStatus is the ledger's word for a relay's answer.
+func ledgerStatus(ctx context.Context, res mailer.Result) string {
 	switch {
 	case res.Status == mailer.StatusDeferred && res.Throttled():
-		return sendThrottled, reply
+		return sendThrottled
 	case res.Status == mailer.StatusDeferred && ctx.Err() != nil:
-		return sendUntried, reply
+		return sendUntried
 	}
 	switch res.Status {
 	case mailer.StatusSent:
-		return store.SendSent, reply
+		return store.SendSent
 	case mailer.StatusBounced:
-		return store.SendBounced, reply
+		return store.SendBounced
 	case mailer.StatusFailed:
-		return store.SendFailed, reply
+		return store.SendFailed
+	case mailer.StatusBlocked:
+		return store.SendBlocked
+	case mailer.StatusUnknown:
+		return store.SendUnknown
 	default:
-		return store.SendDeferred, reply
+		return store.SendDeferred
 	}
 }
 

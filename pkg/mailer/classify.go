@@ -18,14 +18,24 @@ const (
 	// StatusDeferred: try again later. A 4xx reply, or no reply at all
 	// (connection trouble, timeout, cancelled context, closed pool).
 	StatusDeferred
-	// StatusBounced: the relay refused the message for good (5xx). The
-	// recipient is the likely cause.
+	// StatusBounced: the relay refused the address for good: a 5xx that
+	// says the address or its domain fails (5.1.x, 5.2.1, "no such user").
+	// Stop mailing it.
 	StatusBounced
 	// StatusFailed: retrying will not help, and the recipient is not the
 	// cause: the message itself is invalid, could not be signed, or the
 	// relay refused the sender (5xx to MAIL FROM). Do not suppress the
 	// recipient for it.
 	StatusFailed
+	// StatusBlocked: the relay refused the message for good and blamed the
+	// sender, not the address: 5.7.x, a blocklist (Spamhaus, Barracuda,
+	// SpamCop), "spam", "policy". The address may well be good; suppressing
+	// it would lose a supporter and hide the sender's problem.
+	StatusBlocked
+	// StatusUnknown: the whole message went out, final dot included, but no
+	// reply came (a timeout, a dropped connection). The relay may have
+	// accepted it: sending it again may duplicate it.
+	StatusUnknown
 )
 
 func (s Status) String() string {
@@ -38,6 +48,10 @@ func (s Status) String() string {
 		return "bounced"
 	case StatusFailed:
 		return "failed"
+	case StatusBlocked:
+		return "blocked"
+	case StatusUnknown:
+		return "unknown"
 	}
 	return "Status(" + strconv.Itoa(int(s)) + ")"
 }
@@ -48,10 +62,12 @@ type Result struct {
 	Code     int    // SMTP reply code; 0 when there was no SMTP reply
 	Enhanced string // RFC 3463 enhanced status code, e.g. "5.1.1", when the relay gave one
 	Reply    string // the relay's reply text, or what went wrong when there was no reply
+	Relay    string // the name of the relay that answered, when sent through Relays
 }
 
 // Classify turns a send error into a Result: nil is Sent 250; a 4xx reply is
-// Deferred; a 5xx reply is Bounced, except at MAIL FROM where it is Failed;
+// Deferred; a 5xx reply is Blocked when it blames the sender, Bounced when
+// it says the address fails, Failed otherwise, and always Failed at MAIL FROM;
 // an *InvalidError is Failed; anything without a reply is Deferred with Code
 // 0. It understands go-mail's *SendError and *textproto.Error replies.
 func Classify(err error) Result {
@@ -82,7 +98,7 @@ func Classify(err error) Result {
 
 	switch {
 	case res.Code >= 500 && res.Code < 600:
-		res.Status = StatusBounced
+		res.Status = permanent(res.Enhanced, res.Reply)
 		var se *smtpError
 		if (sendErr != nil && sendErr.Reason == mail.ErrSMTPMailFrom) || (errors.As(err, &se) && se.stage == stageMailFrom) {
 			res.Status = StatusFailed
@@ -140,4 +156,45 @@ func enhancedCode(reply string) string {
 		}
 	}
 	return code
+}
+
+// senderWords in a permanent refusal blame the sender: its reputation, its
+// content or a blocklist it is on, whatever the enhanced code says.
+var senderWords = []string{
+	"blocked", "blacklist", "blocklist", "block list", "denylist", "spam", "policy", "reputation",
+	"rbl", "dnsbl", "spamhaus", "barracuda", "spamcop", "sorbs", "surbl", "uceprotect", "abuseat",
+	"not authorized", "unauthenticated", "dmarc", "spf", "dkim",
+}
+
+// addressWords in a permanent refusal say the address does not work.
+var addressWords = []string{
+	"no such user", "user unknown", "unknown user", "no such mailbox", "mailbox not found", "mailbox unavailable",
+	"does not exist", "doesn't exist", "invalid recipient", "recipient unknown", "unknown recipient",
+	"address rejected", "no mailbox", "account disabled", "mailbox disabled", "account has been disabled", "inactive",
+}
+
+// permanent says what a 5xx refusal blames. The sender first: a refusal
+// that names a blocklist or a policy is the sender's problem even under a
+// 5.1.x code, and wrongly suppressing a good address loses a supporter for
+// good. Then the address: 5.1.x (bad mailbox, bad domain, null MX), 5.2.1
+// (disabled mailbox) or words that say so. Anything else (a message too
+// big, a relay's own fault) fails the message and leaves the address alone.
+func permanent(enhanced, reply string) Status {
+	text := strings.ToLower(reply)
+	if strings.HasPrefix(enhanced, "5.7.") || containsAny(text, senderWords) {
+		return StatusBlocked
+	}
+	if strings.HasPrefix(enhanced, "5.1.") || enhanced == "5.2.1" || containsAny(text, addressWords) {
+		return StatusBounced
+	}
+	return StatusFailed
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }

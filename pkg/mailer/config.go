@@ -51,11 +51,15 @@ const (
 // relays that do not offer STARTTLS.
 type Config struct {
 	URL             string
-	MaxConns        int           // connections open at once; default 4
-	MessagesPerConn int           // reconnect after this many messages; default 1000
-	Timeout         time.Duration // bounds connection setup, and each message's exchange; default 30s
-	IdleTimeout     time.Duration // an idle connection older than this is replaced, not reused; default 30s
-	HeloName        string        // name sent in EHLO; default: the local host name
+	MaxConns        int // connections open at once; default 4
+	MessagesPerConn int // reconnect after this many messages; default 1000
+	// Timeout bounds connection setup, and each message's exchange with the
+	// reply to its final dot (RFC 5321 lets a relay take 10 minutes over
+	// that one); no reply within it makes the message StatusUnknown.
+	// Default 30s.
+	Timeout     time.Duration
+	IdleTimeout time.Duration // an idle connection older than this is replaced, not reused; default 30s
+	HeloName    string        // name sent in EHLO; default: the local host name
 }
 
 // String shows the configuration with the password redacted.

@@ -234,6 +234,9 @@ const (
 	stageMailFrom
 	stageRcptTo
 	stageData
+	// stageReply: the whole message, final dot included, went out; the
+	// error is about the relay's reply to it.
+	stageReply
 )
 
 func (s stage) String() string {
@@ -244,6 +247,8 @@ func (s stage) String() string {
 		return "RCPT TO"
 	case stageData:
 		return "DATA"
+	case stageReply:
+		return "reply to DATA"
 	}
 	return "connection"
 }
@@ -287,8 +292,10 @@ func (p *Pool) transact(sc *smtp.Client, t *transaction) error {
 	if _, err := w.Write(t.msg); err != nil {
 		return &smtpError{stageData, err}
 	}
+	// Close writes the final dot, then reads the reply: from here on, a
+	// failure may come after the relay took the message.
 	if err := w.Close(); err != nil {
-		return &smtpError{stageData, err}
+		return &smtpError{stageReply, err}
 	}
 	if dc, ok := w.(*smtp.DataCloser); ok {
 		t.reply = dc.ServerResponse()
@@ -327,6 +334,11 @@ func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry,
 	}
 	var se *smtpError
 	errors.As(err, &se)
+	if se != nil && se.stage == stageReply && res.Code == 0 {
+		// No reply to the final dot: the relay may have taken the
+		// message, so it must not be sent again as if it had not.
+		res = Result{Status: StatusUnknown, Reply: "no reply after the message was sent: " + res.Reply}
+	}
 	switch {
 	case res.Code == 0 || res.Code == 421 || aborted:
 		// No reply, or the relay is closing: the session is unusable.

@@ -529,3 +529,27 @@ func BenchmarkPoolSend(b *testing.B) {
 		}
 	})
 }
+
+// TestPoolReplyAfterTheMessage: a relay that answers the final dot late is
+// waited for as long as the URL's timeout says; past it, the message is
+// unknown (it went out whole, the relay may have taken it), not deferred
+// as if it had never been sent.
+func TestPoolReplyAfterTheMessage(t *testing.T) {
+	t.Parallel()
+	const delay = 600 * time.Millisecond
+	capture := mustStartCapture(t, devsvc.CaptureOptions{OnMessage: func(devsvc.Message) { time.Sleep(delay) }})
+	for _, tt := range []struct {
+		timeout string
+		want    mailer.Status
+	}{
+		{"5s", mailer.StatusSent},
+		{"200ms", mailer.StatusUnknown},
+	} {
+		t.Run(tt.timeout, func(t *testing.T) {
+			pool := mustNewPool(t, mailer.Config{URL: "smtp://" + capture.Addr() + "?tls=none&timeout=" + tt.timeout})
+			if res := pool.Send(t.Context(), testMessage()); res.Status != tt.want {
+				t.Errorf("Send to a relay answering after %s with timeout=%s: %+v, want %s", delay, tt.timeout, res, tt.want)
+			}
+		})
+	}
+}

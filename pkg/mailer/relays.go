@@ -264,12 +264,13 @@ func (rs *Relays) sendVia(ctx context.Context, r *relay, m *Message) (Result, bo
 	}
 	start := rs.opts.Now()
 	res, unsent := r.pool.send(ctx, m)
+	res.Relay = r.Name
 	took := rs.opts.Now().Sub(start)
 	outcome := res.Status.String()
 	if res.Throttled() {
 		outcome = "throttled"
 		rs.throttled(r)
-	} else if res.Status != StatusDeferred || res.Code != 0 {
+	} else if res.Code != 0 || res.Status != StatusDeferred && res.Status != StatusUnknown {
 		r.recover(rs.opts.Now(), rs.opts.Backoff)
 	}
 	rs.health(r, unsent)

@@ -37,7 +37,7 @@ func New() *Metrics {
 		reg: prometheus.NewRegistry(),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dearfriend_messages_total",
-			Help: "Delivery attempts by relay and outcome (sent, deferred, bounced, failed, throttled).",
+			Help: "Delivery attempts by relay and outcome (sent, deferred, bounced, blocked, failed, unknown, throttled).",
 		}, []string{"relay", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "dearfriend_send_seconds",

@@ -139,6 +139,8 @@ type Progress struct {
 	Failed    int64   `json:"failed"`
 	Bounced   int64   `json:"bounced"`
 	Skipped   int64   `json:"skipped"`
+	Blocked   int64   `json:"blocked"`   // refused for the sender's sake (5.7.x, blocklists, policy)
+	Unknown   int64   `json:"unknown"`   // went out with no reply; resent only on request
 	Remaining int64   `json:"remaining"` // queued, deferred or held for an A/B winner
 	Rate      float64 `json:"rate"`      // messages per second accepted over the window
 	// RateLimit is the campaign's configured rate, messages per second; 0 is none.
@@ -161,7 +163,7 @@ func (s *Store) CampaignProgress(ctx context.Context, id int64, window time.Dura
 		return nil, err
 	}
 	p := &Progress{Status: c.Status, Total: c.Total, Sent: st.Sends[SendSent], Failed: st.Sends[SendFailed],
-		Bounced: st.Sends[SendBounced], Skipped: st.Sends[SendSkipped], RateLimit: c.RatePerSecond,
+		Bounced: st.Sends[SendBounced], Skipped: st.Sends[SendSkipped], Blocked: st.Sends[SendBlocked], Unknown: st.Sends[SendUnknown], RateLimit: c.RatePerSecond,
 		Remaining: st.Sends[SendQueued] + st.Sends[SendDeferred] + st.Sends[SendHeld], WindowSecs: window.Seconds()}
 	recent, err := s.db.NewSelect().Model((*Send)(nil)).
 		Where("campaign_id = ? AND sent_at >= ?", id, time.Now().UTC().Add(-window)).Count(ctx)

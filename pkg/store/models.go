@@ -33,8 +33,15 @@ const (
 	SendDeferred = "deferred" // a temporary failure; will be tried again
 	SendSent     = "sent"     // the relay accepted it
 	SendFailed   = "failed"   // temporary failures until the attempts ran out
-	SendBounced  = "bounced"  // the relay refused it for good (5xx)
+	SendBounced  = "bounced"  // the relay refused the address for good (5.1.x and the like)
 	SendSkipped  = "skipped"  // the contact stopped being mailable after the snapshot
+	// SendBlocked: the relay refused it for good, blaming the sender
+	// (5.7.x, a blocklist, policy); the address is left alone.
+	SendBlocked = "blocked"
+	// SendUnknown: the message went out whole (DATA and its final dot) but
+	// no reply came; the relay may have taken it. Never sent again unless
+	// an organizer asks (ResendUnknown).
+	SendUnknown = "unknown"
 	// SendHeld: the rest of an A/B test's audience, waiting for the winner;
 	// no dispatcher or worker takes it until the winner moves it to queued.
 	SendHeld = "held"
@@ -46,6 +53,8 @@ const (
 	EventClick       = "click"
 	EventUnsubscribe = "unsubscribe"
 	EventComplaint   = "complaint" // a feedback-loop spam report
+	// EventBounceLifted: an organizer lifted the suppression a bounce made.
+	EventBounceLifted = "bounce_lifted"
 )
 
 // Setting is a value the system generated once and keeps (API token, signing key).
@@ -176,6 +185,8 @@ type Send struct {
 	Throttled      int        `bun:"throttled" json:"throttled"`
 	// VariantID is the A/B variant the row is sent; nil for a campaign without variants.
 	VariantID *int64 `bun:"variant_id" json:"variant_id,omitempty"`
+	// Relay names the relay that blocked the message (status blocked); empty otherwise.
+	Relay string `bun:"relay" json:"relay,omitempty"`
 }
 
 // Link is a URL of a campaign's message; clicks point at its id.

@@ -89,7 +89,7 @@ func (s *Store) Bounce(ctx context.Context, sendID int64, reply string) error {
 			Where("id = ?", snd.ContactID).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: "bounced: " + reply, CreatedAt: now}).
+		_, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: bouncedReason + reply, CreatedAt: now}).
 			On("CONFLICT (email_key) DO NOTHING").Exec(ctx)
 		return err
 	})

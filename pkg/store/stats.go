@@ -24,19 +24,24 @@ type LinkEngagement struct {
 
 // Report is what a campaign did.
 type Report struct {
-	CampaignID   int64            `json:"campaign_id"`
-	Recipients   int64            `json:"recipients"`
-	Sent         int64            `json:"sent"`
-	Failed       int64            `json:"failed"`
-	Bounced      int64            `json:"bounced"`
-	Skipped      int64            `json:"skipped"`
-	Waiting      int64            `json:"waiting"`
-	Opens        Engagement       `json:"opens"`
-	Clicks       Engagement       `json:"clicks"`
-	Links        []LinkEngagement `json:"links"`
-	Unsubscribes int64            `json:"unsubscribes"`
-	Complaints   int64            `json:"complaints"`
-	Actions      int64            `json:"actions"` // signatures the campaign brought
+	CampaignID int64 `json:"campaign_id"`
+	Recipients int64 `json:"recipients"`
+	Sent       int64 `json:"sent"`
+	Failed     int64 `json:"failed"`
+	Bounced    int64 `json:"bounced"`
+	Skipped    int64 `json:"skipped"`
+	Blocked    int64 `json:"blocked"` // refused for the sender's sake; the addresses are fine
+	// BlockedByRelay splits Blocked by the relay that refused: a blocklist
+	// is about one relay's address and reputation.
+	BlockedByRelay map[string]int64 `json:"blocked_by_relay"`
+	Unknown        int64            `json:"unknown"` // went out with no reply from the relay
+	Waiting        int64            `json:"waiting"`
+	Opens          Engagement       `json:"opens"`
+	Clicks         Engagement       `json:"clicks"`
+	Links          []LinkEngagement `json:"links"`
+	Unsubscribes   int64            `json:"unsubscribes"`
+	Complaints     int64            `json:"complaints"`
+	Actions        int64            `json:"actions"` // signatures the campaign brought
 	// Rates are over the messages delivered (sent): messages a person (not
 	// a privacy proxy or link scanner) opened, clicked, and signatures; each
 	// from 0 to 1, zero before anything is sent.
@@ -71,9 +76,16 @@ func (s *Store) CampaignReport(ctx context.Context, campaignID int64) (*Report, 
 			r.Bounced = n
 		case SendSkipped:
 			r.Skipped = n
+		case SendBlocked:
+			r.Blocked = n
+		case SendUnknown:
+			r.Unknown = n
 		default:
 			r.Waiting += n
 		}
+	}
+	if r.BlockedByRelay, err = s.blockedByRelay(ctx, campaignID); err != nil {
+		return nil, err
 	}
 	r.Unsubscribes = st.Events[EventUnsubscribe]
 	r.Complaints = st.Events[EventComplaint]

@@ -35,10 +35,14 @@ type Store struct {
 
 // Open connects to dsn: a postgres:// URL, or else a SQLite file path (its
 // folder is created). It does not migrate; call Migrate.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...OpenOption) (*Store, error) {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var s Store
 	if config.IsPostgres(dsn) {
-		sqldb, err := sql.Open("pgx", dsn)
+		sqldb, err := openSQL("pgx", dsn, o)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -56,7 +60,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// transaction lock make concurrent writers wait instead of failing with
 		// "database is locked".
 		q := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-		sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+q)
+		sqldb, err := openSQL(sqliteshim.ShimName, "file:"+path+q, o)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -68,6 +72,21 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connect to database %s: %w", config.Redact(dsn), err)
 	}
 	return &s, nil
+}
+
+// openSQL opens dsn with the registered driver, its connections wrapped
+// when a fault is set (WithFault).
+func openSQL(driverName, dsn string, o openOptions) (*sql.DB, error) {
+	if o.fault == nil {
+		return sql.Open(driverName, dsn)
+	}
+	db, err := sql.Open(driverName, dsn)
+	if err != nil {
+		return nil, err
+	}
+	drv := db.Driver()
+	db.Close()
+	return sql.OpenDB(&faultConnector{drv: drv, dsn: dsn, fault: o.fault}), nil
 }
 
 // Ping checks that the database answers.

@@ -217,7 +217,7 @@ func TestCampaignReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &store.Report{CampaignID: camp.ID, Recipients: 3, Sent: 2, Bounced: 1,
+		want := &store.Report{CampaignID: camp.ID, Recipients: 3, Sent: 2, Bounced: 1, BlockedByRelay: map[string]int64{},
 			Opens:  store.Engagement{Total: 4, Unique: 2, HumanTotal: 2, HumanUnique: 1},
 			Clicks: store.Engagement{Total: 3, Unique: 2, HumanTotal: 2, HumanUnique: 2},
 			Links: []store.LinkEngagement{

@@ -146,10 +146,10 @@ return #keys
 `)
 
 // Store opens the database at dsn, migrates it and closes it when the test ends.
-func Store(tb testing.TB, dsn string) *store.Store {
+func Store(tb testing.TB, dsn string, opts ...store.OpenOption) *store.Store {
 	tb.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, dsn)
+	s, err := store.Open(ctx, dsn, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
