@@ -279,7 +279,7 @@ func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Co
 	}
 	msg := w.message(camp, c, r, out)
 	res := w.sender.Send(ctx, msg)
-	reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", res.Code, res.Enhanced, res.Reply))
+	reply = res.Line()
 	switch {
 	case res.Status == mailer.StatusDeferred && res.Throttled():
 		return sendThrottled, reply
