@@ -115,6 +115,12 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 			return nil, err
 		}
 	}
+	// Every Message-ID carries the deployment's id: database ids alone
+	// repeat from one deployment to the next.
+	deployment, err := a.store.Setting(ctx, delivery.SettingDeploymentID, delivery.NewDeploymentID)
+	if err != nil {
+		return nil, err
+	}
 	if a.apiToken = cfg.APIToken; a.apiToken == "" {
 		if a.apiToken, err = a.store.Setting(ctx, store.SettingAPIToken, randomToken); err != nil {
 			return nil, err
@@ -176,7 +182,8 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}
 	// Campaign messages, previews and test sends carry the same headers.
-	headerOpts := []delivery.WorkerOption{delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName)}
+	headerOpts := []delivery.WorkerOption{delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName),
+		delivery.WithDeploymentID(deployment)}
 	if cfg.Mode != config.ModeServe {
 		if err = a.openSMTP(cfg); err != nil {
 			return nil, err
