@@ -160,11 +160,18 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	compiler := render.NewCompiler(layouts, org)
+	// With DKIM on, a message from a domain the signature does not align
+	// with is refused when saved and when its campaign starts.
+	var compilerOpts []render.CompilerOption
+	if cfg.DKIMDomain != "" {
+		compilerOpts = append(compilerOpts, render.WithSigningDomain(cfg.DKIMDomain))
+	}
+	compiler := render.NewCompiler(layouts, org, compilerOpts...)
 	signer := track.NewSigner(secret, cfg.PreviousSecret)
 	links := track.NewLinks(publicURL, signer)
 	messages := delivery.NewMessages(a.store, compiler, links)
-	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log, delivery.WithDepth(2*cfg.Concurrency))
+	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log, delivery.WithDepth(2*cfg.Concurrency),
+		delivery.WithStartCheck(messages.Check))
 	a.webhooks = webhook.NewNotifier(a.store, a.client, cfg.Queue)
 
 	if cfg.Mode == config.ModeDev {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/inline"
+	"github.com/dearfriend/dearfriend/pkg/mailer"
 )
 
 // MaxBodySize is the largest HTML body accepted.
@@ -56,14 +57,42 @@ type URLs interface {
 
 // Compiler compiles messages with the layouts of one file system.
 type Compiler struct {
-	layouts fs.FS
-	org     Org
-	cache   *inline.Cache // a layout's stylesheet is read once, not once per message
+	layouts       fs.FS
+	org           Org
+	cache         *inline.Cache // a layout's stylesheet is read once, not once per message
+	signingDomain string        // DKIM d=; "": any From domain
+}
+
+// CompilerOption adjusts NewCompiler.
+type CompilerOption func(*Compiler)
+
+// WithSigningDomain refuses a message whose From address is not aligned with
+// domain, the domain its DKIM signature is for: the From domain itself, a
+// subdomain or a parent of it (DMARC's relaxed alignment). Mail signed for
+// another domain fails DMARC and lands in spam, or nowhere.
+func WithSigningDomain(domain string) CompilerOption {
+	return func(c *Compiler) { c.signingDomain = strings.ToLower(domain) }
 }
 
 // NewCompiler returns a compiler reading layouts from layouts (a folder of NAME.html files).
-func NewCompiler(layouts fs.FS, org Org) *Compiler {
-	return &Compiler{layouts: layouts, org: org, cache: inline.NewCache(64)}
+func NewCompiler(layouts fs.FS, org Org, opts ...CompilerOption) *Compiler {
+	c := &Compiler{layouts: layouts, org: org, cache: inline.NewCache(64)}
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c
+}
+
+// checkSigning refuses a From address the DKIM signature would not align with.
+func (c *Compiler) checkSigning(in Input) error {
+	if c.signingDomain == "" {
+		return nil
+	}
+	_, domain, _ := strings.Cut(in.FromEmail, "@")
+	if mailer.Aligned(domain, c.signingDomain) {
+		return nil
+	}
+	return errs.Field("from_email", "is at %s, but this server signs mail with DKIM for %s (DEARFRIEND_DKIM_DOMAIN), so DMARC would fail and the mail land in spam; use an address at %s", domain, c.signingDomain, c.signingDomain)
 }
 
 // Compiled is a message ready to merge for any recipient; safe for concurrent use.
@@ -123,6 +152,9 @@ func (in Input) Check() error {
 // clients refuse is removed; Compiled.Warnings says what was.
 func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	if err := in.Check(); err != nil {
+		return nil, err
+	}
+	if err := c.checkSigning(in); err != nil {
 		return nil, err
 	}
 	out := &Compiled{FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, org: c.org, markerPrefix: newMarkerPrefix()}
