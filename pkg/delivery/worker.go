@@ -30,6 +30,7 @@ type Links interface {
 	render.URLs
 	UnsubscribeToken(sendID int64) string
 	BounceToken(sendID int64) string
+	TestLink(what, slug string) string // a test email's page in place of a per-send URL
 }
 
 // WorkerOption adjusts NewWorker.
