@@ -162,6 +162,7 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	lintWarnings := lint(doc)
 	pass := linkPass{marker: out.marker, utm: in.UTM}
 	if doc, err = pass.rewrite(doc); err != nil {
 		return nil, err
@@ -170,7 +171,7 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	if err != nil {
 		return nil, errs.Field("html", "CSS: %v", err)
 	}
-	out.Links, out.Warnings = pass.links, append(pass.warnings, warnings...)
+	out.Links, out.Warnings = pass.links, append(append(pass.warnings, warnings...), lintWarnings...)
 	htmlSrc := addPixel(inlined, out.marker(codeOpen, 0))
 	if out.subject, err = parseText(out, "subject", in.Subject); err != nil {
 		return nil, templateError("subject", in.Subject, err)
@@ -193,6 +194,11 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	tried, err := out.Merge(trial, trialURLs{})
 	if err != nil {
 		return nil, c.bodyError(out, in, "html", htmlSrc, err)
+	}
+	// The trial URLs are as long as real ones, so the trial's size is the
+	// size a recipient's email will have.
+	if n := len(tried.HTML); n > ClipSize {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("the email's HTML is %d KB: Gmail clips messages over about 102 KB and hides the rest, footer and unsubscribe link included; shorten it to under %d KB", (n+1023)>>10, ClipSize>>10))
 	}
 	out.plan(trial, tried)
 	return out, nil
@@ -265,12 +271,18 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // trialURLs fills URLs during a trial merge.
 type trialURLs struct{}
 
-func (trialURLs) Click(int64, int64) string   { return "https://example.org/c" }
-func (trialURLs) Open(int64) string           { return "https://example.org/o" }
-func (trialURLs) Unsubscribe(int64) string    { return "https://example.org/u" }
-func (trialURLs) Preferences(int64) string    { return "https://example.org/p" }
-func (trialURLs) View(int64) string           { return "https://example.org/v" }
-func (trialURLs) Action(int64, string) string { return "https://example.org/a" }
+// Each is as long as a real one (a public URL and a signed token), so that
+// the trial merge has the size of a real email.
+func (trialURLs) Click(int64, int64) string   { return trialURL("/t/c/") }
+func (trialURLs) Open(int64) string           { return trialURL("/t/o/") }
+func (trialURLs) Unsubscribe(int64) string    { return trialURL("/u/") }
+func (trialURLs) Preferences(int64) string    { return trialURL("/p/") }
+func (trialURLs) View(int64) string           { return trialURL("/v/") }
+func (trialURLs) Action(int64, string) string { return trialURL("/a/") }
+
+func trialURL(path string) string {
+	return "https://act.example.org" + path + "AQAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+}
 
 func newMarkerPrefix() string {
 	b := make([]byte, 6)
