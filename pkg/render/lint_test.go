@@ -45,3 +45,22 @@ func TestSaveWarnings(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLint: any document is read without a panic, and each warning is one
+// line that names what it is about.
+func FuzzLint(f *testing.F) {
+	f.Add(`<p><img src="x.jpg"><a href="https://a.example/">https://b.example/</a></p>`)
+	f.Add(`<a href="{{ .ViewURL }}">www.example.org</a><img alt="" width=1 height=1 src=y>`)
+	f.Add(`<a href="https://a.example/"><img src="z"></a><a href=http://[::1]:x>http://%zz</a>`)
+	f.Add("<a href='https://a.example/'>https://a.example/\n</a><img src=\"" + strings.Repeat("v", 100) + "\">")
+	f.Fuzz(func(t *testing.T, doc string) {
+		for _, w := range lint(doc) {
+			if strings.ContainsAny(w, "\r\n") {
+				t.Errorf("warning over several lines: %q", w)
+			}
+			if !strings.HasPrefix(w, "image ") && !strings.HasPrefix(w, "the link that shows ") {
+				t.Errorf("warning %q does not say what it is about", w)
+			}
+		}
+	})
+}

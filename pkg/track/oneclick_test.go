@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,4 +69,31 @@ func post(t *testing.T, url, contentType, body string) response {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return response{code: resp.StatusCode, body: string(b)}
+}
+
+// FuzzUnsubscribeForm: any body in any content type is read without a
+// panic, and a form that reads as one-click says List-Unsubscribe=One-Click.
+func FuzzUnsubscribeForm(f *testing.F) {
+	f.Add("application/x-www-form-urlencoded", "List-Unsubscribe=One-Click")
+	f.Add("multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--xyz--\r\n")
+	f.Add("multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nhi\r\n--xyz--\r\n")
+	f.Add("multipart/form-data", "--\r\n")
+	f.Add("", "csrf=abc&scope=all")
+	f.Fuzz(func(t *testing.T, contentType, body string) {
+		req, err := http.NewRequest("POST", "/u/x", strings.NewReader(body))
+		if err != nil {
+			t.Skip()
+		}
+		req.Header.Set("Content-Type", contentType)
+		form, err := readUnsubscribeForm(req, 4096)
+		if err != nil {
+			return
+		}
+		if isOneClick(form) && !slices.Contains(form["List-Unsubscribe"], "One-Click") {
+			t.Errorf("one-click without the field: %v", form)
+		}
+		if len(body) > 4096 {
+			t.Errorf("a body of %d bytes was read; the limit is 4096", len(body))
+		}
+	})
 }
