@@ -28,10 +28,10 @@ func WithDeploymentID(id string) WorkerOption {
 	return func(w *Worker) { w.deployment = id }
 }
 
-// messageID is c<campaign>.s<send>.<deployment>@<domain of from>: unique
-// across deployments, and the same for every try of one send, so a retry
-// that reaches the inbox twice is seen as one message. local names
-// what the message is for (local: "c12.s345", "sig7").
+// messageID is <local>.<deployment>@<domain of from>, local naming what
+// the message is for ("c12.s345", "sig7"): unique across deployments, and
+// the same for every try of one send, so a retry that reaches the inbox
+// twice is seen as one message.
 func (w *Worker) messageID(local, from string) string {
 	domain := "localhost"
 	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
