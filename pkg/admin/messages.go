@@ -77,6 +77,12 @@ func messageForm(m *store.Message) *Form {
 		"from_email": {m.FromEmail}, "reply_to": {m.ReplyTo}, "layout": {m.Layout}, "html": {m.HTML}, "text": {m.Text}})
 }
 
+// messageInput is a message as the compiler takes it.
+func messageInput(m *store.Message) render.Input {
+	return render.Input{Subject: m.Subject, Preheader: m.Preheader, FromName: m.FromName,
+		FromEmail: m.FromEmail, ReplyTo: m.ReplyTo, Layout: m.Layout, HTML: m.HTML, Text: m.Text}
+}
+
 // errorLine finds "line N" in a template error: the line the editor points at.
 var errorLine = regexp.MustCompile(`^Line (\d+), column \d+:`)
 
@@ -91,6 +97,13 @@ func (h *Handler) showEditor(w http.ResponseWriter, r *http.Request, s *signedIn
 	title := "New message"
 	if m != nil {
 		title = m.Name
+		// What the saved message will be held against, said while it can
+		// still be changed: refused it is not.
+		if h.Compiler != nil {
+			if c, err := h.Compiler.Compile(messageInput(m)); err == nil {
+				v.Warnings = c.Warnings
+			}
+		}
 	}
 	h.render(w, r, s, status, "message.html", view{Title: title, Section: "Messages", Notice: notice, Form: f, Data: v})
 }
@@ -116,8 +129,7 @@ func (h *Handler) saveMessage(w http.ResponseWriter, r *http.Request, s *signedI
 		FromName: f.Get("from_name"), FromEmail: f.Get("from_email"), ReplyTo: f.Get("reply_to"), Layout: f.Get("layout"),
 		// Browsers post text areas with CRLF line ends.
 		HTML: strings.ReplaceAll(f.Get("html"), "\r\n", "\n"), Text: strings.ReplaceAll(f.Get("text"), "\r\n", "\n")}
-	_, err := h.Compiler.Compile(render.Input{Subject: in.Subject, Preheader: in.Preheader, FromName: in.FromName,
-		FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, Layout: in.Layout, HTML: in.HTML, Text: in.Text})
+	_, err := h.Compiler.Compile(messageInput(&in))
 	if err == nil && (strings.ContainsAny(in.Name, "\r\n") || len(in.Name) > 200) {
 		err = errs.Field("name", "must be one line of at most 200 characters")
 	}

@@ -87,7 +87,7 @@ func routes() []route {
 		{pattern: "POST /api/v1/segments/preview", summary: "Preview a rule tree not saved", in: ref("RulesInput"), out: listOf("contacts", "Contact")},
 
 		{pattern: "GET /api/v1/messages", summary: "Every message", out: listOf("messages", "Message")},
-		{pattern: "POST /api/v1/messages", summary: "Create a message; a template that does not compile is refused with its line and column", in: ref("Message"), out: ref("Message"), status: http.StatusCreated},
+		{pattern: "POST /api/v1/messages", summary: "Create a message; a template that does not compile is refused with its line and column, and what filters or clients hold against it is in warnings", in: ref("Message"), out: ref("SavedMessage"), status: http.StatusCreated},
 		{pattern: "GET /api/v1/messages/{id}", summary: "A message", out: ref("Message")},
 		{pattern: "GET /api/v1/messages/{id}/preview", summary: "The HTML a contact (?contact_id=) would get", out: typ("string"), outType: "text/html", query: []string{"contact_id"}},
 		{pattern: "GET /api/v1/messages/{id}/preview.eml", summary: "The whole email as it would go on the wire", out: typ("string"), outType: "message/rfc822", query: []string{"contact_id"}},
@@ -166,6 +166,11 @@ func components() map[string]any {
 			"id": integer, "name": str, "subject": str, "preheader": str, "from_name": str, "from_email": str,
 			"reply_to": str, "layout": str, "html": str, "text": str,
 		}),
+		"SavedMessage": object(map[string]any{
+			"id": integer, "name": str, "subject": str, "preheader": str, "from_name": str, "from_email": str,
+			"reply_to": str, "layout": str, "html": str, "text": str,
+			"warnings": map[string]any{"type": "array", "items": str, "description": "What was removed in compiling, and what is saved but worth fixing before sending: HTML over 100 KB (Gmail clips it, footer included), images without alt text or width and height, links whose text is another site's address"},
+		}, "warnings"),
 		"Audience": map[string]any{
 			"type":        "object",
 			"description": "Members of the lists and segments, each contact once, minus members of the excluded lists and segments, and always minus contacts not subscribed, suppressed or held back by their preferences.",

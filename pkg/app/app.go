@@ -131,6 +131,12 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 			return nil, err
 		}
 	}
+	// Every Message-ID carries the deployment's id: database ids alone
+	// repeat from one deployment to the next.
+	deployment, err := a.store.Setting(ctx, delivery.SettingDeploymentID, delivery.NewDeploymentID)
+	if err != nil {
+		return nil, err
+	}
 	if a.apiToken = cfg.APIToken; a.apiToken == "" {
 		if a.apiToken, err = a.store.Setting(ctx, store.SettingAPIToken, randomToken); err != nil {
 			return nil, err
@@ -170,11 +176,18 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	if err != nil {
 		return nil, err
 	}
-	compiler := render.NewCompiler(layouts, org)
+	// With DKIM on, a message from a domain the signature does not align
+	// with is refused when saved and when its campaign starts.
+	var compilerOpts []render.CompilerOption
+	if cfg.DKIMDomain != "" {
+		compilerOpts = append(compilerOpts, render.WithSigningDomain(cfg.DKIMDomain))
+	}
+	compiler := render.NewCompiler(layouts, org, compilerOpts...)
 	signer := track.NewSigner(secret, cfg.PreviousSecret)
 	links := track.NewLinks(publicURL, signer)
 	messages := delivery.NewMessages(a.store, compiler, links)
-	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log, delivery.WithDepth(2*cfg.Concurrency))
+	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log, delivery.WithDepth(2*cfg.Concurrency),
+		delivery.WithStartCheck(messages.Check))
 	a.webhooks = webhook.NewNotifier(a.store, a.client, cfg.Queue)
 
 	if cfg.Mode == config.ModeDev {
@@ -192,7 +205,8 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}
 	// Campaign messages, previews and test sends carry the same headers.
-	headerOpts := []delivery.WorkerOption{delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName)}
+	headerOpts := []delivery.WorkerOption{delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName),
+		delivery.WithDeploymentID(deployment)}
 	if cfg.Mode != config.ModeServe {
 		if err = a.openSMTP(cfg); err != nil {
 			return nil, err

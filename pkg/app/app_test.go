@@ -274,8 +274,8 @@ func TestCampaignEndToEnd(t *testing.T) {
 			if httpUnsub == nil || !strings.Contains(lu, "<mailto:") {
 				t.Fatalf("List-Unsubscribe = %q, want an http(s) URL and a mailto", lu)
 			}
-			if !regexp.MustCompile(`^<c\d+\.s\d+@example\.org>$`).MatchString(e.header.Get("Message-Id")) {
-				t.Errorf("Message-ID = %q, want a deterministic c<campaign>.s<send> id", e.header.Get("Message-Id"))
+			if !regexp.MustCompile(`^<c\d+\.s\d+\.[a-z2-7]{16}@example\.org>$`).MatchString(e.header.Get("Message-Id")) {
+				t.Errorf("Message-ID = %q, want a deterministic c<campaign>.s<send>.<deployment> id", e.header.Get("Message-Id"))
 			}
 
 			// A GET of the unsubscribe URL changes nothing; the one-click POST unsubscribes.

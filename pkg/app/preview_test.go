@@ -81,17 +81,24 @@ func TestPreviewAndTestSend(t *testing.T) {
 				if got := e.header.Get("Subject"); got != "[Test] Friend, add your name" || e.header.Get("X-Dearfriend-Test") != "1" {
 					t.Errorf("test to %v: Subject %q, X-Dearfriend-Test %q", m.To, got, e.header.Get("X-Dearfriend-Test"))
 				}
-				// Send id 0 has no ledger row: its links answer 404 and count nothing.
-				links := regexp.MustCompile(`(?:href|src)="(http://[^"]+/(?:t/c|t/o|a|u|p|v)/[^"]+)"`).FindAllStringSubmatch(e.html, -1)
-				if len(links) < 6 {
-					t.Fatalf("test message has %d tracked links:\n%s", len(links), e.html)
+				// A test names no send: no pixel and no tracked link; the links
+				// that would name a send open a page that says it is a test.
+				if dead := regexp.MustCompile(`(?:href|src)="http://[^"]+/(?:t/c|t/o|u|p|v)/[^"]*"|\?r=`).FindString(e.html); dead != "" {
+					t.Errorf("test message has a link that names a send: %s", dead)
+				}
+				links := regexp.MustCompile(`href="(http://[^"]+/t/test/[^"]+)"`).FindAllStringSubmatch(e.html, -1)
+				if len(links) < 3 {
+					t.Fatalf("test message has %d links to the test page:\n%s", len(links), e.html)
 				}
 				for _, l := range links {
-					if strings.Contains(l[1], "/a/northfork?r=") {
-						continue // the action page comes with petitions; its token is checked there
+					resp, err := http.Get(strings.ReplaceAll(l[1], "&amp;", "&"))
+					if err != nil {
+						t.Fatal(err)
 					}
-					if resp := mustDo(t, "GET", strings.ReplaceAll(l[1], "&amp;", "&"), ""); resp.StatusCode != 404 {
-						t.Errorf("GET %s from a test message: %d, want 404", l[1], resp.StatusCode)
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 || !strings.Contains(string(b), "This is a test email") {
+						t.Errorf("GET %s from a test message: %d, want the test page", l[1], resp.StatusCode)
 					}
 				}
 			}

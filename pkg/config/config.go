@@ -88,6 +88,9 @@ type Config struct {
 	// ConfirmAbove is the audience size over which the admin UI asks the
 	// organizer to type the number of recipients before sending.
 	ConfirmAbove int // DEARFRIEND_CONFIRM_ABOVE: default 1000
+	// AllowHTTP lets serve and worker start with an http:// (or no) public
+	// URL, for a private test; production links are https.
+	AllowHTTP bool // DEARFRIEND_ALLOW_HTTP: default false
 }
 
 // FromEnv builds the config of mode from getenv (os.Getenv in main, a map in tests).
@@ -114,6 +117,7 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		Mode:              mode,
 		HTTPAddr:          get("HTTP_ADDR", "127.0.0.1:8080"),
 		PublicURL:         get("PUBLIC_URL", ""),
+		AllowHTTP:         get("ALLOW_HTTP", "") == "1" || get("ALLOW_HTTP", "") == "true",
 		DatabaseURL:       get("DATABASE_URL", ""),
 		RedisURL:          get("REDIS_URL", ""),
 		Queue:             get("QUEUE", "dearfriend"),
@@ -122,10 +126,10 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		APIToken:          get("API_TOKEN", ""),
 		Secret:            get("SECRET", ""),
 		PreviousSecret:    get("PREVIOUS_SECRET", ""),
-		OrgName:           get("ORG_NAME", "Northfork River Alliance"),
+		OrgName:           get("ORG_NAME", DemoOrgName),
 		PostalAddress:     get("POSTAL_ADDRESS", ""),
-		FromName:          get("FROM_NAME", "Maya Ortiz, Campaigns Director"),
-		FromEmail:         get("FROM_EMAIL", "action@example.org"),
+		FromName:          get("FROM_NAME", DemoFromName),
+		FromEmail:         get("FROM_EMAIL", DemoFromEmail),
 		UnsubscribeMailto: get("UNSUBSCRIBE_MAILTO", ""),
 		OrgShortName:      get("ORG_SHORT_NAME", ""),
 		DKIMDomain:        strings.ToLower(get("DKIM_DOMAIN", "")),
@@ -159,7 +163,7 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 			c.DatabaseURL = "./data/dearfriend.db"
 		}
 		if c.PostalAddress == "" {
-			c.PostalAddress = "1629 K Street NW, Suite 300, Washington, DC 20006"
+			c.PostalAddress = DemoPostalAddress
 		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -311,6 +315,7 @@ func (c Config) Validate() error {
 		bad("DEARFRIEND_QUEUE must be a plain name without spaces, colons or braces, got %q", c.Queue)
 	}
 	c.validateSigning(bad)
+	c.validateProduction(bad)
 	for name, n := range map[string]int{"BATCH_SIZE": c.BatchSize, "WORKERS": c.Concurrency, "SMTP_CONNS": c.SMTPConns, "MAX_ATTEMPTS": c.MaxAttempts} {
 		if n < 1 || n > 100000 {
 			bad("DEARFRIEND_%s must be between 1 and 100000, got %d", name, n)

@@ -124,8 +124,7 @@ func (c *Confirmations) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	// Transactional: no list headers (there is no list to leave), and a
 	// Message-ID of the signature's own, the same on every retry.
-	_, domain, _ := strings.Cut(c.fromEmail, "@")
-	m.MessageID = "sig" + strconv.FormatInt(sig.ID, 10) + "@" + domain
+	m.MessageID = c.worker.messageID("sig"+strconv.FormatInt(sig.ID, 10), c.fromEmail)
 	m.Headers = []mailer.Header{{Name: "Auto-Submitted", Value: "auto-generated"}}
 	res := c.worker.sender.Send(ctx, m)
 	switch res.Status {

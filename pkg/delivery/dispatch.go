@@ -18,6 +18,7 @@ type Dispatcher struct {
 	queue     string
 	batchSize int
 	depth     int // batches of one campaign kept waiting in Redis
+	check     func(ctx context.Context, campaignID int64) error
 	log       *slog.Logger
 }
 
@@ -34,6 +35,14 @@ func WithDepth(k int) DispatcherOption {
 	return func(d *Dispatcher) { d.depth = max(k, 1) }
 }
 
+// WithStartCheck runs check before a campaign starts; its error refuses the
+// start, nothing written. Messages.Check compiles what would be sent, so a
+// message the compiler now refuses (a From address the DKIM signature does
+// not align with) is named before anyone is mailed.
+func WithStartCheck(check func(ctx context.Context, campaignID int64) error) DispatcherOption {
+	return func(d *Dispatcher) { d.check = check }
+}
+
 // NewDispatcher returns a dispatcher enqueueing on queue through client.
 func NewDispatcher(st *store.Store, client *asynq.Client, queue string, batchSize int, log *slog.Logger, opts ...DispatcherOption) *Dispatcher {
 	d := &Dispatcher{store: st, client: client, queue: queue, batchSize: batchSize, depth: DefaultDepth, log: log}
@@ -48,6 +57,11 @@ func NewDispatcher(st *store.Store, client *asynq.Client, queue string, batchSiz
 // batches waiting in Redis stay bounded whatever the audience's size. A
 // campaign already sent is a conflict and nothing is enqueued.
 func (d *Dispatcher) Send(ctx context.Context, campaignID int64) (int64, error) {
+	if d.check != nil {
+		if err := d.check(ctx, campaignID); err != nil {
+			return 0, err
+		}
+	}
 	total, err := d.store.StartCampaign(ctx, campaignID)
 	if err != nil {
 		return 0, err

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
+	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/testenv"
 )
@@ -79,4 +81,58 @@ func TestDispatchDepthIsBounded(t *testing.T) {
 	if got := pending(); got != 4 {
 		t.Errorf("after resume: %d batches in Redis, want still 4 (the same ids)", got)
 	}
+}
+
+// TestSweepSkipsRefusedStart: a due campaign whose start the check refuses
+// (its From no longer aligned with DKIM) goes back to draft, and the sweep
+// still starts the others.
+func TestSweepSkipsRefusedStart(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		st := testenv.Store(t, dsn)
+		l := &store.List{Name: "l"}
+		m := &store.Message{Name: "m", Subject: "s", FromName: "f", FromEmail: "f@example.org", HTML: "<p>Hello</p>"}
+		for _, err := range []error{st.CreateList(ctx, l), st.CreateMessage(ctx, m)} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var camps []*store.Campaign
+		for _, name := range []string{"refused", "fine"} {
+			c := &store.Campaign{Name: name, MessageID: m.ID, Audience: store.Audience{Lists: []int64{l.ID}}}
+			if err := st.CreateCampaign(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.ScheduleCampaign(ctx, c.ID, time.Now().Add(-time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			camps = append(camps, c)
+		}
+		r, err := devsvc.StartRedis("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		client := asynq.NewClient(asynq.RedisClientOpt{Addr: r.Addr()})
+		defer client.Close()
+		refuse := func(_ context.Context, id int64) error {
+			if id == camps[0].ID {
+				return errs.Field("from_email", "is not aligned")
+			}
+			return nil
+		}
+		d := NewDispatcher(st, client, "q", 5, slog.New(slog.NewTextHandler(io.Discard, nil)), WithStartCheck(refuse))
+		if err := d.Sweep(ctx, time.Now()); err != nil {
+			t.Fatalf("sweep: %v", err)
+		}
+		for i, want := range []string{store.CampaignDraft, store.CampaignSent} {
+			c, err := st.GetCampaign(ctx, camps[i].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Status != want {
+				t.Errorf("campaign %q is %s after the sweep; want %s", c.Name, c.Status, want)
+			}
+		}
+	})
 }

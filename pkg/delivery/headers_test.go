@@ -48,7 +48,7 @@ func TestMessageHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := NewWorker(nil, nil, nil, links, "unsubscribe@example.org", 5, log, tt.opts...)
+			w := NewWorker(nil, nil, nil, links, "unsubscribe@example.org", 5, log, append(tt.opts, WithDeploymentID("k3x7q2m9p4d8w6zt"))...)
 			w.now = func() time.Time { return date }
 			m := w.message(&store.Campaign{ID: 12, Audience: store.Audience{Lists: tt.lists}}, c, r, out)
 			got := struct {
@@ -57,7 +57,7 @@ func TestMessageHeaders(t *testing.T) {
 				Headers                         []mailer.Header
 			}{m.EnvelopeFrom, m.MessageID, m.ToName, m.Date, m.Headers}
 			want := got
-			want.EnvelopeFrom, want.MessageID, want.ToName, want.Date = tt.wantEnvelopeFrom, "c12.s345@example.org", "Jane Doe", date
+			want.EnvelopeFrom, want.MessageID, want.ToName, want.Date = tt.wantEnvelopeFrom, "c12.s345.k3x7q2m9p4d8w6zt@example.org", "Jane Doe", date
 			want.Headers = []mailer.Header{
 				{Name: "List-Unsubscribe", Value: unsub},
 				{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
@@ -78,5 +78,34 @@ func TestMessageHeaders(t *testing.T) {
 				t.Errorf("Build refuses the message: %v", err)
 			}
 		})
+	}
+}
+
+// TestMessageIDsUnique: a Message-ID names the campaign, the send and the
+// deployment, so two deployments never make the same one, while every try
+// of one send makes the same; a signature's confirmation too.
+func TestMessageIDsUnique(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, b := NewDeploymentID(), NewDeploymentID()
+	if a == b || len(a) != 16 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+		t.Fatalf("deployment ids %q and %q: want two different ids of 16 letters and digits", a, b)
+	}
+	worker := func(id string) *Worker { return NewWorker(nil, nil, nil, nil, "", 5, log, WithDeploymentID(id)) }
+	wa, wb := worker(a), worker(b)
+	got := []string{
+		wa.campaignMessageID(1, 1, "action@example.org"),
+		wa.campaignMessageID(1, 1, "action@example.org"),
+		wb.campaignMessageID(1, 1, "action@example.org"),
+		wa.messageID("sig1", "action@example.org"),
+	}
+	want := []string{"c1.s1." + a + "@example.org", "c1.s1." + a + "@example.org", "c1.s1." + b + "@example.org", "sig1." + a + "@example.org"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Message-IDs (-want +got):\n%s", diff)
+	}
+	for _, id := range got {
+		m := &mailer.Message{FromEmail: "action@example.org", ToEmail: "jane@example.net", Subject: "s", MessageID: id, Date: time.Now(), Text: "t"}
+		if _, err := mailer.Build(m); err != nil {
+			t.Errorf("Message-ID %q: %v", id, err)
+		}
 	}
 }

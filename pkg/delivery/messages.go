@@ -40,6 +40,25 @@ func (m *Messages) ForCampaign(ctx context.Context, campaignID int64) (*render.C
 	return m.ForVariant(ctx, campaignID, 0)
 }
 
+// Check compiles the messages a campaign would send, its own and its A/B
+// variants', and returns the first error: a campaign whose message cannot
+// be sent as it is saved does not start.
+func (m *Messages) Check(ctx context.Context, campaignID int64) error {
+	if _, err := m.ForCampaign(ctx, campaignID); err != nil {
+		return err
+	}
+	vs, err := m.store.Variants(ctx, campaignID)
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if _, err := m.ForVariant(ctx, campaignID, v.ID); err != nil {
+			return fmt.Errorf("variant %s: %w", v.Label, err)
+		}
+	}
+	return nil
+}
+
 // ForVariant returns the compiled message of one A/B variant of a campaign:
 // the variant's message or the campaign's, with the variant's subject when it
 // has one. Variant 0 is the campaign's own message. The variants' links are

@@ -34,6 +34,15 @@ func (d *Dispatcher) Sweep(ctx context.Context, now time.Time) error {
 	for _, id := range due {
 		if _, err := d.Send(ctx, id); errs.CodeOf(err) == errs.Conflict {
 			continue // another dispatcher started it, or it was unscheduled
+		} else if errs.CodeOf(err) == errs.Invalid {
+			// Its message cannot be sent as it is (WithStartCheck): back to
+			// draft, where the organizer sees it, rather than refused again
+			// at every sweep, and the sweep goes on for the others.
+			d.log.Error("scheduled campaign not started, back to draft", "campaign_id", id, "err", err)
+			if uerr := d.store.UnscheduleCampaign(ctx, id); uerr != nil && errs.CodeOf(uerr) != errs.Conflict {
+				return uerr
+			}
+			continue
 		} else if err != nil {
 			return fmt.Errorf("start scheduled campaign %d: %w", id, err)
 		}

@@ -48,8 +48,9 @@ func NewTestSendTask(p TestSendPayload, queue string) (*asynq.Task, error) {
 const testHeader = "X-Dearfriend-Test"
 
 // Previews renders messages for one contact and queues test sends. A
-// preview or a test is merged with send id 0, which no ledger row has: its
-// tracked links answer 404 and nothing it causes reaches a campaign's figures.
+// preview or a test names no ledger row: its links go to their targets or
+// to a page that says it is a test, and nothing it causes reaches a
+// campaign's figures.
 type Previews struct {
 	store    *store.Store
 	compiler *render.Compiler
@@ -161,15 +162,23 @@ func (w *Worker) ProcessTestSend(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// testMessage merges c for r with send id 0 and assembles the email; a test
+// testMessage merges c for r with no send behind it and assembles the
+// email: no open pixel, links straight to their targets, and the links that
+// would name a send (unsubscribe, preferences, view, action, the one-click
+// header) to a page that says the email is a test (MergeUntracked). A test
 // is marked in its subject and headers and gets a Message-ID of its own.
 func (w *Worker) testMessage(c *render.Compiled, r render.Recipient, test bool) (*mailer.Message, error) {
 	r.SendID = 0
-	out, err := c.Merge(r, w.links)
+	out, err := c.MergeUntracked(r, testURLs{w.links})
 	if err != nil {
 		return nil, err
 	}
 	m := w.message(&store.Campaign{}, c, store.Recipient{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName}, out)
+	for i, h := range m.Headers {
+		if h.Name == "List-Unsubscribe" {
+			m.Headers[i].Value = "<" + w.links.TestLink("unsubscribe", "") + ">"
+		}
+	}
 	if test {
 		m.Subject = "[Test] " + m.Subject
 		m.Headers = append(m.Headers, mailer.Header{Name: testHeader, Value: "1"})
@@ -182,4 +191,17 @@ func (w *Worker) testMessage(c *render.Compiled, r render.Recipient, test bool) 
 	_, _ = rand.Read(nonce)
 	m.MessageID = "test." + hex.EncodeToString(nonce) + "@" + domain
 	return m, nil
+}
+
+// testURLs are the per-send URLs of an email no ledger row stands for: each
+// a page that says the email is a test. MergeUntracked asks no Click or Open.
+type testURLs struct{ links Links }
+
+func (u testURLs) Click(int64, int64) string { return u.links.TestLink("view", "") }
+func (u testURLs) Open(int64) string         { return "" }
+func (u testURLs) Unsubscribe(int64) string  { return u.links.TestLink("unsubscribe", "") }
+func (u testURLs) Preferences(int64) string  { return u.links.TestLink("preferences", "") }
+func (u testURLs) View(int64) string         { return u.links.TestLink("view", "") }
+func (u testURLs) Action(_ int64, slug string) string {
+	return u.links.TestLink("action", slug)
 }

@@ -30,6 +30,7 @@ type Links interface {
 	render.URLs
 	UnsubscribeToken(sendID int64) string
 	BounceToken(sendID int64) string
+	TestLink(what, slug string) string // a test email's page in place of a per-send URL
 }
 
 // WorkerOption adjusts NewWorker.
@@ -130,6 +131,7 @@ type Worker struct {
 
 	bounceDomain string   // VERP; empty: the From address is the envelope sender
 	orgShortName string   // Feedback-ID's organization field
+	deployment   string   // in every Message-ID (WithDeploymentID)
 	notifier     Notifier // nil: nobody is told of bounces
 	chain        Chain    // nil: a finished batch enqueues nothing
 	statuses     statusCache
@@ -314,7 +316,7 @@ func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Co
 	}
 	msg := w.message(camp, c, r, out)
 	res := w.sender.Send(ctx, msg)
-	reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", res.Code, res.Enhanced, res.Reply))
+	reply = res.Line()
 	return ledgerStatus(ctx, res), reply, res.Relay
 }
 
@@ -343,7 +345,7 @@ func ledgerStatus(ctx context.Context, res mailer.Result) string {
 }
 
 // message assembles the envelope and headers of one recipient's email:
-// Message-ID c<campaign>.s<send>@<From domain>, so that a reply or a
+// Message-ID c<campaign>.s<send>.<deployment>@<From domain>, so that a reply or a
 // complaint names its send; List-Unsubscribe with the one-click HTTPS URL
 // (RFC 8058) and a mailto; List-Id per campaign; Feedback-ID in Gmail's
 // format, <campaign>:<list or 0>:<organization>:dearfriend, so the postmaster
@@ -374,7 +376,7 @@ func (w *Worker) message(camp *store.Campaign, c *render.Compiled, r store.Recip
 		ToName:    strings.TrimSpace(r.FirstName + " " + r.LastName),
 		ToEmail:   r.Email,
 		Subject:   out.Subject,
-		MessageID: "c" + campaign + ".s" + strconv.FormatInt(r.SendID, 10) + "@" + domain,
+		MessageID: w.campaignMessageID(camp.ID, r.SendID, c.FromEmail),
 		Date:      w.now(),
 		Headers: []mailer.Header{
 			{Name: "List-Unsubscribe", Value: unsub},

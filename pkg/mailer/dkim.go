@@ -151,6 +151,9 @@ func (s *DKIMSigner) Sign(dst, msg []byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	if from := fromDomain(fields); !Aligned(from, s.domain) {
+		return dst, fmt.Errorf("dkim: the From address is at %q, which a signature for %s does not align with: DMARC would fail; send from an address at %s", from, s.domain, s.domain)
+	}
 
 	h := sha256.New()
 	relaxedBody(h, body)
@@ -362,3 +365,29 @@ var (
 	space = []byte(" ")
 	crlf  = []byte("\r\n")
 )
+
+// Aligned reports whether mail from an address at fromDomain, signed for
+// signingDomain, passes DMARC's relaxed alignment: one domain is the other
+// or a subdomain of it.
+func Aligned(fromDomain, signingDomain string) bool {
+	f, d := strings.ToLower(fromDomain), strings.ToLower(signingDomain)
+	return f != "" && (f == d || strings.HasSuffix(f, "."+d) || strings.HasSuffix(d, "."+f))
+}
+
+// fromDomain is the domain of the address in the From field, as Build
+// writes it: the address last, in angle brackets. "" when there is no From.
+func fromDomain(fields []dkimField) string {
+	for _, f := range fields {
+		if !strings.EqualFold(f.name, "From") {
+			continue
+		}
+		v := bytes.TrimRight(f.raw, "\r\n \t")
+		v = bytes.TrimSuffix(v, []byte(">"))
+		at := bytes.LastIndexByte(v, '@')
+		if at < 0 {
+			return ""
+		}
+		return string(v[at+1:])
+	}
+	return ""
+}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 
 // TestLayouts merges the demo alert into each default layout and checks what
 // filters and readers need of it: the footer's every part, images with alt
-// text and dimensions, a media query for narrow screens, well-nested markup.
+// text and dimensions, a preheader hidden without a transparent colour, a media query for narrow screens, well-nested markup.
 // The merged emails are golden files (testdata/layout-*.html).
 func TestLayouts(t *testing.T) {
 	layouts, err := fs.Sub(templates.FS, "email")
@@ -51,6 +52,11 @@ func TestLayouts(t *testing.T) {
 			}
 			if strings.Contains(out.Text, "Eleven days left") || !strings.Contains(out.Text, "unsubscribe (https://t.example/u/7)") {
 				t.Errorf("text part: want the footer's unsubscribe link and no preheader:\n%s", out.Text)
+			}
+			// SpamAssassin scores text in a transparent colour as low
+			// contrast (HTML_FONT_LOW_CONTRAST): the preheader hides without it.
+			if strings.Contains(out.HTML, "transparent") || !regexp.MustCompile(`<span class="preheader" style="[^"]*display: none;[^"]*">Eleven days left</span>`).MatchString(out.HTML) {
+				t.Errorf("merged %s: want the preheader hidden with display: none and no transparent colour", layout)
 			}
 			checkImages(t, out.HTML)
 			checkNesting(t, out.HTML)

@@ -363,9 +363,14 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // addPixel puts the open pixel at the end of the body of src, which the
 // inliner wrote: its tag names are lowercase.
 func addPixel(src, url string) string {
-	pixel := `<img src="` + url + `" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0;">`
+	pixel := pixelTag(url)
 	if i := strings.LastIndex(src, "</body>"); i >= 0 {
 		return src[:i] + pixel + "\n" + src[i:]
 	}
 	return src + pixel
+}
+
+// pixelTag is the open pixel's tag.
+func pixelTag(url string) string {
+	return `<img src="` + url + `" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0;">`
 }

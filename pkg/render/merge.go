@@ -78,8 +78,26 @@ func (d *Data) ViewURL() htmltemplate.URL { return htmltemplate.URL(d.c.marker(c
 
 // Merge renders the compiled message for one recipient.
 func (c *Compiled) Merge(r Recipient, urls URLs) (Rendered, error) {
+	return c.merge(r, urls, false)
+}
+
+// MergeUntracked renders the compiled message for a recipient no ledger row
+// stands for (a test send, a confirmation): without the open pixel, with
+// each link going straight to its target. A tracked URL would name no send
+// and answer 404. Only the unsubscribe, preferences, view and action URLs
+// are asked of urls, and its Click and Open are never called.
+func (c *Compiled) MergeUntracked(r Recipient, urls URLs) (Rendered, error) {
+	out, err := c.merge(r, urls, true)
+	if err != nil {
+		return out, err
+	}
+	out.HTML = strings.Replace(out.HTML, pixelTag(""), "", 1)
+	return out, nil
+}
+
+func (c *Compiled) merge(r Recipient, urls URLs, untracked bool) (Rendered, error) {
 	d := &Data{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, c: c}
-	x := expander{c: c, urls: urls, sendID: r.SendID}
+	x := expander{c: c, urls: urls, sendID: r.SendID, untracked: untracked}
 	var sb strings.Builder
 	if err := c.subject.Execute(&sb, d); err != nil {
 		return Rendered{}, err
@@ -115,12 +133,15 @@ func (x *expander) merge(d *Data, p *plan, t executor, size int) (string, error)
 
 // expander replaces markers with one recipient's URLs, signing each once.
 type expander struct {
-	c       *Compiled
-	urls    URLs
-	sendID  int64
-	fixed   [4]string // O, U, P, V
-	links   []string
-	actions map[string]string
+	c      *Compiled
+	urls   URLs
+	sendID int64
+	// untracked writes link targets for link markers and nothing for the
+	// open pixel (MergeUntracked).
+	untracked bool
+	fixed     [4]string // O, U, P, V
+	links     []string
+	actions   map[string]string
 }
 
 func (x *expander) expand(s string, size int) string {
@@ -154,6 +175,9 @@ func (x *expander) url(code string) string {
 		if x.fixed[slot] == "" {
 			switch code[0] {
 			case codeOpen:
+				if x.untracked {
+					return ""
+				}
 				x.fixed[slot] = x.urls.Open(x.sendID)
 			case codeUnsubscribe:
 				x.fixed[slot] = x.urls.Unsubscribe(x.sendID)
@@ -186,6 +210,9 @@ func (x *expander) url(code string) string {
 	}
 	if x.links == nil {
 		x.links = make([]string, len(x.c.Links))
+	}
+	if x.untracked {
+		return x.c.Links[n]
 	}
 	if x.links[n] == "" {
 		var id int64

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/inline"
+	"github.com/dearfriend/dearfriend/pkg/mailer"
 )
 
 // MaxBodySize is the largest HTML body accepted.
@@ -56,14 +57,42 @@ type URLs interface {
 
 // Compiler compiles messages with the layouts of one file system.
 type Compiler struct {
-	layouts fs.FS
-	org     Org
-	cache   *inline.Cache // a layout's stylesheet is read once, not once per message
+	layouts       fs.FS
+	org           Org
+	cache         *inline.Cache // a layout's stylesheet is read once, not once per message
+	signingDomain string        // DKIM d=; "": any From domain
+}
+
+// CompilerOption adjusts NewCompiler.
+type CompilerOption func(*Compiler)
+
+// WithSigningDomain refuses a message whose From address is not aligned with
+// domain, the domain its DKIM signature is for: the From domain itself, a
+// subdomain or a parent of it (DMARC's relaxed alignment). Mail signed for
+// another domain fails DMARC and lands in spam, or nowhere.
+func WithSigningDomain(domain string) CompilerOption {
+	return func(c *Compiler) { c.signingDomain = strings.ToLower(domain) }
 }
 
 // NewCompiler returns a compiler reading layouts from layouts (a folder of NAME.html files).
-func NewCompiler(layouts fs.FS, org Org) *Compiler {
-	return &Compiler{layouts: layouts, org: org, cache: inline.NewCache(64)}
+func NewCompiler(layouts fs.FS, org Org, opts ...CompilerOption) *Compiler {
+	c := &Compiler{layouts: layouts, org: org, cache: inline.NewCache(64)}
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c
+}
+
+// checkSigning refuses a From address the DKIM signature would not align with.
+func (c *Compiler) checkSigning(in Input) error {
+	if c.signingDomain == "" {
+		return nil
+	}
+	_, domain, _ := strings.Cut(in.FromEmail, "@")
+	if mailer.Aligned(domain, c.signingDomain) {
+		return nil
+	}
+	return errs.Field("from_email", "is at %s, but this server signs mail with DKIM for %s (DEARFRIEND_DKIM_DOMAIN), so DMARC would fail and the mail land in spam; use an address at %s", domain, c.signingDomain, c.signingDomain)
 }
 
 // Compiled is a message ready to merge for any recipient; safe for concurrent use.
@@ -125,11 +154,15 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	if err := in.Check(); err != nil {
 		return nil, err
 	}
+	if err := c.checkSigning(in); err != nil {
+		return nil, err
+	}
 	out := &Compiled{FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, org: c.org, markerPrefix: newMarkerPrefix()}
 	doc, err := c.layout(in)
 	if err != nil {
 		return nil, err
 	}
+	lintWarnings := lint(doc)
 	pass := linkPass{marker: out.marker, utm: in.UTM}
 	if doc, err = pass.rewrite(doc); err != nil {
 		return nil, err
@@ -138,7 +171,7 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	if err != nil {
 		return nil, errs.Field("html", "CSS: %v", err)
 	}
-	out.Links, out.Warnings = pass.links, append(pass.warnings, warnings...)
+	out.Links, out.Warnings = pass.links, append(append(pass.warnings, warnings...), lintWarnings...)
 	htmlSrc := addPixel(inlined, out.marker(codeOpen, 0))
 	if out.subject, err = parseText(out, "subject", in.Subject); err != nil {
 		return nil, templateError("subject", in.Subject, err)
@@ -161,6 +194,11 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	tried, err := out.Merge(trial, trialURLs{})
 	if err != nil {
 		return nil, c.bodyError(out, in, "html", htmlSrc, err)
+	}
+	// The trial URLs are as long as real ones, so the trial's size is the
+	// size a recipient's email will have.
+	if n := len(tried.HTML); n > ClipSize {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("the email's HTML is %d KB: Gmail clips messages over about 102 KB and hides the rest, footer and unsubscribe link included; shorten it to under %d KB", (n+1023)>>10, ClipSize>>10))
 	}
 	out.plan(trial, tried)
 	return out, nil
@@ -233,12 +271,18 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // trialURLs fills URLs during a trial merge.
 type trialURLs struct{}
 
-func (trialURLs) Click(int64, int64) string   { return "https://example.org/c" }
-func (trialURLs) Open(int64) string           { return "https://example.org/o" }
-func (trialURLs) Unsubscribe(int64) string    { return "https://example.org/u" }
-func (trialURLs) Preferences(int64) string    { return "https://example.org/p" }
-func (trialURLs) View(int64) string           { return "https://example.org/v" }
-func (trialURLs) Action(int64, string) string { return "https://example.org/a" }
+// Each is as long as a real one (a public URL and a signed token), so that
+// the trial merge has the size of a real email.
+func (trialURLs) Click(int64, int64) string   { return trialURL("/t/c/") }
+func (trialURLs) Open(int64) string           { return trialURL("/t/o/") }
+func (trialURLs) Unsubscribe(int64) string    { return trialURL("/u/") }
+func (trialURLs) Preferences(int64) string    { return trialURL("/p/") }
+func (trialURLs) View(int64) string           { return trialURL("/v/") }
+func (trialURLs) Action(int64, string) string { return trialURL("/a/") }
+
+func trialURL(path string) string {
+	return "https://act.example.org" + path + "AQAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+}
 
 func newMarkerPrefix() string {
 	b := make([]byte, 6)

@@ -86,6 +86,8 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /p/{token}", h.preferences)
 	mux.HandleFunc("POST /p/{token}", h.savePreferences)
 	mux.HandleFunc("GET /v/{token}", h.view)
+	mux.HandleFunc("GET /t/test/{what}", h.testLink)
+	mux.HandleFunc("POST /t/test/{what}", h.testLink)
 }
 
 // gif is a 1x1 transparent GIF.

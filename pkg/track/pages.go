@@ -99,14 +99,14 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if snd == nil {
 		return
 	}
-	form, body, err := readForm(r, 4096)
+	form, err := readUnsubscribeForm(r, 4096)
 	if err != nil {
 		http.Error(w, "could not read the form", http.StatusBadRequest)
 		return
 	}
 	u := store.Unsubscription{SendID: snd.ID, UserAgent: truncate(r.UserAgent(), 512)}
 	var left string // the list left, when only one
-	oneClick := strings.Contains(string(body), "List-Unsubscribe=One-Click")
+	oneClick := isOneClick(form)
 	if !oneClick {
 		if !h.Signer.CheckCSRF(formUnsubscribe, token, form.Get("csrf")) {
 			http.Error(w, "this form has expired or was not sent from our page; open the link in your email again", http.StatusForbidden)

@@ -174,6 +174,11 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		// Required outside dev mode (-worker-bin runs serve and worker).
 		"DEARFRIEND_SECRET":         "bench-secret-bench-secret-bench-secret",
 		"DEARFRIEND_POSTAL_ADDRESS": "1 Main St, Springfield",
+		// serve and worker refuse the demo's identity and http without this.
+		"DEARFRIEND_ALLOW_HTTP": "1",
+		"DEARFRIEND_ORG_NAME":   "Bench Org",
+		"DEARFRIEND_FROM_NAME":  "Bench",
+		"DEARFRIEND_FROM_EMAIL": "bench@dearfriend.test",
 	}
 	appMode := config.ModeDev
 	if workerBin != "" {

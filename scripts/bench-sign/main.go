@@ -96,7 +96,12 @@ func bench(o options) (result, error) {
 		"DEARFRIEND_QUEUE":          queue,
 		"DEARFRIEND_SECRET":         strings.Repeat("b", 40),
 		"DEARFRIEND_POSTAL_ADDRESS": "1 Bench Street",
-		"DEARFRIEND_API_TOKEN":      strings.Repeat("t", 32),
+		// serve and worker refuse the demo's identity and http without this.
+		"DEARFRIEND_ALLOW_HTTP": "1",
+		"DEARFRIEND_ORG_NAME":   "Bench Org",
+		"DEARFRIEND_FROM_NAME":  "Bench",
+		"DEARFRIEND_FROM_EMAIL": "bench@dearfriend.test",
+		"DEARFRIEND_API_TOKEN":  strings.Repeat("t", 32),
 		// Each post comes from an address of its own, as a crowd would: the
 		// per-address limit stays on and is not what is measured.
 		"DEARFRIEND_TRUST_PROXY": "true",

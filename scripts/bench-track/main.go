@@ -127,7 +127,12 @@ func bench(o options, endpoint string) (result, error) {
 		"DEARFRIEND_QUEUE":          fmt.Sprintf("benchtrack%d", time.Now().UnixNano()),
 		"DEARFRIEND_SECRET":         secret,
 		"DEARFRIEND_POSTAL_ADDRESS": "1 Bench Street",
-		"DEARFRIEND_API_TOKEN":      strings.Repeat("t", 32),
+		// serve and worker refuse the demo's identity and http without this.
+		"DEARFRIEND_ALLOW_HTTP": "1",
+		"DEARFRIEND_ORG_NAME":   "Bench Org",
+		"DEARFRIEND_FROM_NAME":  "Bench",
+		"DEARFRIEND_FROM_EMAIL": "bench@dearfriend.test",
+		"DEARFRIEND_API_TOKEN":  strings.Repeat("t", 32),
 	}
 	cfg, err := config.FromEnv(config.ModeServe, func(k string) string { return env[k] })
 	if err != nil {

@@ -130,6 +130,9 @@ func run(n, conns, workers int, killAt float64, timeout time.Duration) error {
 		"DEARFRIEND_POSTAL_ADDRESS=1 Main St, Springfield", "DEARFRIEND_SMTP_URL=smtp://" + sinkSMTP + "?tls=none",
 		"DEARFRIEND_SMTP_CONNS=" + strconv.Itoa(conns), "DEARFRIEND_WORKERS=" + strconv.Itoa(workers),
 		"DEARFRIEND_SWEEP_INTERVAL=1s",
+		// serve and worker refuse the demo's identity and http without these.
+		"DEARFRIEND_ALLOW_HTTP=1", "DEARFRIEND_ORG_NAME=Fault Test Org", "DEARFRIEND_FROM_NAME=Fault Test",
+		"DEARFRIEND_FROM_EMAIL=fault@dearfriend.test",
 	}
 	bin := filepath.Join(dir, "dearfriend")
 	if _, err := p.start("serve", env, bin, "serve"); err != nil {
