@@ -1,7 +1,7 @@
 // Command dearfriend is the one binary of dearfriend: dev (everything embedded
 // in one process), serve (API, tracking, pages), worker (sending), migrate,
 // import, campaign (controls through the API), inline (the CSS inliner on
-// stdin) and version.
+// stdin), bounce (the delivery-report reader on stdin) and version.
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/dearfriend/dearfriend/pkg/app"
+	"github.com/dearfriend/dearfriend/pkg/bounce"
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/inline"
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -34,6 +35,7 @@ commands:
             dearfriend campaign send ID [--wait]
   user      add a user of the admin UI: dearfriend user create --email E --role admin
   inline    inline CSS: dearfriend inline [--css FILE] < in.html > out.html
+  bounce    read a delivery report: dearfriend bounce classify < message.eml
   version   print the version
 
 Configuration comes from DEARFRIEND_* environment variables; see README.md.
@@ -52,6 +54,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "inline":
 		return inline.Command(rest, stdin, stdout, stderr)
+	case "bounce":
+		return bounce.Command(rest, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "dearfriend", version())
 		return 0

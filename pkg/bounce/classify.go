@@ -1,0 +1,172 @@
+package bounce
+
+import (
+	"regexp"
+	"strings"
+)
+
+// reasonPattern is one reason and the words that say it. The order of
+// reasonPatterns matters: the sender-side refusals (blocked, spam, policy)
+// come before the address failures, because a refusal of the sender that
+// happens to mention "user" or "recipient" must never suppress a live
+// address.
+type reasonPattern struct {
+	reason string
+	re     *regexp.Regexp
+}
+
+func rp(reason string, words ...string) reasonPattern {
+	return reasonPattern{reason, regexp.MustCompile(`(?i)(?:` + strings.Join(words, "|") + `)`)}
+}
+
+var reasonPatterns = []reasonPattern{
+	rp("mailboxfull",
+		`mailbox (?:is |was )?full`, `mail ?box(?:es)? (?:is )?(?:over|exceeded|full)`, `over ?quota`, `quota (?:exceeded|full|violation)`,
+		`exceeded (?:the )?(?:storage|quota)`, `(?:disk|storage) quota`, `user is over`, `insufficient (?:disk )?space`,
+		`mailbox (?:size )?limit exceeded`, `exceeds? (?:the )?(?:mailbox|storage|quota)`, `account is full`, `inbox is full`,
+		`not enough (?:disk )?space`, `user has exceeded`, `out of (?:disk )?space`, `mailfolder is full`, `maildir over`,
+		`has exceeded (?:his|her|its|their)`, `too much mail`, `storage (?:limit|full)`, `does not have enough space`),
+	rp("mesgtoobig",
+		`message (?:is )?too (?:big|large)`, `message size exceeds`, `size limit`, `message length exceeds`, `exceeds (?:the )?(?:maximum|max)(?:imum)? (?:message )?size`, `message file too big`),
+	rp("exceedlimit", `message too large for this recipient`),
+	rp("suspend",
+		`(?:account|mailbox|user|address) (?:has been |is |was )?(?:disabled|suspended|deactivated|inactive|locked|frozen|closed|expired)`,
+		`inactive (?:account|user|mailbox)`, `(?:disabled|suspended|deactivated) (?:account|mailbox|user)`, `mailbox unavailable or access denied`,
+		`account that you tried to reach is (?:disabled|inactive)`, `this account has been`, `currently suspended`),
+	rp("hasmoved", `has moved to`, `address (?:has )?(?:changed|moved)`, `no longer (?:valid|in use)(?:; please| use)`),
+	rp("norelaying",
+		`relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed))`, `not (?:permitted|allowed) to relay`, `unable to relay`, `we do not relay`,
+		`relay not permitted`, `no relaying`, `relaying (?:mail )?to .* is not allowed`, `not a gateway`),
+	rp("spamdetected",
+		`\bspam\b`, `spamming`, `junk mail`, `(?:message|mail|content) (?:was )?(?:classified|considered|identified|detected) as (?:spam|junk|bulk)`,
+		`unsolicited`, `bulk mail`, `spam ?assassin`, `message (?:content )?(?:rejected|refused) due to content`),
+	rp("virusdetected", `virus`, `malware`, `infected`, `trojan`),
+	rp("blocked",
+		`blocked`, `black ?list`, `block ?list`, `listed (?:in|on|at|by)`, `\brbl\b`, `\bdnsbl\b`, `spamhaus`, `spamcop`, `sorbs`, `barracuda`,
+		`client host (?:\[[^\]]*\] )?(?:rejected|blocked)`, `connection (?:refused|rejected|denied)`, `reverse (?:dns|lookup)`, `\bptr\b`, `rdns`,
+		`not allowed to send`, `banned`, `your (?:ip|host|server|network)`, `ip address`, `\bip\b.* (?:reputation|rejected|denied)`, `reputation`,
+		`access denied`, `service unavailable.*(?:client|host)`, `poor reputation`, `too many (?:spam|complaints)`, `refused to talk`,
+		`dynamic (?:ip|address)`, `\bhelo\b`, `\behlo\b`, `sender address rejected`, `sender (?:is )?(?:rejected|blocked|denied)`,
+		`envelope sender`, `mail from .* (?:rejected|refused)`, `domain of sender`, `sender domain`, `bad sender`, `sender verify failed`,
+		`sender (?:address )?verification`, `unverified sender`, `sender (?:mx|domain) (?:not found|does not exist)`, `\bdmarc\b`,
+		`not authorized to send`, `unauthenticated`, `authentication (?:required|failed)`, `\bspf\b`, `\bdkim\b`, `\brejected by (?:the )?(?:recipient )?(?:domain|server)'?s? policy`),
+	rp("policyviolation",
+		`polic(?:y|ies)`, `prohibited`, `not (?:permitted|accepted) (?:by|due to)`, `message (?:content )?rejected`, `content (?:rejected|refused|filter)`,
+		`attachment`, `not allowed`, `restricted`, `forbidden`),
+	rp("toomanyconn", `too many (?:connections|concurrent|messages|recipients)`, `connection (?:rate|limit)`, `rate limit`, `throttl`, `try again later.*(?:rate|many)`),
+	rp("securityerror", `\btls\b`, `\bssl\b`, `certificate`, `encrypt`, `authentication`, `security`),
+	rp("rejected", `rejected (?:the )?sender`, `sender rejected`, `mail from rejected`),
+	rp("userunknown",
+		`user ?(?:name )?(?:is )?unknown`, `unknown (?:local[- ]?part|user|recipient|mailbox|address|e-?mail|account)`, `no such (?:user|mailbox|recipient|person|address|account|local user)`,
+		`(?:user|mailbox|recipient|address|account|addressee|e-?mail address|e-?mail account) (?:\S+ )?(?:does ?(?:n'?o|no)t|doesn't) exist`, `does not exist`,
+		`(?:user|mailbox|recipient|address|account|addressee) (?:\S+ )?(?:not found|unknown|invalid|not (?:valid|known|listed|recognized))`,
+		`invalid (?:recipient|mailbox|user|address|account)`, `recipient (?:address )?rejected`, `no mailbox`, `mailbox not found`, `not a valid (?:user|mailbox|recipient|address)`,
+		`unrouteable address`, `addressee unknown`, `not (?:our|a local) (?:customer|user)`, `no (?:valid )?recipients?\b`, `bad (?:destination )?(?:mailbox|recipient|address)`,
+		`recipient not (?:found|known|exist)`, `user not (?:found|exist|known|listed)`, `email account that you tried to reach does not exist`, `isn'?t a valid`,
+		`mailbox (?:unavailable|is unavailable|not available)`, `undeliverable address`, `does not have an? (?:account|mailbox)`, `no account`,
+		`unknown or illegal alias`, `user doesn'?t have`, `not listed in`, `no longer (?:available|active|exists?)`, `is not a known user`, `mailbox is inactive`,
+		`no mail ?box here`, `not have a mailbox`, `account (?:is )?unavailable`, `not exist`, `non-?existent`, `recipient unknown`, `unknown recipient`,
+		`address rejected`, `rejected: user`, `destination (?:address|mailbox) (?:is )?(?:invalid|unknown)`),
+	rp("hostunknown",
+		`host (?:or domain name )?(?:not found|unknown)`, `unknown host`, `domain (?:not found|does not exist|unknown|name not found)`, `no such (?:domain|host)`,
+		`unrouteable (?:mail )?domain`, `name or service not known`, `unknown domain`, `couldn'?t find any host`, `illegal host`, `no mx`,
+		`dns (?:error|lookup failed)`, `domain (?:is )?(?:not (?:valid|in use|exist)|invalid)`, `nxdomain`, `host .* not found`, `mx (?:record|lookup)`),
+	rp("filtered", `filter`),
+	rp("expired",
+		`expired`, `retry (?:time(?:out)?|period) (?:exceeded|expired)`, `too long in (?:the )?queue`, `giving up`, `gave up`, `could not be delivered (?:for|within)`,
+		`delivery time`, `timed? ?out`, `has been delayed`, `not (?:yet )?been delivered`, `delay`, `maximum time`, `queue(?:d)? (?:too long|for)`, `undeliverable for`),
+	rp("networkerror", `network`, `connection (?:reset|closed|lost|dropped)`, `lost connection`, `unreachable`, `no route`, `loop`, `hop count`, `too many hops`),
+	rp("systemfull", `system (?:is )?full`, `disk full`, `no space left`),
+	rp("systemerror", `system error`, `internal (?:server )?error`, `server error`, `temporar(?:y|ily)`, `local error`, `resources`, `configuration error`, `i/o error`),
+	rp("contenterror", `content`, `header`, `8bit`, `encoding`, `mime`),
+	rp("syntaxerror", `syntax`, `command unrecognized`, `unrecognized command`),
+}
+
+// statusReasons maps RFC 3463 status details to reasons, for a report whose
+// words say nothing recognizable.
+var statusReasons = map[string]string{
+	"1.0": "userunknown", "1.1": "userunknown", "1.2": "hostunknown", "1.3": "userunknown", "1.4": "userunknown",
+	"1.5": "undefined", "1.6": "hasmoved", "1.7": "rejected", "1.8": "rejected", "1.9": "systemerror", "1.10": "hostunknown",
+	"2.0": "filtered", "2.1": "suspend", "2.2": "mailboxfull", "2.3": "exceedlimit", "2.4": "systemerror",
+	"3.0": "systemerror", "3.1": "systemfull", "3.2": "notaccept", "3.3": "systemerror", "3.4": "mesgtoobig", "3.5": "systemerror",
+	"4.0": "networkerror", "4.1": "networkerror", "4.2": "networkerror", "4.3": "systemerror", "4.4": "networkerror",
+	"4.5": "networkerror", "4.6": "networkerror", "4.7": "expired",
+	"5.0": "syntaxerror", "5.1": "syntaxerror", "5.2": "syntaxerror", "5.3": "toomanyconn", "5.4": "syntaxerror", "5.5": "syntaxerror",
+	"6.0": "contenterror", "6.1": "contenterror", "6.2": "contenterror", "6.3": "contenterror", "6.4": "contenterror", "6.5": "contenterror",
+	"7.0": "securityerror", "7.1": "blocked", "7.2": "securityerror", "7.3": "securityerror", "7.4": "securityerror",
+	"7.5": "securityerror", "7.6": "securityerror", "7.7": "securityerror", "7.8": "securityerror", "7.9": "securityerror",
+	"7.13": "suspend", "7.17": "suspend", "7.18": "suspend", "7.26": "securityerror",
+}
+
+var (
+	statusRE = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
+	replyRE  = regexp.MustCompile(`(?:^|[^\d.])([245])\d\d(?:[ -]|$)`)
+)
+
+// hardReasons are the reasons that say the address itself is dead.
+var hardReasons = map[string]bool{"userunknown": true, "hostunknown": true, "hasmoved": true}
+
+// classifyFailure fills Reason, Kind and Status of f from its status and
+// diagnostic words.
+func classifyFailure(f *Failure) {
+	diag := f.Diagnostic
+	if f.Status == "" || strings.HasSuffix(f.Status, ".0.0") {
+		if m := statusRE.FindString(diag); m != "" {
+			f.Status = m
+		}
+	}
+	class := ""
+	if f.Status != "" {
+		class = f.Status[:1]
+	} else if m := replyRE.FindStringSubmatch(diag); m != nil {
+		class = m[1]
+	}
+	reason := textReason(diag)
+	if sr := statusReason(f.Status); sr != "" && sr != "undefined" {
+		switch {
+		case reason == "":
+			reason = sr
+		case hardReasons[sr] && !hardReasons[reason] && !senderSide[reason] && reason != "mailboxfull" && reason != "suspend":
+			// The status names the address; vaguer words (expired,
+			// system error) do not outweigh it.
+			reason = sr
+		}
+	}
+	if reason == "" {
+		reason = "undefined"
+	}
+	f.Reason = reason
+	f.Kind = Soft
+	if hardReasons[reason] && class != "4" {
+		f.Kind = Hard
+	}
+	if reason == "notaccept" && class == "5" {
+		f.Kind = Hard
+	}
+}
+
+// senderSide are the refusals of the sender or its message: never the
+// recipient's fault.
+var senderSide = map[string]bool{
+	"blocked": true, "spamdetected": true, "policyviolation": true, "virusdetected": true, "norelaying": true,
+	"rejected": true, "securityerror": true, "toomanyconn": true, "mesgtoobig": true, "contenterror": true,
+}
+
+func textReason(diag string) string {
+	if strings.TrimSpace(diag) == "" {
+		return ""
+	}
+	for _, p := range reasonPatterns {
+		if p.re.MatchString(diag) {
+			return p.reason
+		}
+	}
+	return ""
+}
+
+func statusReason(status string) string {
+	if len(status) < 5 {
+		return ""
+	}
+	return statusReasons[status[2:]]
+}

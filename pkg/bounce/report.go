@@ -1,0 +1,166 @@
+package bounce
+
+import (
+	"net/mail"
+	"net/textproto"
+	"regexp"
+	"strings"
+)
+
+// classify finds the failures a message reports, trying the standard
+// formats first and the free text of non-standard reports last.
+func classify(m message, p *parts) []Failure {
+	if len(p.feedback) > 0 || p.reportTy == "feedback-report" {
+		return complaints(m, p)
+	}
+	if fs := dsnFailures(p); len(fs) > 0 {
+		return fs
+	}
+	if isAutoReply(m.header) {
+		if a := firstAddress(m.header.Get("From")); a != "" {
+			return []Failure{{Recipient: a, Kind: AutoReply, Reason: "vacation"}}
+		}
+		return nil
+	}
+	if !looksLikeBounce(m.header, p) {
+		return nil
+	}
+	return textFailures(m, p)
+}
+
+// complaints reads an ARF feedback report: the recipient is the one the
+// report names, else the recipient of the quoted original message.
+func complaints(m message, p *parts) []Failure {
+	var rcpts []string
+	for _, fb := range p.feedback {
+		for _, b := range fieldBlocks(fb) {
+			for _, v := range b["Original-Rcpt-To"] {
+				if a := firstAddress(v); a != "" {
+					rcpts = append(rcpts, a)
+				}
+			}
+		}
+	}
+	if len(rcpts) == 0 && p.original != nil {
+		for _, k := range []string{"To", "Delivered-To", "X-Original-To"} {
+			if a := firstAddress(p.original.Get(k)); a != "" {
+				rcpts = append(rcpts, a)
+				break
+			}
+		}
+	}
+	var out []Failure
+	seen := map[string]bool{}
+	for _, r := range rcpts {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		out = append(out, Failure{Recipient: r, Kind: Complaint, Reason: "feedback"})
+	}
+	return out
+}
+
+// dsnFailures reads the per-recipient fields of RFC 3464 delivery-status
+// parts. Recipients whose action is not a failure or a delay are skipped.
+func dsnFailures(p *parts) []Failure {
+	var out []Failure
+	seen := map[string]bool{}
+	for _, st := range p.status {
+		for _, b := range fieldBlocks(st) {
+			rcpt := addrField(b.Get("Final-Recipient"))
+			if rcpt == "" {
+				rcpt = addrField(b.Get("Original-Recipient"))
+			}
+			if rcpt == "" || seen[rcpt] {
+				continue
+			}
+			action := strings.ToLower(strings.TrimSpace(b.Get("Action")))
+			if i := strings.IndexAny(action, " ("); i > 0 {
+				action = action[:i]
+			}
+			if action == "delivered" || action == "relayed" || action == "expanded" {
+				continue
+			}
+			seen[rcpt] = true
+			f := Failure{Recipient: rcpt, Status: statusRE.FindString(b.Get("Status"))}
+			f.Diagnostic = dsnDiagnostic(b)
+			if f.Diagnostic == "" {
+				f.Diagnostic = nearText(p.texts, rcpt)
+			}
+			classifyFailure(&f)
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// dsnDiagnostic is the diagnostic of one recipient block without its type
+// prefix ("smtp; 550 ...").
+func dsnDiagnostic(b textproto.MIMEHeader) string {
+	d := b.Get("Diagnostic-Code")
+	if t, rest, ok := strings.Cut(d, ";"); ok && !strings.ContainsAny(strings.TrimSpace(t), " ") {
+		d = rest
+	}
+	return strings.TrimSpace(d)
+}
+
+// addrField is the address of a DSN address field ("rfc822; a@b").
+func addrField(v string) string {
+	if _, rest, ok := strings.Cut(v, ";"); ok {
+		v = rest
+	}
+	return firstAddress(v)
+}
+
+// nearText is the text around the first mention of rcpt in the readable
+// parts: the reason a report gives only in prose.
+func nearText(texts []string, rcpt string) string {
+	for _, t := range texts {
+		lt := strings.ToLower(t)
+		if i := strings.Index(lt, rcpt); i >= 0 {
+			end := min(len(t), i+len(rcpt)+400)
+			return t[i:end]
+		}
+	}
+	return ""
+}
+
+var autoSubject = regexp.MustCompile(`(?i)^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|auto:|out of (?:the )?office|away from|on vacation|vacation|abwesenheit|absence|r[ée]ponse automatique|risposta automatica|automaattinen|autosvar)`)
+
+// isAutoReply reports an RFC 3834 auto-reply or a vacation message.
+func isAutoReply(h mail.Header) bool {
+	from := strings.ToLower(h.Get("From"))
+	if strings.Contains(from, "mailer-daemon") || strings.Contains(from, "postmaster") {
+		return false
+	}
+	as := strings.ToLower(h.Get("Auto-Submitted"))
+	if strings.HasPrefix(as, "auto-replied") {
+		return true
+	}
+	if h.Get("X-Autoreply") != "" || h.Get("X-Autorespond") != "" || strings.EqualFold(h.Get("Precedence"), "auto_reply") {
+		return true
+	}
+	return autoSubject.MatchString(decodeHeader(h.Get("Subject")))
+}
+
+var (
+	bounceFrom    = regexp.MustCompile(`(?i)mailer-daemon|postmaster|mail delivery (?:subsystem|system)|mail ?administrator|bounce|mdaemon|mailer|mail system|delivery|noreply|no-reply|daemon`)
+	bounceSubject = regexp.MustCompile(`(?i)undeliver|undelivered|delivery (?:status|failure|failed|notification|problem|report)|returned mail|failure notice|mail delivery|could not be delivered|not delivered|failed|non[- ]?delivery|returned to sender|rejected|nondeliverable|warning|delayed|error|bounce|permanent|unzustellbar|no se puede entregar|non remis|problem`)
+)
+
+// looksLikeBounce decides whether a message without a delivery-status part
+// is a report at all, from who sent it and what it is called.
+func looksLikeBounce(h mail.Header, p *parts) bool {
+	if p.reportTy == "delivery-status" {
+		return true
+	}
+	return bounceFrom.MatchString(h.Get("From")) || bounceSubject.MatchString(decodeHeader(h.Get("Subject")))
+}
+
+func decodeHeader(s string) string {
+	if d, err := new(mimeDecoder).DecodeHeader(s); err == nil {
+		return d
+	}
+	return s
+}
