@@ -20,6 +20,13 @@ func rp(reason string, words ...string) reasonPattern {
 }
 
 var reasonPatterns = []reasonPattern{
+	// Unambiguous words of particular servers first, before the
+	// general words they contain ("blacklisted", "IP address").
+	rp("hostunknown", `couldn'?t find a mail exchanger`, `could not deliver mail to .* the account or domain may not exist`,
+		`(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?\s+does not exist`, `invalid domain`, `domain is not reachable`),
+	rp("userunknown", `address couldn'?t be found`, `invalid final delivery userid`,
+		`unable to deliver message to <[^>]*> \(and other recipients in the same domain\)`),
+	rp("notaccept", `no smtp service`, `null mx`, `does not accept (?:any )?mail`),
 	rp("mailboxfull",
 		`mailbox (?:is |was )?full`, `mail ?box(?:es)? (?:is )?(?:over|exceeded|full)`, `over ?quota`, `quota (?:exceeded|full|violation)`,
 		`exceeded (?:the )?(?:storage|quota)`, `(?:disk|storage) quota`, `user is over`, `insufficient (?:disk )?space`,
@@ -44,7 +51,7 @@ var reasonPatterns = []reasonPattern{
 	rp("blocked",
 		`blocked`, `black ?list`, `block ?list`, `listed (?:in|on|at|by)`, `\brbl\b`, `\bdnsbl\b`, `spamhaus`, `spamcop`, `sorbs`, `barracuda`,
 		`client host (?:\[[^\]]*\] )?(?:rejected|blocked)`, `connection (?:refused|rejected|denied)`, `reverse (?:dns|lookup)`, `\bptr\b`, `rdns`,
-		`not allowed to send`, `banned`, `your (?:ip|host|server|network)`, `ip address`, `\bip\b.* (?:reputation|rejected|denied)`, `reputation`,
+		`not allowed to send`, `banned`, `your (?:ip|host|server|network)`, `\bip\b.* (?:reputation|rejected|denied)`, `reputation`,
 		`access denied`, `service unavailable.*(?:client|host)`, `poor reputation`, `too many (?:spam|complaints)`, `refused to talk`,
 		`dynamic (?:ip|address)`, `\bhelo\b`, `\behlo\b`, `sender address rejected`, `sender (?:is )?(?:rejected|blocked|denied)`,
 		`envelope sender`, `mail from .* (?:rejected|refused)`, `domain of sender`, `sender domain`, `bad sender`, `sender verify failed`,
@@ -61,10 +68,10 @@ var reasonPatterns = []reasonPattern{
 		`(?:user|mailbox|recipient|address|account|addressee|e-?mail address|e-?mail account) (?:\S+ )?(?:does ?(?:n'?o|no)t|doesn't) exist`, `does not exist`,
 		`(?:user|mailbox|recipient|address|account|addressee) (?:\S+ )?(?:not found|unknown|invalid|not (?:valid|known|listed|recognized))`,
 		`invalid (?:recipient|mailbox|user|address|account)`, `recipient (?:address )?rejected`, `no mailbox`, `mailbox not found`, `not a valid (?:user|mailbox|recipient|address)`,
-		`unrouteable address`, `addressee unknown`, `not (?:our|a local) (?:customer|user)`, `no (?:valid )?recipients?\b`, `bad (?:destination )?(?:mailbox|recipient|address)`,
-		`recipient not (?:found|known|exist)`, `user not (?:found|exist|known|listed)`, `email account that you tried to reach does not exist`, `isn'?t a valid`,
+		`unrouteable address`, `addressee unknown`, `not (?:our|a local) (?:customer|user)`, `bad (?:destination )?(?:mailbox|recipient|address)`,
+		`recipient not (?:found|known|exist)`, `user not (?:found|exist|known|listed)`, `email account that you tried to reach does not exist`, 
 		`mailbox (?:unavailable|is unavailable|not available)`, `undeliverable address`, `does not have an? (?:account|mailbox)`, `no account`,
-		`unknown or illegal alias`, `user doesn'?t have`, `not listed in`, `no longer (?:available|active|exists?)`, `is not a known user`, `mailbox is inactive`,
+		`unknown or illegal alias`, `not listed in`, `no longer (?:available|active|exists?)`, `is not a known user`, `mailbox is inactive`,
 		`no mail ?box here`, `not have a mailbox`, `account (?:is )?unavailable`, `not exist`, `non-?existent`, `recipient unknown`, `unknown recipient`,
 		`address rejected`, `rejected: user`, `destination (?:address|mailbox) (?:is )?(?:invalid|unknown)`),
 	rp("hostunknown",
@@ -106,9 +113,20 @@ var (
 // hardReasons are the reasons that say the address itself is dead.
 var hardReasons = map[string]bool{"userunknown": true, "hostunknown": true, "hasmoved": true}
 
+var (
+	afterRcpt = regexp.MustCompile(`(?i)in reply to rcpt|after rcpt|>>> ?rcpt|rcpt to command`)
+	afterData = regexp.MustCompile(`(?i)in reply to (?:end of )?data|after (?:end of )?data|>>> ?data\b|data command|end of data`)
+	afterMail = regexp.MustCompile(`(?i)in reply to mail from|after mail from|>>> ?mail from|mail from command`)
+	// KDDI (au) answers "550 : User unknown", with no address, to mail
+	// its user chose not to receive.
+	kddiFiltered = regexp.MustCompile(`(?i)550 : user unknown`)
+	tryAgain     = regexp.MustCompile(`(?i)try again|temporar`)
+)
+
 // classifyFailure fills Reason, Kind and Status of f from its status and
-// diagnostic words.
-func classifyFailure(f *Failure) {
+// diagnostic words; context is the prose around the recipient, where the
+// report may say which SMTP command failed.
+func classifyFailure(f *Failure, context string) {
 	diag := f.Diagnostic
 	if f.Status == "" || strings.HasSuffix(f.Status, ".0.0") {
 		if m := statusRE.FindString(diag); m != "" {
@@ -135,12 +153,27 @@ func classifyFailure(f *Failure) {
 	if reason == "" {
 		reason = "undefined"
 	}
+	if hardReasons[reason] {
+		cmd := diag + "\n" + context
+		switch {
+		case afterRcpt.MatchString(cmd):
+		case afterMail.MatchString(cmd):
+			// Refused at MAIL FROM: the sender's address or domain.
+			reason = "rejected"
+		case reason == "userunknown" && (afterData.MatchString(cmd) || kddiFiltered.MatchString(diag)):
+			// Accepted at RCPT TO, refused after the message was seen:
+			// a filter speaking, not a missing mailbox.
+			reason = "filtered"
+		case reason == "hostunknown" && tryAgain.MatchString(diag):
+			reason = "networkerror"
+		}
+	}
 	f.Reason = reason
 	f.Kind = Soft
 	if hardReasons[reason] && class != "4" {
 		f.Kind = Hard
 	}
-	if reason == "notaccept" && class == "5" {
+	if reason == "notaccept" && class != "4" {
 		f.Kind = Hard
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
@@ -108,12 +107,13 @@ func looseHeader(raw []byte) (mail.Header, []byte) {
 		if s == "" {
 			break
 		}
-		if (s[0] == ' ' || s[0] == '\t') && last != "" {
+		k, v, ok := strings.Cut(s, ":")
+		if last != "" && (s[0] == ' ' || s[0] == '\t' || (!ok && strings.Contains(s, "="))) {
+			// A continuation, or a parameter someone forgot to indent.
 			v := h[last]
 			v[len(v)-1] += " " + strings.TrimSpace(s)
 			continue
 		}
-		k, v, ok := strings.Cut(s, ":")
 		if !ok || strings.ContainsAny(k, " \t") {
 			continue
 		}
@@ -135,9 +135,9 @@ func (m message) envelope() string {
 
 // parts is what the MIME walk collects from a message.
 type parts struct {
-	texts    []string      // human-readable parts before the original message, decoded
-	status   []string      // message/delivery-status bodies
-	feedback []string      // message/feedback-report bodies
+	texts    []string // human-readable parts before the original message, decoded
+	status   []string // message/delivery-status bodies
+	feedback []string // message/feedback-report bodies
 	original textproto.MIMEHeader
 	origBody string
 	jsons    []string // application/json parts (sending services that post JSON by mail)
@@ -162,19 +162,11 @@ func (p *parts) walk(h mail.Header, body []byte, depth int) {
 			p.texts = append(p.texts, string(body))
 			return
 		}
-		mr := multipart.NewReader(bytes.NewReader(body), b)
 		n := 0
-		for {
-			part, err := mr.NextRawPart()
-			if err != nil {
-				break
-			}
-			pb, err := io.ReadAll(part)
-			if err != nil && len(pb) == 0 {
-				break
-			}
+		for _, pb := range splitMultipart(body, b) {
+			ph, pbody := looseHeader(pb)
 			n++
-			p.walk(mail.Header(part.Header), pb, depth+1)
+			p.walk(ph, pbody, depth+1)
 		}
 		if n == 0 {
 			// A boundary that never occurs: read the body as text.
@@ -203,6 +195,44 @@ func (p *parts) walk(h mail.Header, body []byte, depth int) {
 		}
 		p.texts = append(p.texts, s)
 	}
+}
+
+// splitMultipart cuts a multipart body at its boundary lines. Unlike
+// mime/multipart it forgives what real reports get wrong: malformed part
+// headers, a missing closing boundary, stray text around the parts.
+func splitMultipart(body []byte, boundary string) [][]byte {
+	delim := []byte("--" + boundary)
+	var out [][]byte
+	start := -1
+	pos := 0
+	for pos < len(body) {
+		end := bytes.IndexByte(body[pos:], '\n')
+		next := len(body)
+		if end >= 0 {
+			next = pos + end + 1
+		}
+		line := bytes.TrimRight(body[pos:next], "\r\n\t ")
+		if bytes.HasPrefix(line, delim) {
+			rest := line[len(delim):]
+			if len(rest) == 0 || bytes.Equal(rest, []byte("--")) {
+				if start >= 0 {
+					out = append(out, body[start:pos])
+				}
+				if len(rest) > 0 {
+					return out
+				}
+				start = next
+			}
+		}
+		pos = next
+		if len(out) >= maxParts {
+			return out
+		}
+	}
+	if start >= 0 && start < len(body) {
+		out = append(out, body[start:])
+	}
+	return out
 }
 
 // mediaType parses a Content-Type leniently: a malformed parameter list
@@ -323,4 +353,3 @@ func firstAddress(s string) string {
 	}
 	return strings.ToLower(strings.Trim(addrRE.FindString(s), "."))
 }
-

@@ -85,10 +85,11 @@ func dsnFailures(p *parts) []Failure {
 			seen[rcpt] = true
 			f := Failure{Recipient: rcpt, Status: statusRE.FindString(b.Get("Status"))}
 			f.Diagnostic = dsnDiagnostic(b)
+			near := nearText(p.texts, rcpt)
 			if f.Diagnostic == "" {
-				f.Diagnostic = nearText(p.texts, rcpt)
+				f.Diagnostic = near
 			}
-			classifyFailure(&f)
+			classifyFailure(&f, near)
 			out = append(out, f)
 		}
 	}
@@ -119,8 +120,20 @@ func nearText(texts []string, rcpt string) string {
 	for _, t := range texts {
 		lt := strings.ToLower(t)
 		if i := strings.Index(lt, rcpt); i >= 0 {
-			end := min(len(t), i+len(rcpt)+400)
-			return t[i:end]
+			limit := len(t)
+			// Stop at the next line that names another address.
+			for _, loc := range addrRE.FindAllStringIndex(lt[i+len(rcpt):], -1) {
+				a := lt[i+len(rcpt)+loc[0] : i+len(rcpt)+loc[1]]
+				if a != rcpt {
+					limit = i + len(rcpt) + loc[0]
+					limit = strings.LastIndexByte(t[:limit], '\n') + 1
+					break
+				}
+			}
+			if limit <= i {
+				limit = len(t)
+			}
+			return segment(t, i, i+len(rcpt), limit)
 		}
 	}
 	return ""

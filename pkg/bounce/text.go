@@ -72,18 +72,48 @@ func textFailures(m message, p *parts) []Failure {
 		if i+1 < len(hits) {
 			end = hits[i+1].start
 		}
-		diag := text[h.end:end]
-		if strings.TrimSpace(strings.Trim(diag, "<>:;,\"' \t\r\n")) == "" || len(hits) == 1 {
-			// The words may come before the address, or the only address
-			// is in the middle of the explanation: take all of it.
+		seg := segment(text, h.start, h.end, end)
+		diag := seg
+		if textReason(seg) == "" && statusRE.FindString(seg) == "" {
+			// The words may come before the address, as in "could not
+			// reach the following: a@b": take all of the prose.
 			diag = text
 		}
 		if len(diag) > 2000 {
 			diag = diag[:2000]
 		}
 		f := Failure{Recipient: h.addr, Diagnostic: strings.Join(strings.Fields(diag), " ")}
-		classifyFailure(&f)
+		classifyFailure(&f, seg)
 		out = append(out, f)
 	}
 	return out
+}
+
+// segment is what a report says about the address at text[start:addrEnd]:
+// from the start of its line to the first blank line after some words, or
+// to limit (where the next address starts).
+func segment(text string, start, addrEnd, limit int) string {
+	ls := strings.LastIndexByte(text[:start], '\n') + 1
+	end := limit
+	if end-addrEnd > 1500 {
+		end = addrEnd + 1500
+	}
+	rest := text[addrEnd:end]
+	words := false
+	for off := 0; off < len(rest); {
+		nl := strings.IndexByte(rest[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		line := strings.TrimSpace(rest[off : off+nl])
+		if line == "" && words {
+			end = addrEnd + off
+			break
+		}
+		if strings.Trim(line, "<>:;,.()[]\"'") != "" {
+			words = true
+		}
+		off += nl + 1
+	}
+	return text[ls:end]
 }
