@@ -26,6 +26,8 @@ var reasonPatterns = []reasonPattern{
 		`(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?\s+does not exist`, `invalid domain`, `domain is not reachable`),
 	rp("userunknown", `address couldn'?t be found`, `invalid final delivery userid`,
 		`unable to deliver message to <[^>]*> \(and other recipients in the same domain\)`),
+	rp("suspend", `temporar(?:y|ily) (?:locked|disabled|suspended)`),
+	rp("filtered", `refused due to recipient preferences`, `recipient preferences`),
 	rp("notaccept", `no smtp service`, `null mx`, `does not accept (?:any )?mail`),
 	rp("mailboxfull",
 		`mailbox (?:is |was )?full`, `mail ?box(?:es)? (?:is )?(?:over|exceeded|full)`, `over ?quota`, `quota (?:exceeded|full|violation)`,
@@ -70,7 +72,7 @@ var reasonPatterns = []reasonPattern{
 		`invalid (?:recipient|mailbox|user|address|account)`, `recipient (?:address )?rejected`, `no mailbox`, `mailbox not found`, `not a valid (?:user|mailbox|recipient|address)`,
 		`unrouteable address`, `addressee unknown`, `not (?:our|a local) (?:customer|user)`, `bad (?:destination )?(?:mailbox|recipient|address)`,
 		`recipient not (?:found|known|exist)`, `user not (?:found|exist|known|listed)`, `email account that you tried to reach does not exist`, 
-		`mailbox (?:unavailable|is unavailable|not available)`, `undeliverable address`, `does not have an? (?:account|mailbox)`, `no account`,
+		`undeliverable address`, `does not have an? (?:account|mailbox)`, `no account`,
 		`unknown or illegal alias`, `not listed in`, `no longer (?:available|active|exists?)`, `is not a known user`, `mailbox is inactive`,
 		`no mail ?box here`, `not have a mailbox`, `account (?:is )?unavailable`, `not exist`, `non-?existent`, `recipient unknown`, `unknown recipient`,
 		`address rejected`, `rejected: user`, `destination (?:address|mailbox) (?:is )?(?:invalid|unknown)`),
@@ -115,11 +117,13 @@ var hardReasons = map[string]bool{"userunknown": true, "hostunknown": true, "has
 
 var (
 	afterRcpt = regexp.MustCompile(`(?i)in reply to rcpt|after rcpt|>>> ?rcpt|rcpt to command`)
-	afterData = regexp.MustCompile(`(?i)in reply to (?:end of )?data|after (?:end of )?data|>>> ?data\b|data command|end of data`)
+	afterData = regexp.MustCompile(`(?i)in reply to (?:end of )?data|after (?:end of )?data|>>> ?data\b|data command|end of data|smtp command -* ?data`)
 	afterMail = regexp.MustCompile(`(?i)in reply to mail from|after mail from|>>> ?mail from|mail from command`)
 	// KDDI (au) answers "550 : User unknown", with no address, to mail
 	// its user chose not to receive.
-	kddiFiltered = regexp.MustCompile(`(?i)550 : user unknown`)
+	kddiFiltered = regexp.MustCompile(`(?i)550:? +: *user unknown`)
+	// m-FILTER names the failed command in a section of its own.
+	mfilterData = regexp.MustCompile(`(?i)-+ ?smtp command\s+data`)
 	tryAgain     = regexp.MustCompile(`(?i)try again|temporar`)
 )
 
@@ -127,7 +131,8 @@ var (
 // diagnostic words; context is the prose around the recipient, where the
 // report may say which SMTP command failed.
 func classifyFailure(f *Failure, context string) {
-	diag := f.Diagnostic
+	diag := strings.Join(strings.Fields(f.Diagnostic), " ")
+	context = strings.Join(strings.Fields(context), " ")
 	if f.Status == "" || strings.HasSuffix(f.Status, ".0.0") {
 		if m := statusRE.FindString(diag); m != "" {
 			f.Status = m
@@ -144,7 +149,7 @@ func classifyFailure(f *Failure, context string) {
 		switch {
 		case reason == "":
 			reason = sr
-		case hardReasons[sr] && !hardReasons[reason] && !senderSide[reason] && reason != "mailboxfull" && reason != "suspend":
+		case hardReasons[sr] && weakReasons[reason]:
 			// The status names the address; vaguer words (expired,
 			// system error) do not outweigh it.
 			reason = sr
@@ -167,6 +172,12 @@ func classifyFailure(f *Failure, context string) {
 		case reason == "hostunknown" && tryAgain.MatchString(diag):
 			reason = "networkerror"
 		}
+		if hardReasons[reason] && !hardEvidence(f.Status, diag) {
+			// "User unknown" with no code at all, or with a status that
+			// names something else (a policy, the mailbox's state), is
+			// too often a filter's euphemism to suppress an address on.
+			reason = "filtered"
+		}
 	}
 	f.Reason = reason
 	f.Kind = Soft
@@ -176,6 +187,38 @@ func classifyFailure(f *Failure, context string) {
 	if reason == "notaccept" && class != "4" {
 		f.Kind = Hard
 	}
+}
+
+// weakReasons are vague words that a specific status code outweighs.
+var weakReasons = map[string]bool{
+	"expired": true, "networkerror": true, "systemerror": true, "contenterror": true, "syntaxerror": true,
+	"undefined": true, "userunknown": true, "hostunknown": true, "hasmoved": true,
+}
+
+// hardEvidence reports whether a failure carries a code that backs a hard
+// verdict: a permanent status about the address (5.1.x, or 5.0.0, 5.4.4
+// and 5.5.x with a 5xx reply), or a 5xx reply with no status at all.
+func hardEvidence(status, diag string) bool {
+	if strings.Contains(diag, " said: ") && !strings.Contains(diag, "in reply to") {
+		// Postfix always names the command it was answered; without
+		// it the report has been mangled on the way.
+		return false
+	}
+	reply := replyRE.FindStringSubmatch(diag)
+	has5xx := reply != nil && reply[1] == "5"
+	switch {
+	case status == "":
+		return has5xx
+	case status[0] != '5':
+		return false
+	case strings.HasPrefix(status, "5.1."):
+		return true
+	case status == "5.0.0" || strings.HasPrefix(status, "5.4.") || strings.HasPrefix(status, "5.5.") || strings.HasPrefix(status, "5.3."):
+		return has5xx
+	}
+	// 5.2.x (the mailbox's state) and 5.7.x (policy) name something
+	// other than a missing address.
+	return false
 }
 
 // senderSide are the refusals of the sender or its message: never the

@@ -14,6 +14,11 @@ auto-reply) on standard input and prints one JSON line per failed recipient:
 Kinds: hard, soft, complaint, auto_reply. A message that is no report prints nothing.
 `
 
+// UnknownRecipient is printed for a complaint that names no recipient: the
+// placeholder the reference parser (Sisimai) prints, so that tools built on
+// either read the same thing.
+const UnknownRecipient = "undisclosed-recipient-in-headers@libsisimai.org.invalid"
+
 // Command is the bounce command; it returns the exit code.
 func Command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) != 1 || args[0] != "classify" {
@@ -30,6 +35,9 @@ func Command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	enc := json.NewEncoder(stdout)
 	for _, f := range rep.Failures {
+		if f.Recipient == "" {
+			f.Recipient = UnknownRecipient
+		}
 		line := struct {
 			Recipient string `json:"recipient"`
 			Kind      Kind   `json:"kind"`

@@ -10,8 +10,11 @@ import (
 // classify finds the failures a message reports, trying the standard
 // formats first and the free text of non-standard reports last.
 func classify(m message, p *parts) []Failure {
-	if len(p.feedback) > 0 || p.reportTy == "feedback-report" {
+	if len(p.feedback) > 0 || p.reportTy == "feedback-report" || (p.original != nil && p.original.Get("X-Hmxmroriginalrecipient") != "") {
 		return complaints(m, p)
+	}
+	if fs, ok := sesFailures(p); ok {
+		return fs
 	}
 	if fs := dsnFailures(p); len(fs) > 0 {
 		return fs
@@ -42,12 +45,18 @@ func complaints(m message, p *parts) []Failure {
 		}
 	}
 	if len(rcpts) == 0 && p.original != nil {
-		for _, k := range []string{"To", "Delivered-To", "X-Original-To"} {
+		// Hotmail's JMRP names the recipient in a header of its own.
+		for _, k := range []string{"X-Hmxmroriginalrecipient", "To", "Delivered-To", "X-Original-To"} {
 			if a := firstAddress(p.original.Get(k)); a != "" {
 				rcpts = append(rcpts, a)
 				break
 			}
 		}
+	}
+	if len(rcpts) == 0 {
+		// A complaint that names no one still counts: the caller matches
+		// it by the original's Message-ID.
+		rcpts = []string{""}
 	}
 	var out []Failure
 	seen := map[string]bool{}

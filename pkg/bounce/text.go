@@ -23,8 +23,11 @@ var originalStart = regexp.MustCompile(`(?im)^[ \t>]*(?:` +
 	`-+ ?(?:original message|message header|original message follows|unsent message|this is a copy|the header of the original|headers? of (?:the )?(?:original|returned)|returned message|text of the message|below this line|forwarded message|undelivered message|message (?:text|body) follows|start of returned|original mail)` +
 	`|--- ?below this line` +
 	`|(?:original message|message header|unsent message|returned message|the original message headers?|original message headers?)(?: follows| below| is attached)?:?\s*$` +
-	`|(?:return-path|received|dkim-signature|message-id|x-mailer|x-originating-ip):[ \t]` +
+	`|(?:return-path|received|dkim-signature|message-id|x-mailer|x-originating-ip):[ \t]?` +
 	`)`)
+
+// contactBefore precedes an address given for help, not one that failed.
+var contactBefore = regexp.MustCompile(`(?i)(?:contact|send (?:an )?e?mail to|write to|questions to)\W*$`)
 
 // textFailures reads a free-text report: every address in its prose,
 // before the quoted original, with the words that follow it.
@@ -51,6 +54,11 @@ func textFailures(m message, p *parts) []Failure {
 			}
 		}
 	}
+	for _, loc := range addrRE.FindAllStringIndex(text, -1) {
+		if contactBefore.MatchString(text[max(0, loc[0]-40):loc[0]]) {
+			skip[strings.ToLower(text[loc[0]:loc[1]])] = true
+		}
+	}
 	type hit struct {
 		addr       string
 		start, end int
@@ -74,7 +82,8 @@ func textFailures(m message, p *parts) []Failure {
 		}
 		seg := segment(text, h.start, h.end, end)
 		diag := seg
-		if textReason(seg) == "" && statusRE.FindString(seg) == "" {
+		borrowed := textReason(seg) == "" && statusRE.FindString(seg) == ""
+		if borrowed {
 			// The words may come before the address, as in "could not
 			// reach the following: a@b": take all of the prose.
 			diag = text
@@ -83,11 +92,19 @@ func textFailures(m message, p *parts) []Failure {
 			diag = diag[:2000]
 		}
 		f := Failure{Recipient: h.addr, Diagnostic: strings.Join(strings.Fields(diag), " ")}
-		classifyFailure(&f, seg)
+		classifyFailure(&f, seg+"\n"+mfilterData.FindString(text))
+		if borrowed && f.Kind == Hard && len(hits) > 1 {
+			// Words shared by several addresses may be about another.
+			f.Kind, f.Reason = Soft, "undefined"
+		}
 		out = append(out, f)
 	}
 	return out
 }
+
+// newReply is a line of an old Sendmail report that starts the reply about
+// another recipient or host: "550 example.org (smtp)... Host unknown".
+var newReply = regexp.MustCompile(`^[245]\d\d [<\w.-]+(?:>|\s\(smtp\))`)
 
 // segment is what a report says about the address at text[start:addrEnd]:
 // from the start of its line to the first blank line after some words, or
@@ -106,7 +123,7 @@ func segment(text string, start, addrEnd, limit int) string {
 			break
 		}
 		line := strings.TrimSpace(rest[off : off+nl])
-		if line == "" && words {
+		if (line == "" && words) || (off > 0 && newReply.MatchString(line)) {
 			end = addrEnd + off
 			break
 		}
