@@ -172,7 +172,7 @@ func classifyFailure(f *Failure, context string) {
 		case reason == "hostunknown" && tryAgain.MatchString(diag):
 			reason = "networkerror"
 		}
-		if hardReasons[reason] && !hardEvidence(f.Status, diag) {
+		if reason == "userunknown" && !hardEvidence(f.Status, diag) {
 			// "User unknown" with no code at all, or with a status that
 			// names something else (a policy, the mailbox's state), is
 			// too often a filter's euphemism to suppress an address on.
@@ -199,7 +199,7 @@ var weakReasons = map[string]bool{
 // verdict: a permanent status about the address (5.1.x, or 5.0.0, 5.4.4
 // and 5.5.x with a 5xx reply), or a 5xx reply with no status at all.
 func hardEvidence(status, diag string) bool {
-	if strings.Contains(diag, " said: ") && !strings.Contains(diag, "in reply to") {
+	if postfixSaid.MatchString(diag) && !strings.Contains(diag, "in reply to") {
 		// Postfix always names the command it was answered; without
 		// it the report has been mangled on the way.
 		return false
@@ -220,6 +220,9 @@ func hardEvidence(status, diag string) bool {
 	// other than a missing address.
 	return false
 }
+
+// postfixSaid is how Postfix quotes a remote server: "host mx[192.0.2.1] said:".
+var postfixSaid = regexp.MustCompile(`\] said: `)
 
 // senderSide are the refusals of the sender or its message: never the
 // recipient's fault.

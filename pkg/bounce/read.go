@@ -58,6 +58,9 @@ func Read(r io.Reader) (Report, error) {
 	rep.Envelope = m.envelope()
 	var p parts
 	p.walk(m.header, m.body, 0)
+	if p.original == nil {
+		p.inlineOriginal()
+	}
 	if p.original != nil {
 		rep.MessageID = strings.Trim(strings.TrimSpace(p.original.Get("Message-Id")), "<>")
 	}
@@ -233,6 +236,28 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 		out = append(out, body[start:])
 	}
 	return out
+}
+
+// inlineOriginal reads the header of an original message quoted in the
+// text of a report that has no message/rfc822 part (qmail, Exim, Google).
+func (p *parts) inlineOriginal() {
+	text := strings.Join(p.texts, "\n")
+	loc := originalStart.FindStringIndex(text)
+	if loc == nil {
+		return
+	}
+	rest := text[loc[0]:]
+	if !strings.Contains(strings.ToLower(rest[:min(len(rest), 200)]), ":") {
+		return
+	}
+	// Skip the marker line itself, if it is one, and blank lines.
+	if i := strings.IndexByte(rest, '\n'); i >= 0 && strings.HasPrefix(strings.TrimLeft(rest, " \t>"), "-") {
+		rest = rest[i+1:]
+	}
+	h, _ := looseHeader([]byte(strings.TrimLeft(rest, "\r\n")))
+	if len(h) > 0 {
+		p.original = textproto.MIMEHeader(h)
+	}
 }
 
 // mediaType parses a Content-Type leniently: a malformed parameter list

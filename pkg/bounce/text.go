@@ -26,6 +26,8 @@ var originalStart = regexp.MustCompile(`(?im)^[ \t>]*(?:` +
 	`|(?:return-path|received|dkim-signature|message-id|x-mailer|x-originating-ip):[ \t]?` +
 	`)`)
 
+var groupsRE = regexp.MustCompile(`(?i)groups\.google\.com|google groups`)
+
 // contactBefore precedes an address given for help, not one that failed.
 var contactBefore = regexp.MustCompile(`(?i)(?:contact|send (?:an )?e?mail to|write to|questions to)\W*$`)
 
@@ -38,6 +40,19 @@ func textFailures(m message, p *parts) []Failure {
 	}
 	if len(text) > 64*1024 {
 		text = text[:64*1024]
+	}
+	if groupsRE.MatchString(text) && p.original != nil {
+		// Google Groups does not name the group that refused the
+		// message in its words: the original was addressed to it.
+		var out []Failure
+		for _, a := range addrRE.FindAllString(p.original.Get("To"), -1) {
+			if strings.HasSuffix(strings.ToLower(a), "@googlegroups.com") {
+				out = append(out, Failure{Recipient: strings.ToLower(a), Kind: Soft, Reason: "rejected"})
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
 	}
 	skip := map[string]bool{}
 	for _, k := range []string{"From", "To", "Reply-To", "Sender", "Return-Path", "Delivered-To", "X-Original-To", "Envelope-To", "Cc"} {
