@@ -357,7 +357,7 @@ func fieldBlocks(s string) []textproto.MIMEHeader {
 		}
 		last = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k))
 		// A second recipient without a blank line between: a new block.
-		if (last == "Final-Recipient" || last == "Original-Recipient") && len(cur["Final-Recipient"]) > 0 {
+		if (last == "Final-Recipient" || last == "Original-Recipient") && len(cur[last]) > 0 {
 			blocks = append(blocks, cur)
 			cur = textproto.MIMEHeader{}
 		}

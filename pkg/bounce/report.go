@@ -17,6 +17,15 @@ func classify(m message, p *parts) []Failure {
 		return fs
 	}
 	if fs := dsnFailures(p); len(fs) > 0 {
+		if m.header.Get("X-Ses-Outgoing") != "" && !strings.Contains(strings.ToLower(m.header.Get("From")), "amazonses.com") {
+			// A bounce an SES receiving rule sends on the receiving
+			// domain's behalf: the rule, not the mailbox, speaks.
+			for i := range fs {
+				if fs[i].Kind == Hard {
+					fs[i].Kind, fs[i].Reason = Soft, "filtered"
+				}
+			}
+		}
 		return fs
 	}
 	if isAutoReply(m.header) {
@@ -120,8 +129,15 @@ func addrField(v string) string {
 	if _, rest, ok := strings.Cut(v, ";"); ok {
 		v = rest
 	}
+	v = strings.Trim(strings.TrimSpace(v), "<>")
+	if quotedLocal.MatchString(v) {
+		// A quoted local part stays quoted: unquoted it is no address.
+		return strings.ToLower(v)
+	}
 	return firstAddress(v)
 }
+
+var quotedLocal = regexp.MustCompile(`^"[^"]+"@[^\s@]+$`)
 
 // nearText is the text around the first mention of rcpt in the readable
 // parts: the reason a report gives only in prose.
