@@ -28,8 +28,9 @@ var originalStart = regexp.MustCompile(`(?im)^[ \t>]*(?:` +
 
 var groupsRE = regexp.MustCompile(`(?i)groups\.google\.com|google groups`)
 
-// contactBefore precedes an address given for help, not one that failed.
-var contactBefore = regexp.MustCompile(`(?i)(?:contact|send (?:an )?e?mail to|write to|questions to)\W*$`)
+// notFailedBefore precedes an address given for help, or the sender's:
+// not one that failed.
+var notFailedBefore = regexp.MustCompile(`(?i)(?:contact|send (?:an )?e?mail to|write to|questions to|mail from|sent by|envelope-from)\W*$`)
 
 // textFailures reads a free-text report: every address in its prose,
 // before the quoted original, with the words that follow it.
@@ -70,7 +71,7 @@ func textFailures(m message, p *parts) []Failure {
 		}
 	}
 	for _, loc := range addrRE.FindAllStringIndex(text, -1) {
-		if contactBefore.MatchString(text[max(0, loc[0]-40):loc[0]]) {
+		if notFailedBefore.MatchString(text[max(0, loc[0]-40):loc[0]]) {
 			skip[strings.ToLower(text[loc[0]:loc[1]])] = true
 		}
 	}

@@ -1,0 +1,232 @@
+package bounce
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// got is the part of a failure the table tests check.
+type got struct {
+	Recipient string
+	Kind      Kind
+	Reason    string
+}
+
+func summary(fs []Failure) []got {
+	var out []got
+	for _, f := range fs {
+		out = append(out, got{f.Recipient, f.Kind, f.Reason})
+	}
+	return out
+}
+
+// dsn builds a multipart/report with one delivery-status part.
+func dsn(text, status string) string {
+	return "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n" +
+		"To: bounces+s1@lists.example.net\r\n" +
+		"Subject: Undelivered Mail Returned to Sender\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n" +
+		"--B\r\nContent-Type: text/plain\r\n\r\n" + text + "\r\n" +
+		"--B\r\nContent-Type: message/delivery-status\r\n\r\n" +
+		"Reporting-MTA: dns; mx.example.org\r\n\r\n" + status + "\r\n" +
+		"--B\r\nContent-Type: text/rfc822-headers\r\n\r\n" +
+		"From: Campaign <news@example.net>\r\nTo: ada@example.com\r\nMessage-ID: <m1@example.net>\r\nSubject: Act now\r\n\r\n" +
+		"--B--\r\n"
+}
+
+// plain builds a free-text report as old servers write them.
+func plain(from, subject, body string) string {
+	return "From: " + from + "\nTo: bounces+s1@lists.example.net\nSubject: " + subject + "\n\n" + body
+}
+
+var readCases = []struct {
+	name string
+	msg  string
+	want []got
+}{
+	{"rfc3464 user unknown", dsn("The mail system could not deliver it.",
+		"Final-Recipient: rfc822; ada@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <ada@example.com>: Recipient address rejected: User unknown in local recipient table"),
+		[]got{{"ada@example.com", Hard, "userunknown"}}},
+	{"rfc3464 host unknown", dsn("No such domain.",
+		"Final-Recipient: rfc822; ada@nowhere.example\r\nAction: failed\r\nStatus: 5.1.2\r\nDiagnostic-Code: X-Postfix; Host or domain name not found. Name service error for name=nowhere.example type=A: Host not found"),
+		[]got{{"ada@nowhere.example", Hard, "hostunknown"}}},
+	{"rfc3464 mailbox full", dsn("Over quota.",
+		"Final-Recipient: rfc822; bo@example.com\r\nAction: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full"),
+		[]got{{"bo@example.com", Soft, "mailboxfull"}}},
+	{"rfc3464 delayed", dsn("Still trying.",
+		"Final-Recipient: rfc822; cy@example.com\r\nAction: delayed\r\nStatus: 4.4.7\r\nDiagnostic-Code: smtp; 421 4.4.7 Delivery time expired"),
+		[]got{{"cy@example.com", Soft, "expired"}}},
+	{"rfc3464 delivered is no failure", dsn("Delivered.",
+		"Final-Recipient: rfc822; ok@example.com\r\nAction: delivered\r\nStatus: 2.0.0"),
+		nil},
+	{"rfc3464 two recipients without a blank line", dsn("Two failed.",
+		"Final-Recipient: rfc822; a1@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n"+
+			"Final-Recipient: rfc822; a2@example.com\r\nAction: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp; 552 5.2.2 over quota"),
+		[]got{{"a1@example.com", Hard, "userunknown"}, {"a2@example.com", Soft, "mailboxfull"}}},
+	{"sender refusal with 5.1.1 is soft", dsn("Refused.",
+		"Final-Recipient: rfc822; dee@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 Client host [192.0.2.1] blocked using zen.spamhaus.org"),
+		[]got{{"dee@example.com", Soft, "blocked"}}},
+	{"policy status with user words is soft", dsn("Refused.",
+		"Final-Recipient: rfc822; eve@example.com\r\nAction: failed\r\nStatus: 5.7.1\r\nDiagnostic-Code: smtp; 550 5.7.1 Recipient address rejected: User unknown"),
+		[]got{{"eve@example.com", Soft, "filtered"}}},
+	{"user unknown after DATA is a filter", dsn("<fay@example.com>: host mx[192.0.2.2] said: 550 Unknown user fay@example.com (in reply to end of DATA command)",
+		"Final-Recipient: rfc822; fay@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; 550 Unknown user fay@example.com"),
+		[]got{{"fay@example.com", Soft, "filtered"}}},
+	{"user unknown without any code is not hard", dsn("Failed.",
+		"Final-Recipient: rfc822; gus@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: The account does not exist."),
+		[]got{{"gus@example.com", Soft, "filtered"}}},
+	{"sender domain refused at MAIL FROM", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
+		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
+			"  hal@example.com\n    host mx.example.com [192.0.2.3]\n    SMTP error from remote mail server after MAIL FROM:<news@example.net>:\n    550 5.1.8 No such domain example.net\n"),
+		[]got{{"hal@example.com", Soft, "rejected"}}},
+	{"exim unrouteable", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
+		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
+			"  ida@example.com\n    SMTP error from remote mail server after RCPT TO:<ida@example.com>:\n    550 5.1.1 <ida@example.com>: Recipient address rejected: User unknown\n\n"+
+			"------ This is a copy of the message, including all the headers. ------\n\nFrom: news@example.net\nTo: ida@example.com\nMessage-ID: <m2@example.net>\n\nHello\n"),
+		[]got{{"ida@example.com", Hard, "userunknown"}}},
+	{"qmail", plain("MAILER-DAEMON@mx.example.org", "failure notice",
+		"Hi. This is the qmail-send program at mx.example.org.\nI'm afraid I wasn't able to deliver your message to the following addresses.\nThis is a permanent error; I've given up. Sorry it didn't work out.\n\n"+
+			"<jo@example.com>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"+
+			"<kim@example.com>:\nThis message is looping: it already has my Delivered-To line. (#5.4.6)\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <news@example.net>\nTo: jo@example.com\n"),
+		[]got{{"jo@example.com", Hard, "userunknown"}, {"kim@example.com", Soft, "networkerror"}}},
+	{"qmail no mail exchanger", plain("MAILER-DAEMON@mx.example.org", "failure notice",
+		"Hi. This is the qmail-send program at mx.example.org.\n\n<lu@nowhere.example>:\nSorry, I couldn't find a mail exchanger or IP address. (#5.4.4)\n"),
+		[]got{{"lu@nowhere.example", Hard, "hostunknown"}}},
+	{"old sendmail", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: see transcript for details",
+		"The original message was received at Mon, 1 Jan 2001 00:00:00 GMT\n\n   ----- The following addresses had permanent fatal errors -----\n<max@example.com>\n\n"+
+			"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<max@example.com>\n<<< 550 5.1.1 <max@example.com>... User unknown\n550 5.1.1 <max@example.com>... User unknown\n"),
+		[]got{{"max@example.com", Hard, "userunknown"}}},
+	{"mobile carrier filter", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Undelivered Mail",
+		"<ned@ezweb.ne.jp>: 550 : User unknown\n"),
+		[]got{{"ned@ezweb.ne.jp", Soft, "filtered"}}},
+	{"arf complaint", "From: fbl@isp.example\r\nTo: abuse@example.net\r\nSubject: FW: Act now\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\r\n\r\n" +
+		"--F\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report.\r\n" +
+		"--F\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: FBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: ola@example.com\r\n" +
+		"--F\r\nContent-Type: message/rfc822\r\n\r\nFrom: news@example.net\r\nTo: ola@example.com\r\nMessage-ID: <m3@example.net>\r\n\r\nHi\r\n--F--\r\n",
+		[]got{{"ola@example.com", Complaint, "feedback"}}},
+	{"arf complaint naming no one", "From: fbl@isp.example\r\nTo: abuse@example.net\r\nSubject: report\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\r\n\r\n" +
+		"--F\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n" +
+		"--F\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: news@example.net\r\nTo: undisclosed-recipients:;\r\nMessage-ID: <m4@example.net>\r\n--F--\r\n",
+		[]got{{"", Complaint, "feedback"}}},
+	{"hotmail jmrp", "From: staff@hotmail.com\r\nTo: abuse@example.net\r\nSubject: complaint about message from 192.0.2.9\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"J\"\r\n\r\n--J\r\nContent-Type: message/rfc822\r\n\r\nX-HmXmrOriginalRecipient: pat@example.com\r\nFrom: news@example.net\r\nTo: pat@example.com\r\n\r\nHi\r\n--J--\r\n",
+		[]got{{"pat@example.com", Complaint, "feedback"}}},
+	{"rfc3834 auto-reply", "From: Quinn <quinn@example.com>\nTo: news@example.net\nAuto-Submitted: auto-replied\nSubject: Away until Monday\n\nI am away.\n",
+		[]got{{"quinn@example.com", AutoReply, "vacation"}}},
+	{"out of office by subject", "From: rae@example.com\nTo: news@example.net\nSubject: Out of Office: Act now\n\nBack soon.\n",
+		[]got{{"rae@example.com", AutoReply, "vacation"}}},
+	{"ses bounce by mail", "From: no-reply@sns.amazonaws.com\nTo: ops@example.net\nSubject: AWS Notification Message\n\n" +
+		`{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":"sam@example.com","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},` + "\n" +
+		` "mail":{"source":"news@example.net"}}` + "\n",
+		[]got{{"sam@example.com", Hard, "userunknown"}}},
+	{"ses complaint by mail", "From: no-reply@sns.amazonaws.com\nTo: ops@example.net\nSubject: AWS Notification Message\n\n" +
+		`{"notificationType":"Complaint","complaint":{"complainedRecipients":[{"emailAddress":"tia@example.com"}]}}` + "\n",
+		[]got{{"tia@example.com", Complaint, "feedback"}}},
+	{"google groups", plain("Mail Delivery Subsystem <mailer-daemon@googlemail.com>", "Delivery Status Notification (Failure)",
+		"The group you tried to contact may not exist, or you may not have permission to post messages to the group.\n\nGoogle Groups\n\n----- Original message -----\n\nFrom: news@example.net\nTo: team@googlegroups.com\nMessage-ID: <m5@example.net>\n\nHi\n"),
+		[]got{{"team@googlegroups.com", Soft, "rejected"}}},
+	{"broken part header still read", "From: MAILER-DAEMON@mx.example.org\r\nTo: news@example.net\r\nSubject: Undeliverable\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"O\"\r\n\r\n" +
+		"--O\r\nContent-Type: multipart/alternative;\r\nboundary=\"I\"\r\n\r\n--I\r\nContent-Type: text/plain\r\n\r\nRejected.\r\n--I--\r\n" +
+		"--O\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822;uma@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp;550 5.1.1 unknown recipient\r\n",
+		[]got{{"uma@example.com", Hard, "userunknown"}}},
+	{"a personal message is no report", "From: vic@example.com\nTo: news@example.net\nSubject: Re: Act now\n\nThanks, I signed. Tell wes@example.com too.\n", nil},
+}
+
+func TestRead(t *testing.T) {
+	for _, tc := range readCases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := Read(strings.NewReader(tc.msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, summary(rep.Failures)); diff != "" {
+				t.Errorf("failures (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReadOriginal(t *testing.T) {
+	rep, err := Read(strings.NewReader(readCases[0].msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MessageID != "m1@example.net" || rep.Envelope != "bounces+s1@lists.example.net" {
+		t.Errorf("MessageID %q, Envelope %q; want m1@example.net, bounces+s1@lists.example.net", rep.MessageID, rep.Envelope)
+	}
+	inline := readCases[11].msg // Exim, the original quoted in the text
+	if rep, _ := Read(strings.NewReader(inline)); rep.MessageID != "m2@example.net" {
+		t.Errorf("inline original: MessageID %q, want m2@example.net", rep.MessageID)
+	}
+}
+
+func TestReadTooLarge(t *testing.T) {
+	big := dsn(strings.Repeat("x", MaxSize), "Final-Recipient: rfc822; ada@example.com\r\nAction: failed\r\nStatus: 5.1.1")
+	_, err := Read(strings.NewReader(big))
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "MaxSize") {
+		t.Fatalf("err = %v, want ErrTooLarge naming MaxSize", err)
+	}
+}
+
+func TestCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := Command([]string{"classify"}, strings.NewReader(readCases[0].msg), &out, &errOut)
+	want := `{"recipient":"ada@example.com","kind":"hard","status":"5.1.1","reason":"userunknown"}` + "\n"
+	if code != 0 || out.String() != want {
+		t.Errorf("exit %d, output %q (stderr %q); want 0, %q", code, out.String(), errOut.String(), want)
+	}
+	out.Reset()
+	if code := Command(nil, strings.NewReader(""), &out, &errOut); code != 2 {
+		t.Errorf("no subcommand: exit %d, want 2", code)
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	for _, tc := range readCases {
+		f.Add([]byte(tc.msg))
+	}
+	f.Add([]byte("Content-Type: multipart/report; boundary=\"\r\n\r\n--"))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: multipart/mixed; boundary=x\n\n--x\n"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		rep, err := Read(bytes.NewReader(msg))
+		if err != nil {
+			return
+		}
+		for _, fl := range rep.Failures {
+			switch fl.Kind {
+			case Hard, Soft, Complaint, AutoReply:
+			default:
+				t.Fatalf("failure %+v has no kind", fl)
+			}
+			if fl.Kind == Hard && !hardReasons[fl.Reason] && fl.Reason != "notaccept" {
+				t.Fatalf("hard failure with reason %q", fl.Reason)
+			}
+		}
+	})
+}
+
+func BenchmarkRead(b *testing.B) {
+	var total int64
+	for _, tc := range readCases {
+		total += int64(len(tc.msg))
+	}
+	b.SetBytes(total / int64(len(readCases)))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		tc := readCases[n%len(readCases)]
+		if _, err := Read(strings.NewReader(tc.msg)); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "reports/s")
+}
