@@ -71,7 +71,7 @@ var reasonPatterns = []reasonPattern{
 		`(?:user|mailbox|recipient|address|account|addressee) (?:\S+ )?(?:not found|unknown|invalid|not (?:valid|known|listed|recognized))`,
 		`invalid (?:recipient|mailbox|user|address|account)`, `recipient (?:address )?rejected`, `no mailbox`, `mailbox not found`, `not a valid (?:user|mailbox|recipient|address)`,
 		`unrouteable address`, `addressee unknown`, `not (?:our|a local) (?:customer|user)`, `bad (?:destination )?(?:mailbox|recipient|address)`,
-		`recipient not (?:found|known|exist)`, `user not (?:found|exist|known|listed)`, `email account that you tried to reach does not exist`, 
+		`recipient not (?:found|known|exist)`, `user not (?:found|exist|known|listed)`, `email account that you tried to reach does not exist`,
 		`undeliverable address`, `does not have an? (?:account|mailbox)`, `no account`,
 		`unknown or illegal alias`, `not listed in`, `no longer (?:available|active|exists?)`, `is not a known user`, `mailbox is inactive`,
 		`no mail ?box here`, `not have a mailbox`, `account (?:is )?unavailable`, `not exist`, `non-?existent`, `recipient unknown`, `unknown recipient`,
@@ -124,7 +124,7 @@ var (
 	kddiFiltered = regexp.MustCompile(`(?i)550:? +: *user unknown`)
 	// m-FILTER names the failed command in a section of its own.
 	mfilterData = regexp.MustCompile(`(?i)-+ ?smtp command\s+data`)
-	tryAgain     = regexp.MustCompile(`(?i)try again|temporar`)
+	tryAgain    = regexp.MustCompile(`(?i)try again|temporar`)
 )
 
 // classifyFailure fills Reason, Kind and Status of f from its status and
