@@ -22,6 +22,13 @@ const MaxSize = 10 << 20
 // hostile message of nested multiparts costs little.
 const maxDepth = 8
 
+// maxFailures bounds the recipients one report may name.
+const maxFailures = 500
+
+// maxProse bounds the text searched for what a report says in words: the
+// prose comes first, the quoted original after it.
+const maxProse = 64 << 10
+
 // maxParts bounds the number of MIME parts Read looks at.
 const maxParts = 200
 
@@ -241,7 +248,7 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 // inlineOriginal reads the header of an original message quoted in the
 // text of a report that has no message/rfc822 part (qmail, Exim, Google).
 func (p *parts) inlineOriginal() {
-	text := strings.Join(p.texts, "\n")
+	text := p.prose()
 	loc := originalStart.FindStringIndex(text)
 	if loc == nil {
 		return

@@ -101,6 +101,9 @@ func dsnFailures(p *parts) []Failure {
 				continue
 			}
 			seen[rcpt] = true
+			if len(out) >= maxFailures {
+				return out
+			}
 			f := Failure{Recipient: rcpt, Status: statusRE.FindString(b.Get("Status"))}
 			f.Diagnostic = dsnDiagnostic(b)
 			near := nearText(p.texts, rcpt)
@@ -143,6 +146,9 @@ var quotedLocal = regexp.MustCompile(`^"[^"]+"@[^\s@]+$`)
 // parts: the reason a report gives only in prose.
 func nearText(texts []string, rcpt string) string {
 	for _, t := range texts {
+		if len(t) > maxProse {
+			t = t[:maxProse]
+		}
 		lt := strings.ToLower(t)
 		if i := strings.Index(lt, rcpt); i >= 0 {
 			limit := len(t)

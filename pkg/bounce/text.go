@@ -35,12 +35,9 @@ var notFailedBefore = regexp.MustCompile(`(?i)(?:contact|send (?:an )?e?mail to|
 // textFailures reads a free-text report: every address in its prose,
 // before the quoted original, with the words that follow it.
 func textFailures(m message, p *parts) []Failure {
-	text := strings.Join(p.texts, "\n")
+	text := p.prose()
 	if loc := originalStart.FindStringIndex(text); loc != nil {
 		text = text[:loc[0]]
-	}
-	if len(text) > 64*1024 {
-		text = text[:64*1024]
 	}
 	if groupsRE.MatchString(text) && p.original != nil {
 		// Google Groups does not name the group that refused the
@@ -89,6 +86,9 @@ func textFailures(m message, p *parts) []Failure {
 		}
 		seen[a] = true
 		hits = append(hits, hit{a, loc[0], loc[1]})
+		if len(hits) >= maxFailures {
+			break
+		}
 	}
 	var out []Failure
 	for i, h := range hits {
@@ -149,4 +149,20 @@ func segment(text string, start, addrEnd, limit int) string {
 		off += nl + 1
 	}
 	return text[ls:end]
+}
+
+// prose is the readable text of the report, as far as anyone writes prose
+// about a delivery: the searches over it stay cheap on a huge message.
+func (p *parts) prose() string {
+	var b strings.Builder
+	for _, t := range p.texts {
+		room := maxProse - b.Len()
+		if len(t) >= room {
+			b.WriteString(t[:max(room, 0)])
+			break
+		}
+		b.WriteString(t)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
