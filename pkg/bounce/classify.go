@@ -23,7 +23,7 @@ var reasonPatterns = []reasonPattern{
 	// Unambiguous words of particular servers first, before the
 	// general words they contain ("blacklisted", "IP address").
 	rp("hostunknown", `couldn'?t find a mail exchanger`, `could not deliver mail to .* the account or domain may not exist`,
-		`(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?\s+does not exist`, `invalid domain`, `domain is not reachable`),
+		`(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?\s+does not exist`, `invalid domain`, `domain is not reachable`, `domain does not exist`),
 	rp("userunknown", `address couldn'?t be found`, `invalid final delivery userid`,
 		`unable to deliver message to <[^>]*> \(and other recipients in the same domain\)`),
 	rp("suspend", `temporar(?:y|ily) (?:locked|disabled|suspended)`),
@@ -208,7 +208,7 @@ func hardEvidence(status, diag string) bool {
 	has5xx := reply != nil && reply[1] == "5"
 	switch {
 	case status == "":
-		return has5xx
+		return has5xx || ownVerdict.MatchString(diag)
 	case status[0] != '5':
 		return false
 	case strings.HasPrefix(status, "5.1."):
@@ -220,6 +220,10 @@ func hardEvidence(status, diag string) bool {
 	// other than a missing address.
 	return false
 }
+
+// ownVerdict are the words a server writes about its own users when it
+// bounces without quoting any SMTP reply: no filter speaks like this.
+var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: `)
 
 // postfixSaid is how Postfix quotes a remote server: "host mx[192.0.2.1] said:".
 var postfixSaid = regexp.MustCompile(`\] said: `)
