@@ -109,7 +109,7 @@ var statusReasons = map[string]string{
 
 var (
 	statusRE = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
-	replyRE  = regexp.MustCompile(`(?:^|[^\d.])([245])\d\d(?:[ -]|$)`)
+	replyRE  = regexp.MustCompile(`(?:^|[^\d.])([245])\d\d(?:[ :-]|$)`)
 )
 
 // hardReasons are the reasons that say the address itself is dead.
@@ -223,7 +223,7 @@ func hardEvidence(status, diag string) bool {
 
 // ownVerdict are the words a server writes about its own users when it
 // bounces without quoting any SMTP reply: no filter speaks like this.
-var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: `)
+var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: |address couldn.t be found|invalid final delivery userid`)
 
 // postfixSaid is how Postfix quotes a remote server: "host mx[192.0.2.1] said:".
 var postfixSaid = regexp.MustCompile(`\] said: `)
