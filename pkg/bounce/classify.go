@@ -22,6 +22,7 @@ func rp(reason string, words ...string) reasonPattern {
 var reasonPatterns = []reasonPattern{
 	// Unambiguous words of particular servers first, before the
 	// general words they contain ("blacklisted", "IP address").
+	rp("blocked", `my name was rejected`),
 	rp("hostunknown", `couldn'?t find a mail exchanger`, `could not deliver mail to .* the account or domain may not exist`,
 		`(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?\s+does not exist`, `invalid domain`, `domain is not reachable`, `domain does not exist`),
 	rp("userunknown", `address couldn'?t be found`, `invalid final delivery userid`,
@@ -124,7 +125,7 @@ var (
 	kddiFiltered = regexp.MustCompile(`(?i)550:? +: *user unknown`)
 	// m-FILTER names the failed command in a section of its own.
 	mfilterData = regexp.MustCompile(`(?i)-+ ?smtp command\s+data`)
-	tryAgain    = regexp.MustCompile(`(?i)try again|temporar`)
+	tryAgain    = regexp.MustCompile(`(?i)not found, try again|temporar`)
 )
 
 // classifyFailure fills Reason, Kind and Status of f from its status and

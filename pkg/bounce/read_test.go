@@ -97,6 +97,12 @@ var readCases = []struct {
 	{"qmail no mail exchanger", plain("MAILER-DAEMON@mx.example.org", "failure notice",
 		"Hi. This is the qmail-send program at mx.example.org.\n\n<lu@nowhere.example>:\nSorry, I couldn't find a mail exchanger or IP address. (#5.4.4)\n"),
 		[]got{{"lu@nowhere.example", Hard, "hostunknown"}}},
+	{"qmail helo refused is the sender's problem", plain("MAILER-DAEMON@mx.example.org", "failure notice",
+		"Hi. This is the qmail-send program at mx.example.org.\n\n<liz@example.com>:\nConnected to 192.0.2.7 but my name was rejected.\nRemote host said: 501 5.0.0 Invalid domain name\n"),
+		[]got{{"liz@example.com", Soft, "blocked"}}},
+	{"dns failure to retry is soft", dsn("<mo@example.com>: Name service error for domain example.com: Host not found, try again",
+		"Final-Recipient: rfc822; mo@example.com\r\nAction: failed\r\nStatus: 5.4.4"),
+		[]got{{"mo@example.com", Soft, "networkerror"}}},
 	{"old sendmail", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: see transcript for details",
 		"The original message was received at Mon, 1 Jan 2001 00:00:00 GMT\n\n   ----- The following addresses had permanent fatal errors -----\n<max@example.com>\n\n"+
 			"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<max@example.com>\n<<< 550 5.1.1 <max@example.com>... User unknown\n550 5.1.1 <max@example.com>... User unknown\n"),
