@@ -103,6 +103,10 @@ var readCases = []struct {
 	{"dns failure to retry is soft", dsn("<mo@example.com>: Name service error for domain example.com: Host not found, try again",
 		"Final-Recipient: rfc822; mo@example.com\r\nAction: failed\r\nStatus: 5.4.4"),
 		[]got{{"mo@example.com", Soft, "networkerror"}}},
+	{"the address a failed one was expanded from is no failure", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
+		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. The following address(es) failed:\n\n"+
+			"  nia@example.org\n    (ultimately generated from list@example.org)\n    retry timeout exceeded\n"),
+		[]got{{"nia@example.org", Soft, "expired"}}},
 	{"old sendmail", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: see transcript for details",
 		"The original message was received at Mon, 1 Jan 2001 00:00:00 GMT\n\n   ----- The following addresses had permanent fatal errors -----\n<max@example.com>\n\n"+
 			"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<max@example.com>\n<<< 550 5.1.1 <max@example.com>... User unknown\n550 5.1.1 <max@example.com>... User unknown\n"),

@@ -22,6 +22,7 @@ func (d *mimeDecoder) DecodeHeader(s string) (string, error) {
 var originalStart = regexp.MustCompile(`(?im)^[ \t>]*(?:` +
 	`-+ ?(?:original message|message header|original message follows|unsent message|this is a copy|the header of the original|headers? of (?:the )?(?:original|returned)|returned message|text of the message|below this line|forwarded message|undelivered message|message (?:text|body) follows|start of returned|original mail)` +
 	`|--- ?below this line` +
+	`|bounced e-?mail:\s*$` +
 	`|(?:original message|message header|unsent message|returned message|the original message headers?|original message headers?)(?: follows| below| is attached)?:?\s*$` +
 	`|(?:return-path|received|dkim-signature|message-id|x-mailer|x-originating-ip):[ \t]?` +
 	`)`)
@@ -30,7 +31,7 @@ var groupsRE = regexp.MustCompile(`(?i)groups\.google\.com|google groups`)
 
 // notFailedBefore precedes an address given for help, or the sender's:
 // not one that failed.
-var notFailedBefore = regexp.MustCompile(`(?i)(?:contact|send (?:an )?e?mail to|write to|questions to|mail from|sent by|envelope-from)\W*$`)
+var notFailedBefore = regexp.MustCompile(`(?i)(?:contact|send (?:an )?e?mail to|write to|questions to|mail from|sent by|envelope-from|generated from|expanded from|may not follow)\W*$`)
 
 // textFailures reads a free-text report: every address in its prose,
 // before the quoted original, with the words that follow it.
