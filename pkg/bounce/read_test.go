@@ -107,6 +107,9 @@ var readCases = []struct {
 		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. The following address(es) failed:\n\n"+
 			"  nia@example.org\n    (ultimately generated from list@example.org)\n    retry timeout exceeded\n"),
 		[]got{{"nia@example.org", Soft, "expired"}}},
+	{"exim failed-recipients header", "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\nTo: ivy@example.com\nX-Failed-Recipients: ivy@example.com\nSubject: Mail delivery failed\n\n" +
+		"The following address(es) failed:\n\n  ivy@example.com\n    SMTP error from remote mail server after RCPT TO:<ivy@example.com>:\n    550 5.1.1 <ivy@example.com>: User unknown\n",
+		[]got{{"ivy@example.com", Hard, "userunknown"}}},
 	{"old sendmail", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: see transcript for details",
 		"The original message was received at Mon, 1 Jan 2001 00:00:00 GMT\n\n   ----- The following addresses had permanent fatal errors -----\n<max@example.com>\n\n"+
 			"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<max@example.com>\n<<< 550 5.1.1 <max@example.com>... User unknown\n550 5.1.1 <max@example.com>... User unknown\n"),

@@ -73,6 +73,15 @@ func textFailures(m message, p *parts) []Failure {
 			skip[strings.ToLower(text[loc[0]:loc[1]])] = true
 		}
 	}
+	// Exim names the failed recipients in a header of its own: trust it
+	// over any guess from the prose.
+	failed := map[string]bool{}
+	for _, v := range m.header["X-Failed-Recipients"] {
+		for _, a := range addrRE.FindAllString(v, -1) {
+			failed[strings.ToLower(a)] = true
+			delete(skip, strings.ToLower(a))
+		}
+	}
 	type hit struct {
 		addr       string
 		start, end int
@@ -82,7 +91,7 @@ func textFailures(m message, p *parts) []Failure {
 	for _, loc := range addrRE.FindAllStringIndex(text, -1) {
 		a := strings.ToLower(strings.TrimRight(text[loc[0]:loc[1]], "."))
 		local, _, _ := strings.Cut(a, "@")
-		if skip[a] || seen[a] || local == "mailer-daemon" || local == "postmaster" || strings.Contains(local, "=") {
+		if skip[a] || seen[a] || (len(failed) > 0 && !failed[a]) || local == "mailer-daemon" || local == "postmaster" || strings.Contains(local, "=") {
 			continue
 		}
 		seen[a] = true
