@@ -198,6 +198,12 @@ func (p *parts) walk(h mail.Header, body []byte, depth int) {
 		}
 	case ct == "application/json":
 		p.jsons = append(p.jsons, string(body))
+	case ct == "" && depth == 0 && impliedBoundary(body) != "":
+		// MIME parts without the header that announces them.
+		for _, pb := range splitMultipart(body, impliedBoundary(body)) {
+			ph, pbody := looseHeader(pb)
+			p.walk(ph, pbody, depth+1)
+		}
 	case ct == "" || strings.HasPrefix(ct, "text/"):
 		s := string(body)
 		if ct == "text/html" {
@@ -265,6 +271,25 @@ func (p *parts) inlineOriginal() {
 	if len(h) > 0 {
 		p.original = textproto.MIMEHeader(h)
 	}
+}
+
+var boundaryLine = regexp.MustCompile(`(?m)^--([^\s-][^\s]{5,69})\r?$`)
+
+// impliedBoundary is the boundary of a body that is multipart without
+// saying so: a "--xyz" line that recurs, followed by a part header.
+func impliedBoundary(body []byte) string {
+	if len(body) > maxProse {
+		body = body[:maxProse]
+	}
+	m := boundaryLine.FindSubmatchIndex(body)
+	if m == nil {
+		return ""
+	}
+	b := string(body[m[2]:m[3]])
+	if bytes.Count(body, []byte("\n--"+b)) < 2 {
+		return ""
+	}
+	return b
 }
 
 // mediaType parses a Content-Type leniently: a malformed parameter list

@@ -110,6 +110,13 @@ var readCases = []struct {
 	{"exim failed-recipients header", "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\nTo: ivy@example.com\nX-Failed-Recipients: ivy@example.com\nSubject: Mail delivery failed\n\n" +
 		"The following address(es) failed:\n\n  ivy@example.com\n    SMTP error from remote mail server after RCPT TO:<ivy@example.com>:\n    550 5.1.1 <ivy@example.com>: User unknown\n",
 		[]got{{"ivy@example.com", Hard, "userunknown"}}},
+	{"mime parts without a content-type header", "From: MAILER-DAEMON@mx.example.org\nTo: news@example.net\nSubject: Returned mail: see transcript for details\n\n" +
+		"--b1.example.org\n\nThe original message was received.\n\n--b1.example.org\nContent-Type: message/delivery-status\n\n" +
+		"Final-Recipient: RFC822; oz@example.com\nAction: failed\nStatus: 4.4.7\n\n--b1.example.org--\n",
+		[]got{{"oz@example.com", Soft, "expired"}}},
+	{"prose naming no address falls back to the original, never hard", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: User unknown",
+		"   ----- Transcript of session follows -----\n550 5.1.1 kit... User unknown\n\n   ----- Unsent message follows -----\nFrom: news@example.net\nTo: kit@example.com\nSubject: Hi\n\nHi\n"),
+		[]got{{"kit@example.com", Soft, "userunknown"}}},
 	{"old sendmail", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: see transcript for details",
 		"The original message was received at Mon, 1 Jan 2001 00:00:00 GMT\n\n   ----- The following addresses had permanent fatal errors -----\n<max@example.com>\n\n"+
 			"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<max@example.com>\n<<< 550 5.1.1 <max@example.com>... User unknown\n550 5.1.1 <max@example.com>... User unknown\n"),

@@ -100,6 +100,21 @@ func textFailures(m message, p *parts) []Failure {
 			break
 		}
 	}
+	if len(hits) == 0 && p.original != nil && textReason(text) != "" {
+		// The prose names no address (old Sendmail, Exim with a local
+		// part only): the failed recipient is the original's. A guess, so
+		// never a hard one.
+		var out []Failure
+		for _, a := range addrRE.FindAllString(p.original.Get("To"), 5) {
+			f := Failure{Recipient: strings.ToLower(a), Diagnostic: strings.Join(strings.Fields(text), " ")}
+			classifyFailure(&f, text)
+			if f.Kind == Hard {
+				f.Kind = Soft
+			}
+			out = append(out, f)
+		}
+		return out
+	}
 	var out []Failure
 	for i, h := range hits {
 		end := len(text)
