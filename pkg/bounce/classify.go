@@ -166,9 +166,10 @@ func classifyFailure(f *Failure, context string) {
 		case afterMail.MatchString(cmd):
 			// Refused at MAIL FROM: the sender's address or domain.
 			reason = "rejected"
-		case reason == "userunknown" && (afterData.MatchString(cmd) || kddiFiltered.MatchString(diag)):
+		case reason == "userunknown" && (afterData.MatchString(cmd) && !strings.HasPrefix(f.Status, "5.1.") || kddiFiltered.MatchString(diag)):
 			// Accepted at RCPT TO, refused after the message was seen:
-			// a filter speaking, not a missing mailbox.
+			// a filter speaking, not a missing mailbox, unless the
+			// server gives the status of a bad address (5.1.x).
 			reason = "filtered"
 		case reason == "hostunknown" && tryAgain.MatchString(diag):
 			reason = "networkerror"

@@ -77,6 +77,9 @@ var readCases = []struct {
 	{"user unknown after DATA is a filter", dsn("<fay@example.com>: host mx[192.0.2.2] said: 550 Unknown user fay@example.com (in reply to end of DATA command)",
 		"Final-Recipient: rfc822; fay@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; 550 Unknown user fay@example.com"),
 		[]got{{"fay@example.com", Soft, "filtered"}}},
+	{"user unknown after DATA with an address status is hard", dsn("<fox@example.com>: host mx[192.0.2.2] said: 550 5.1.1 <fox@example.com>: User unknown (in reply to end of DATA command)",
+		"Final-Recipient: rfc822; fox@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <fox@example.com>: User unknown"),
+		[]got{{"fox@example.com", Hard, "userunknown"}}},
 	{"user unknown without any code is not hard", dsn("Failed.",
 		"Final-Recipient: rfc822; gus@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: The account does not exist."),
 		[]got{{"gus@example.com", Soft, "filtered"}}},
@@ -84,7 +87,7 @@ var readCases = []struct {
 		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
 			"  hal@example.com\n    host mx.example.com [192.0.2.3]\n    SMTP error from remote mail server after MAIL FROM:<news@example.net>:\n    550 5.1.8 No such domain example.net\n"),
 		[]got{{"hal@example.com", Soft, "rejected"}}},
-	{"exim unrouteable", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
+	{"exim refused at RCPT", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
 		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
 			"  ida@example.com\n    SMTP error from remote mail server after RCPT TO:<ida@example.com>:\n    550 5.1.1 <ida@example.com>: Recipient address rejected: User unknown\n\n"+
 			"------ This is a copy of the message, including all the headers. ------\n\nFrom: news@example.net\nTo: ida@example.com\nMessage-ID: <m2@example.net>\n\nHello\n"),
@@ -182,10 +185,20 @@ func TestReadOriginal(t *testing.T) {
 	if rep.MessageID != "m1@example.net" || rep.Envelope != "bounces+s1@lists.example.net" {
 		t.Errorf("MessageID %q, Envelope %q; want m1@example.net, bounces+s1@lists.example.net", rep.MessageID, rep.Envelope)
 	}
-	inline := readCases[11].msg // Exim, the original quoted in the text
-	if rep, _ := Read(strings.NewReader(inline)); rep.MessageID != "m2@example.net" {
+	if rep, _ := Read(strings.NewReader(readCase(t, "exim refused at RCPT"))); rep.MessageID != "m2@example.net" {
 		t.Errorf("inline original: MessageID %q, want m2@example.net", rep.MessageID)
 	}
+}
+
+func readCase(t *testing.T, name string) string {
+	t.Helper()
+	for _, tc := range readCases {
+		if tc.name == name {
+			return tc.msg
+		}
+	}
+	t.Fatalf("no read case %q", name)
+	return ""
 }
 
 func TestReadTooLarge(t *testing.T) {
