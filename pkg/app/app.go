@@ -64,7 +64,8 @@ type App struct {
 	relays  *mailer.Relays     // worker and dev modes
 	limiter *ratelimit.Limiter // relay and campaign rates, shared by all workers through Redis
 	metrics *metrics.Metrics
-	// metricsListener serves /metrics alone (DEARFRIEND_METRICS_ADDR).
+	// metricsListener serves /metrics (DEARFRIEND_METRICS_ADDR), and
+	// /debug/pprof/ with DEARFRIEND_PPROF.
 	metricsListener net.Listener
 	metricsHTTP     *http.Server
 }
@@ -169,6 +170,9 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		a.closers = append(a.closers, func() { a.metricsListener.Close() })
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", a.metrics.Handler())
+		if cfg.Pprof {
+			metrics.HandlePprof(mux)
+		}
 		a.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	org := render.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}

@@ -76,6 +76,9 @@ type Config struct {
 	// answer /metrics on DEARFRIEND_HTTP_ADDR. Empty: none (a worker then
 	// has no metrics endpoint).
 	MetricsAddr string // DEARFRIEND_METRICS_ADDR
+	// Pprof adds Go's profiler (/debug/pprof/) to the metrics listener,
+	// which it needs: never to the public HTTP server.
+	Pprof bool // DEARFRIEND_PPROF: default false
 
 	Seed bool // DEARFRIEND_SEED: seed demo data on an empty database (dev default true)
 
@@ -153,6 +156,9 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 	}
 	c.MaxRetryAge = retryAge
 	c.MetricsAddr = get("METRICS_ADDR", "")
+	if c.Pprof, err = strconv.ParseBool(get("PPROF", "false")); err != nil {
+		errList = append(errList, fmt.Errorf("DEARFRIEND_PPROF must be true or false (or 1 or 0), got %q", get("PPROF", "")))
+	}
 	sweep, err := time.ParseDuration(get("SWEEP_INTERVAL", "30s"))
 	if err != nil {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_SWEEP_INTERVAL must be a duration like 30s or 500ms, got %q", get("SWEEP_INTERVAL", "")))
@@ -323,6 +329,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRetryAge < time.Minute || c.MaxRetryAge > 30*24*time.Hour {
 		bad("DEARFRIEND_MAX_RETRY_AGE must be between 1m and 720h, got %s", c.MaxRetryAge)
+	}
+	if c.Pprof && c.MetricsAddr == "" {
+		bad("DEARFRIEND_PPROF serves the profiler on the metrics listener only: set DEARFRIEND_METRICS_ADDR too, like 127.0.0.1:9090")
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
 		bad("DEARFRIEND_METRICS_ADDR must be host:port, like 127.0.0.1:9090, got %q", c.MetricsAddr)

@@ -43,6 +43,8 @@ func TestValidateNamesTheProblem(t *testing.T) {
 		{"bad retry age", ModeDev, map[string]string{"DEARFRIEND_MAX_RETRY_AGE": "a day"}, `DEARFRIEND_MAX_RETRY_AGE must be a duration like 24h or 90m, got "a day"`},
 		{"short retry age", ModeDev, map[string]string{"DEARFRIEND_MAX_RETRY_AGE": "5s"}, "DEARFRIEND_MAX_RETRY_AGE must be between 1m and 720h, got 5s"},
 		{"bad metrics addr", ModeDev, map[string]string{"DEARFRIEND_METRICS_ADDR": "9090"}, "DEARFRIEND_METRICS_ADDR must be host:port"},
+		{"bad pprof", ModeDev, map[string]string{"DEARFRIEND_PPROF": "yes please", "DEARFRIEND_METRICS_ADDR": "127.0.0.1:0"}, `DEARFRIEND_PPROF must be true or false (or 1 or 0), got "yes please"`},
+		{"pprof without metrics addr", ModeWorker, map[string]string{"DEARFRIEND_PPROF": "1"}, "DEARFRIEND_PPROF serves the profiler on the metrics listener only: set DEARFRIEND_METRICS_ADDR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/textproto"
 	"sync"
 	"time"
 
@@ -50,6 +51,7 @@ type Pool struct {
 	logger    *slog.Logger
 	signer    Signer
 	now       func() time.Time
+	wrapConn  func(net.Conn) net.Conn // for tests: sees every TCP write
 
 	// bufs holds the buffers messages are written into (*[]byte): a
 	// message then costs no allocation for its wire form.
@@ -187,10 +189,7 @@ func (p *Pool) send(ctx context.Context, m *Message) (Result, bool) {
 	if err != nil {
 		return Classify(err), false
 	}
-	t := transaction{from: m.EnvelopeFrom, to: m.ToEmail, msg: raw}
-	if t.from == "" {
-		t.from = m.FromEmail
-	}
+	var header []byte
 	if p.signer != nil {
 		// The signature goes after the message in the same buffer, and on
 		// the wire in front of it.
@@ -199,7 +198,17 @@ func (p *Pool) send(ctx context.Context, m *Message) (Result, bool) {
 		if err != nil {
 			return Result{Status: StatusFailed, Reply: "sign: " + err.Error()}, false
 		}
-		t.header = signed[len(raw):]
+		header = signed[len(raw):]
+	}
+	wire := p.bufs.Get().(*[]byte)
+	defer p.putBuf(wire)
+	w, st := appendDotStuffed((*wire)[:0], header, dotBegin)
+	w, st = appendDotStuffed(w, raw, st)
+	*wire = appendDotEnd(w, st)
+
+	t := transaction{from: m.EnvelopeFrom, to: m.ToEmail, wire: *wire}
+	if t.from == "" {
+		t.from = m.FromEmail
 	}
 	res, retry, unsent := p.sendOnce(ctx, &t)
 	if retry {
@@ -221,8 +230,7 @@ func (p *Pool) putBuf(b *[]byte) {
 // transaction is one message on the wire.
 type transaction struct {
 	from, to string
-	header   []byte // fields a Signer added, sent before msg
-	msg      []byte
+	wire     []byte // the message as DATA: dot-stuffed, with the final dot
 	reply    string // the relay's answer to the data
 }
 
@@ -280,27 +288,41 @@ func (p *Pool) transact(sc *smtp.Client, t *transaction) error {
 		_ = sc.Reset()
 		return &smtpError{stageRcptTo, err}
 	}
-	w, err := sc.Data()
+	// DATA goes around go-mail's Data: its writer dot-stuffs byte by byte
+	// and flushes every 4 KB, and once opened it would write a final dot in
+	// front of the next command even if unused.
+	if err := dataCmd(sc.Text); err != nil {
+		return &smtpError{stageData, err}
+	}
+	// The message goes out stuffed and whole, final dot included, in one
+	// write: a flush on an empty bufio.Writer, or a write straight through
+	// it when the message is larger than its buffer.
+	if _, err := sc.Text.W.Write(t.wire); err != nil {
+		return &smtpError{stageData, err}
+	}
+	if err := sc.Text.W.Flush(); err != nil {
+		return &smtpError{stageData, err}
+	}
+	// From here on, a failure may come after the relay took the message.
+	_, reply, err := sc.Text.ReadResponse(250)
 	if err != nil {
-		return &smtpError{stageData, err}
-	}
-	if len(t.header) > 0 {
-		if _, err := w.Write(t.header); err != nil {
-			return &smtpError{stageData, err}
-		}
-	}
-	if _, err := w.Write(t.msg); err != nil {
-		return &smtpError{stageData, err}
-	}
-	// Close writes the final dot, then reads the reply: from here on, a
-	// failure may come after the relay took the message.
-	if err := w.Close(); err != nil {
 		return &smtpError{stageReply, err}
 	}
-	if dc, ok := w.(*smtp.DataCloser); ok {
-		t.reply = dc.ServerResponse()
-	}
+	t.reply = reply
 	return nil
+}
+
+// dataCmd sends DATA and reads the 354 go-ahead. The pool holds the client
+// alone for the whole transaction, so go-mail's lock is not needed.
+func dataCmd(text *textproto.Conn) error {
+	id, err := text.Cmd("DATA")
+	if err != nil {
+		return err
+	}
+	text.StartResponse(id)
+	defer text.EndResponse(id)
+	_, _, err = text.ReadResponse(354)
+	return err
 }
 
 func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry, unsent bool) {
@@ -459,6 +481,9 @@ func (p *Pool) dial(ctx context.Context, network, addr string) (net.Conn, error)
 	raw, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
+	}
+	if p.wrapConn != nil {
+		raw = p.wrapConn(raw)
 	}
 	nc := &abortConn{Conn: raw}
 	if slot, ok := ctx.Value(dialKey{}).(*dialSlot); ok {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -514,10 +515,24 @@ func (p *proxy) serve(client net.Conn) {
 
 // BenchmarkPoolSend sends through the pool to the capture server, both in
 // this process: the cost of Build plus the SMTP conversation on loopback.
-func BenchmarkPoolSend(b *testing.B) {
+func BenchmarkPoolSend(b *testing.B) { benchmarkPoolSend(b, testMessage()) }
+
+// BenchmarkPoolSendLarge is BenchmarkPoolSend with a 50 KB newsletter, the
+// size at which the DATA writer showed in profiles.
+func BenchmarkPoolSendLarge(b *testing.B) { benchmarkPoolSend(b, largeMessage()) }
+
+// largeMessage is testMessage with about 25 KB of HTML and of text.
+func largeMessage() *mailer.Message {
+	m := testMessage()
+	para := "Dear Friend, the forest needs you. Add your name before Friday: https://example.org/p/1?c=12&s=345\n"
+	m.Text = strings.Repeat(para, 25<<10/len(para))
+	m.HTML = strings.Repeat(`<p style="color:#333;font-family:Georgia,serif">`+para+"</p>\n", 25<<10/(len(para)+60))
+	return m
+}
+
+func benchmarkPoolSend(b *testing.B, m *mailer.Message) {
 	capture := mustStartCapture(b, devsvc.CaptureOptions{Limit: 100})
 	pool := mustNewPool(b, mailer.Config{URL: "smtp://" + capture.Addr(), MaxConns: 4})
-	m := testMessage()
 	b.ReportAllocs()
 	b.SetParallelism(2) // more senders than connections, as in a worker
 	b.RunParallel(func(pb *testing.PB) {

@@ -31,6 +31,8 @@ type Store struct {
 	db       *bun.DB
 	dialect  string          // "pg" or "sqlite"
 	segments SegmentCompiler // compiles saved segments; see UseSegmentCompiler
+	// statements counts the SQL statements run (Statements).
+	statements *statementCounter
 }
 
 // Open connects to dsn: a postgres:// URL, or else a SQLite file path (its
@@ -67,6 +69,8 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*Store, error) {
 		sqldb.SetMaxOpenConns(8)
 		s = Store{db: bun.NewDB(sqldb, sqlitedialect.New()), dialect: "sqlite"}
 	}
+	s.statements = &statementCounter{}
+	s.db.AddQueryHook(s.statements)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("connect to database %s: %w", config.Redact(dsn), err)

@@ -208,3 +208,38 @@ func TestUnsubscribeIsIdempotent(t *testing.T) {
 		}
 	})
 }
+
+// Statements counts each SQL statement run, Transactions each transaction
+// begun: one and none for a page of contacts, two and one for a list
+// created with members (BEGIN and COMMIT are not statements).
+func TestStatementsCounted(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		ctx := context.Background()
+		stmts, txs := s.Statements(), s.Transactions()
+		if _, err := s.ListContacts(ctx, 0, 10); err != nil {
+			t.Fatal(err)
+		}
+		if got, gotTx := s.Statements()-stmts, s.Transactions()-txs; got != 1 || gotTx != 0 {
+			t.Errorf("listing contacts ran %d statements in %d transactions; want 1 in 0", got, gotTx)
+		}
+		if _, err := s.InsertContacts(ctx, []store.Contact{{Email: "ada@example.org"}}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.ContactByEmail(ctx, "ada@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &store.List{Name: "counted"}
+		if err := s.CreateList(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		stmts, txs = s.Statements(), s.Transactions()
+		if err := s.AddListMembers(ctx, l.ID, []int64{c.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got, gotTx := s.Statements()-stmts, s.Transactions()-txs; got != 2 || gotTx != 1 {
+			t.Errorf("adding a list member ran %d statements in %d transactions; want 2 in 1", got, gotTx)
+		}
+	})
+}

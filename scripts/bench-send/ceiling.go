@@ -71,7 +71,8 @@ func benchCeiling(n, runs int) error {
 				return err
 			}
 		}
-		if err := waitFor(sinkCount, before+int64(n), start); err != nil {
+		var first time.Duration
+		if err := waitFor(sinkCount, before, before+int64(n), start, &first); err != nil {
 			return err
 		}
 		d := time.Since(start)

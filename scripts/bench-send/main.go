@@ -20,6 +20,21 @@
 //
 //	go build -o bin/dearfriend ./cmd/dearfriend
 //	go run ./scripts/bench-send -only postgres -worker-bin bin/dearfriend -sink 127.0.0.1:2526 -n 1000000 -runs 1
+//
+// Every run also reports the time to the first message accepted; the CPU
+// time per message of this process (serve and worker, or serve alone with
+// -worker-bin), of the worker process, of all PostgreSQL processes and of
+// redis-server, read from /proc/<pid>/stat (they count whatever else uses
+// those servers meanwhile); the SQL statements and transactions per message
+// that this process's store ran (a bun query hook: pg_stat_statements is
+// seldom installed, and pg_stat_database counts transactions only, late);
+// and the peak resident memory (VmHWM) of each process.
+//
+// -rtt holds every reply of the receiving server for that long, through a
+// proxy in this process, to measure what round trips to a distant relay
+// cost:
+//
+//	go run ./scripts/bench-send -n 2000 -runs 1 -rtt 20ms
 package main
 
 import (
@@ -56,7 +71,21 @@ func main() {
 	ceiling := flag.Bool("ceiling", false, "measure the ceiling first (needs -sink)")
 	only := flag.String("only", "", "run one mode only: embedded or postgres")
 	flag.StringVar(&workerBin, "worker-bin", "", "send from a separate `dearfriend worker` process built at this path (postgres mode only)")
+	flag.DurationVar(&rtt, "rtt", 0, "delay every reply of the receiving server by this `duration`, e.g. 20ms")
 	flag.Parse()
+	if rtt < 0 {
+		fmt.Fprintln(os.Stderr, "bench-send: -rtt must not be negative")
+		os.Exit(2)
+	}
+	if rtt > 0 && sinkAddr != "" {
+		addr, stop, err := startDelayProxy(sinkAddr, rtt)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench-send:", err)
+			os.Exit(1)
+		}
+		defer stop()
+		sinkAddr = addr
+	}
 	if *ceiling {
 		if sinkAddr == "" {
 			fmt.Fprintln(os.Stderr, "bench-send: -ceiling needs -sink")
@@ -90,6 +119,7 @@ var (
 	sinkAddr, sinkHTTP string
 	conns              int
 	workerBin          string
+	rtt                time.Duration
 )
 
 // receiver returns the SMTP address messages go to and a function counting
@@ -102,7 +132,16 @@ func receiver() (addr string, count func() (int64, error), closeFn func(), err e
 	if err != nil {
 		return "", nil, nil, err
 	}
-	return c.Addr(), func() (int64, error) { return c.Count(), nil }, func() { c.Close() }, nil
+	addr, closeFn = c.Addr(), func() { c.Close() }
+	if rtt > 0 {
+		proxied, stop, err := startDelayProxy(addr, rtt)
+		if err != nil {
+			c.Close()
+			return "", nil, nil, err
+		}
+		addr, closeFn = proxied, func() { stop(); c.Close() }
+	}
+	return addr, func() (int64, error) { return c.Count(), nil }, closeFn, nil
 }
 
 func sinkCount() (int64, error) {
@@ -116,12 +155,16 @@ func sinkCount() (int64, error) {
 	return n, err
 }
 
-// waitFor polls count until it reaches target.
-func waitFor(count func() (int64, error), target int64, start time.Time) error {
+// waitFor polls count until it reaches target, and sets *first to the time
+// since start at which the count first passed from.
+func waitFor(count func() (int64, error), from, target int64, start time.Time, first *time.Duration) error {
 	for {
 		got, err := count()
 		if err != nil {
 			return err
+		}
+		if got > from && *first == 0 {
+			*first = time.Since(start)
 		}
 		if got >= target {
 			return nil
@@ -193,12 +236,14 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		return err
 	}
 	defer a.Close()
+	workerPID := 0
 	if workerBin != "" { // after app.New, which migrated the database
-		stop, err := startWorker(env)
+		pid, stop, err := startWorker(env)
 		if err != nil {
 			return err
 		}
 		defer stop()
+		workerPID = pid
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
@@ -228,16 +273,19 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		if err != nil {
 			return err
 		}
+		used := readUsage(a.Store(), workerPID)
 		start := time.Now()
 		if err := call(a, "POST", fmt.Sprintf("/api/v1/campaigns/%d/send", camp.ID), nil, nil); err != nil {
 			return err
 		}
-		if err := waitFor(count, before+int64(n), start); err != nil {
+		var first time.Duration
+		if err := waitFor(count, before, before+int64(n), start, &first); err != nil {
 			return err
 		}
 		d := time.Since(start)
 		times = append(times, d)
-		fmt.Printf("%s: run %d: %d messages in %v (%.0f msg/s)\n", mode, run+1, n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+		fmt.Printf("%s: run %d: %d messages in %v (%.0f msg/s), first after %v\n", mode, run+1, n, d.Round(time.Millisecond), float64(n)/d.Seconds(), first.Round(time.Millisecond))
+		runReport(mode, n, used, readUsage(a.Store(), workerPID), workerPID, pgAdmin != "", redisURL != "")
 	}
 	report(mode, n, times)
 	return nil
