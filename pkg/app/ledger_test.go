@@ -149,8 +149,10 @@ func TestUnknownOutcome(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			var fast atomic.Bool
-			h := startOpts(t, b, harnessOpts{reject: slowRelay(scaled(60*time.Second), &fast), app: []app.Option{app.WithLease(lease)},
-				smtpQuery: "&timeout=" + scaled(30*time.Second).String()},
+			// The timeout leaves a fast answer seconds to spare on a loaded
+			// machine (tests run in parallel); the slow one never makes it.
+			h := startOpts(t, b, harnessOpts{reject: slowRelay(scaled(180*time.Second), &fast), app: []app.Option{app.WithLease(lease)},
+				smtpQuery: "&timeout=" + scaled(90*time.Second).String()},
 				fastSweep, map[string]string{"DEARFRIEND_WORKERS": "8", "DEARFRIEND_BATCH_SIZE": "4"})
 			camp, emails := h.mustDraftCampaign(n)
 			if code := h.call("POST", h.campaignPath(camp, "send"), nil, nil); code != http.StatusAccepted {
