@@ -35,9 +35,9 @@ type backend struct {
 }
 
 func backends(t *testing.T) []backend {
-	bs := []backend{{name: "sqlite+inprocess-redis", dsn: testenv.SQLite}}
+	bs := []backend{{name: "sqlite+inprocess-redis", dsn: testenv.MigratedSQLite}}
 	if os.Getenv("DEARFRIEND_TEST_DATABASE_URL") != "" && testenv.RedisURL() != "" {
-		bs = append(bs, backend{name: "postgres+redis", dsn: testenv.Postgres, redisURL: testenv.RedisURL()})
+		bs = append(bs, backend{name: "postgres+redis", dsn: testenv.MigratedPostgres, redisURL: testenv.RedisURL()})
 	} else {
 		t.Log("PostgreSQL+Redis run skipped: DEARFRIEND_TEST_DATABASE_URL or DEARFRIEND_TEST_REDIS_URL unset (make test sets them when reachable)")
 	}
