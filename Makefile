@@ -28,6 +28,7 @@ test:
 ## test-short: the inner loop, every suite against SQLite and the in-process
 ## Redis only (PostgreSQL and Redis are not used even when they answer)
 test-short:
+	@echo "postgres: not used  redis: in-process only"; \
 	env -u DEARFRIEND_TEST_DATABASE_URL -u DEARFRIEND_TEST_REDIS_URL $(GO) test $(TESTFLAGS) ./...
 
 ## lint: gofmt, go vet, staticcheck

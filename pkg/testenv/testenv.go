@@ -2,7 +2,8 @@
 // PostgreSQL and Redis when DEARFRIEND_TEST_DATABASE_URL and
 // DEARFRIEND_TEST_REDIS_URL name them (scripts/test-services sets both when it
 // finds them). Each test gets a database and a queue name of its own, removed
-// when it ends. A variable that is set but unreachable fails the test: CI must
+// when it ends, so tests run in parallel; a migrated database is a copy of a
+// template migrated once (template.go). A variable that is set but unreachable fails the test: CI must
 // not skip what it was told to cover. Only tests and the fault scripts under
 // scripts/ import this package.
 package testenv
