@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/dearfriend
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test lint bench build fuzz juice clean
+.PHONY: run test test-short lint bench build fuzz juice clean
 
 ## run: the whole system, embedded (SQLite, in-process Redis, SMTP capture, demo data)
 run:
@@ -13,12 +13,23 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/dearfriend
 
+# Most tests wait on sweeps, leases and relays rather than compute, and each
+# has a database and queue of its own, so many run at once: -parallel, not the
+# core count (go test's default), bounds how many tests of a package run together.
+TESTFLAGS ?= -count=1 -timeout 20m -parallel 8
+
 ## test: every suite against SQLite and the in-process Redis, and against
 ## PostgreSQL and Redis wherever scripts/test-services finds them
 test:
 	@eval "$$(scripts/test-services)"; \
 	echo "postgres: $${DEARFRIEND_TEST_DATABASE_URL:-not used}  redis: $${DEARFRIEND_TEST_REDIS_URL:-not used}"; \
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test $(TESTFLAGS) ./...
+
+## test-short: the inner loop, every suite against SQLite and the in-process
+## Redis only (PostgreSQL and Redis are not used even when they answer)
+test-short:
+	@echo "postgres: not used  redis: in-process only"; \
+	env -u DEARFRIEND_TEST_DATABASE_URL -u DEARFRIEND_TEST_REDIS_URL $(GO) test $(TESTFLAGS) ./...
 
 ## lint: gofmt, go vet, staticcheck
 lint:

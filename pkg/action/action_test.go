@@ -196,6 +196,7 @@ func (f *fixture) wantCount(t *testing.T, want int64) {
 // TestRecognizedSigner checks that a recipient's link is recognized, one
 // button signs them attributed to the campaign, and 20 clicks at once count once.
 func TestRecognizedSigner(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		page, csrf := f.get(t, f.janeLink)
@@ -225,6 +226,7 @@ func TestRecognizedSigner(t *testing.T) {
 // TestForgedToken checks that a token that does not verify is an unknown
 // visitor: the page asks for the form, and a one-button post signs no one.
 func TestForgedToken(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		good := strings.SplitN(f.janeLink, "?r=", 2)[1]
@@ -255,6 +257,7 @@ func TestForgedToken(t *testing.T) {
 // TestUnknownVisitor checks the form: each bad input is named next to its
 // field with what was typed kept, nothing is stored, and a good one signs.
 func TestUnknownVisitor(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		_, csrf := f.get(t, f.srv.URL+"/a/river")
@@ -317,6 +320,7 @@ func TestUnknownVisitor(t *testing.T) {
 // TestConcurrentVisitors checks that 200 people signing at once through the
 // form give exactly 200.
 func TestConcurrentVisitors(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		_, csrf := f.get(t, f.srv.URL+"/a/river")
@@ -329,6 +333,7 @@ func TestConcurrentVisitors(t *testing.T) {
 
 // TestClosedPetition checks that a closed petition says so and accepts nothing.
 func TestClosedPetition(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		p := &store.Petition{Slug: "shut", Title: "Shut", Open: false}
@@ -355,6 +360,7 @@ func TestClosedPetition(t *testing.T) {
 // its mistakes, a signature waits for approval, and the letter lists the
 // approved ones only, alphabetically as the letter asks.
 func TestSignOnLetter(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		ctx := context.Background()
@@ -428,6 +434,7 @@ func TestSignOnLetter(t *testing.T) {
 // TestRecentSigners checks that the page lists a signer's first name and
 // city only when they tick the box, and never their last name.
 func TestRecentSigners(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		_, csrf := f.get(t, f.srv.URL+"/a/river")

@@ -20,6 +20,7 @@ import (
 // name) but changes nothing of them; the changes wait for the link mailed to
 // the address, whose GET only asks and whose POST applies them.
 func TestStrangerCannotRewrite(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		ctx := context.Background()
@@ -98,6 +99,7 @@ func TestStrangerCannotRewrite(t *testing.T) {
 // TestStrangerConfirmationExpires checks that a confirmation link older than
 // 7 days applies nothing.
 func TestStrangerConfirmationExpires(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		_, csrf := f.get(t, f.srv.URL+"/a/river")
@@ -120,6 +122,7 @@ func TestStrangerConfirmationExpires(t *testing.T) {
 // TestRecognizedStillUpdates checks that a recipient recognized by their
 // link is listed by name at once, as before.
 func TestRecognizedStillUpdates(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		_, csrf := f.get(t, f.janeLink)
@@ -143,6 +146,7 @@ func TestRecognizedStillUpdates(t *testing.T) {
 // one embedded in another site, or an old one signs nothing, and the form is
 // drawn again with what was typed.
 func TestCSRFPerVisitor(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		_, csrf := f.get(t, f.srv.URL+"/a/river")
@@ -189,6 +193,7 @@ func TestCSRFPerVisitor(t *testing.T) {
 // field, what would break a mail header or the database later: CR LF in a
 // name, a NUL, invalid UTF-8; a comment may hold lines. Nothing is stored.
 func TestInputRules(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		ctx := context.Background()

@@ -87,6 +87,7 @@ func errorField(tb testing.TB, body []byte) string {
 // TestImportAPI uploads a CSV, polls the import to its end, downloads the
 // rejected rows and exports the list.
 func TestImportAPI(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, _ := mustServer(t, dsn)
 		var list struct{ ID int64 }
@@ -179,6 +180,7 @@ func TestImportAPIRefuses(t *testing.T) {
 // TestContactsAPI searches contacts by prefix, changes one and its tags, and
 // refuses to make an unsubscribed contact mailable again.
 func TestContactsAPI(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, _ := mustServer(t, dsn)
 		for _, in := range []map[string]any{

@@ -16,6 +16,7 @@ import (
 // TestContactsAnyCase creates a contact and finds it by any case of its
 // address; a second contact differing only in case is refused.
 func TestContactsAnyCase(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, _ := mustServer(t, dsn)
 		var made store.Contact
@@ -50,6 +51,7 @@ func TestContactsAnyCase(t *testing.T) {
 // TestSuppressionAnyCase suppresses an address and a domain in one case and
 // checks they hold for every other, in look-ups and in a campaign's audience.
 func TestSuppressionAnyCase(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, s := mustServer(t, dsn)
 		ctx := context.Background()
@@ -90,6 +92,7 @@ func TestSuppressionAnyCase(t *testing.T) {
 // TestSegmentsSelectAnyCase matches a contact's address in a segment rule
 // whatever the case of the rule's value or of the stored address.
 func TestSegmentsSelectAnyCase(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, s := mustServer(t, dsn)
 		if _, err := s.InsertContacts(context.Background(), []store.Contact{{Email: "CaseTest@Example.org"}, {Email: "other@example.org"}}); err != nil {

@@ -14,6 +14,7 @@ import (
 // other control characters, invalid UTF-8 (never stored as U+FFFD), in
 // bodies, queries and paths; multi-line fields keep their lines.
 func TestInputRules(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, s := mustServer(t, dsn)
 		var list struct{ ID int64 }

@@ -19,6 +19,7 @@ import (
 // and the CSV for the target: names, places, comments, dates, no email
 // addresses, and no cell a spreadsheet would run as a formula.
 func TestPetitionReport(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, s := mustServer(t, dsn)
 		ctx := context.Background()
@@ -85,6 +86,7 @@ func TestPetitionReport(t *testing.T) {
 // TestLetterOrganizationsAPI checks listing, approving and rejecting the
 // organizations that signed a letter, and the letter's CSV and report.
 func TestLetterOrganizationsAPI(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, s := mustServer(t, dsn)
 		ctx := context.Background()

@@ -17,6 +17,7 @@ import (
 // TestPetitionsAPI checks creating, reading and listing petitions with their
 // OSDI-named count, and that bad input names its field and stores nothing.
 func TestPetitionsAPI(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, s := mustServer(t, dsn)
 		var created struct {

@@ -70,6 +70,7 @@ type apiError struct {
 // the rule path, and checks a campaign's audience count is the number its
 // send snapshots.
 func TestSegmentsAPI(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		c, s := mustServer(t, dsn)
 		ctx := context.Background()

@@ -25,8 +25,10 @@ import (
 // signature is announced to the "signature" webhook, and each signer gets one
 // confirmation email, except the one whose address is suppressed.
 func TestPetitionBotsAndConfirmation(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b, map[string]string{"DEARFRIEND_SIGN_RATE": "5", "DEARFRIEND_TRUST_PROXY": "true"})
 			pet := mustPetition(t, h, "bots", 0)
 			hooked := make(chan string, 10)
@@ -43,7 +45,7 @@ func TestPetitionBotsAndConfirmation(t *testing.T) {
 				t.Fatalf("create webhook: %d", code)
 			}
 			signURL := h.app.URL() + "/a/bots/sign"
-			page := mustGetPage(t, h.app.URL()+"/a/bots")
+			page := h.mustGetPage(h.app.URL() + "/a/bots")
 			csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 			if csrf == nil {
 				t.Fatalf("no CSRF token on the page:\n%s", page)
@@ -61,7 +63,7 @@ func TestPetitionBotsAndConfirmation(t *testing.T) {
 				case 1:
 					form.Set("homepage", "http://spam.example")
 				}
-				statuses[postForm(t, signURL, "203.0.113.9", form)]++
+				statuses[h.postForm(signURL, "203.0.113.9", form)]++
 			}
 			if statuses[http.StatusForbidden] == 0 || statuses[http.StatusOK] == 0 || statuses[http.StatusTooManyRequests] == 0 ||
 				statuses[http.StatusForbidden]+statuses[http.StatusOK]+statuses[http.StatusTooManyRequests] != 30 {
@@ -79,7 +81,7 @@ func TestPetitionBotsAndConfirmation(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, email := range []string{"gone@example.org", "sam@example.org", "sam@example.org"} {
-				if code := postForm(t, signURL, fmt.Sprintf("198.51.100.%d", i+1), person(email)); code != 200 {
+				if code := h.postForm(signURL, fmt.Sprintf("198.51.100.%d", i+1), person(email)); code != 200 {
 					t.Fatalf("%s signs: %d", email, code)
 				}
 			}
@@ -120,7 +122,8 @@ func TestPetitionBotsAndConfirmation(t *testing.T) {
 }
 
 // postForm posts form to u as a proxy in front would, naming the client address.
-func postForm(t *testing.T, u, clientAddr string, form url.Values) int {
+func (h *harness) postForm(u, clientAddr string, form url.Values) int {
+	t := h.t
 	t.Helper()
 	req, err := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -128,7 +131,7 @@ func postForm(t *testing.T, u, clientAddr string, form url.Values) int {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Forwarded-For", clientAddr)
-	resp, err := browser.Do(req)
+	resp, err := h.browser.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

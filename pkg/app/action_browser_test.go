@@ -21,6 +21,7 @@ import (
 // Both pages, and a sign-on letter's, pass the basic accessibility checks
 // and are photographed at 375 and 1280 px.
 func TestPetitionInBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := testenv.Browser(t)
 	h := start(t, backends(t)[0])
 	pet := mustPetition(t, h, "northfork", 10)

@@ -19,8 +19,10 @@ import (
 // page recognize the recipient, signs with one button and sees the count rise
 // by one, attributed to the campaign; a second click counts nothing more.
 func TestPetitionEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b)
 			var pet struct {
 				ID              int64 `json:"id"`
@@ -50,7 +52,7 @@ func TestPetitionEndToEnd(t *testing.T) {
 			if link == nil {
 				t.Fatalf("no action link in:\n%s", e.html)
 			}
-			page := mustGetPage(t, link[1])
+			page := h.mustGetPage(link[1])
 			if !strings.Contains(page, "Not Jane? Sign as someone else") || !strings.Contains(page, "<strong>0</strong> signatures") {
 				t.Fatalf("the page does not recognize Jane or miscounts:\n%s", page)
 			}
@@ -60,7 +62,7 @@ func TestPetitionEndToEnd(t *testing.T) {
 			}
 			base := link[1][:strings.Index(link[1], "/a/")]
 			for range 2 {
-				resp, err := browser.PostForm(base+"/a/northfork/sign", form)
+				resp, err := h.browser.PostForm(base+"/a/northfork/sign", form)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -84,20 +86,23 @@ func TestPetitionEndToEnd(t *testing.T) {
 	}
 }
 
-// browser keeps cookies as a browser does: the sign forms' CSRF tokens are
-// bound to a visitor cookie. Every app under test shares it, harmlessly: a
-// visitor id is only a random name.
-var browser = func() *http.Client {
+// newBrowser returns a client that keeps cookies as a browser does: the sign
+// forms' CSRF tokens are bound to a visitor cookie. Each harness has its own:
+// a cookie jar ignores ports, so apps of tests running in parallel on
+// 127.0.0.1 would overwrite each other's visitor cookie in a shared one.
+func newBrowser() *http.Client {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		panic(err)
 	}
 	return &http.Client{Jar: jar}
-}()
+}
 
-func mustGetPage(t *testing.T, u string) string {
+// mustGetPage gets u with the harness's browser and returns the page.
+func (h *harness) mustGetPage(u string) string {
+	t := h.t
 	t.Helper()
-	resp, err := browser.Get(u)
+	resp, err := h.browser.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}

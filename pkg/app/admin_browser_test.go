@@ -34,6 +34,7 @@ import (
 // basic accessibility checks, does not scroll sideways at 375 px, and is
 // photographed at 375 and 1280 px (artifacts/organizer-*.png).
 func TestOrganizerInBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := testenv.Browser(t)
 	// Three recipients are above a threshold of 2: the review asks to type 3.
 	h := start(t, backends(t)[0], map[string]string{"DEARFRIEND_CONFIRM_ABOVE": "2"})

@@ -19,6 +19,7 @@ import (
 // a browser without JavaScript would, and checks each answer: 422, the
 // error next to the field it concerns, nothing written.
 func TestAdminFormErrors(t *testing.T) {
+	t.Parallel()
 	h := start(t, backends(t)[0])
 	base := h.app.URL()
 	if _, err := admin.CreateUser(context.Background(), h.app.Store(), "maya@example.org", store.RoleOrganizer, "correct horse battery"); err != nil {

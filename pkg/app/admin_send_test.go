@@ -20,8 +20,10 @@ import (
 // which a viewer sees without buttons and cannot use; and a schedule, whose
 // time must be ahead.
 func TestAdminSendControls(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b, map[string]string{"DEARFRIEND_WORKERS": "2", "DEARFRIEND_BATCH_SIZE": "20", "DEARFRIEND_CONFIRM_ABOVE": "0"})
 			base := h.app.URL()
 			const password = "correct horse battery"

@@ -77,6 +77,7 @@ type options struct {
 	log      *slog.Logger
 	lease    time.Duration
 	storeOps []store.OpenOption
+	scanner  time.Duration
 }
 
 // WithLogger sets the logger (default: slog.Default()).
@@ -86,6 +87,11 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // (delivery.DefaultLease without it): fault tests shorten it, and the
 // relay's delays with it, to run in seconds.
 func WithLease(d time.Duration) Option { return func(o *options) { o.lease = d } }
+
+// WithScannerWindow sets how soon after delivery a click counts as a link
+// scanner's (track.RecorderOptions.ScannerWindow, 10 s without it): tests
+// that click as a person shorten it rather than wait it out.
+func WithScannerWindow(d time.Duration) Option { return func(o *options) { o.scanner = d } }
 
 // WithStoreOptions opens the database with opts (fault injection in tests).
 func WithStoreOptions(opts ...store.OpenOption) Option {
@@ -237,7 +243,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		if err != nil {
 			return nil, err
 		}
-		a.recorder = track.NewRecorder(a.store, track.RecorderOptions{}, a.log)
+		a.recorder = track.NewRecorder(a.store, track.RecorderOptions{ScannerWindow: o.scanner}, a.log)
 		a.closers = append(a.closers, func() { a.closeRecorder() })
 		th, err := track.New(track.Deps{Store: a.store, Recorder: a.recorder, Signer: signer, Links: links, Viewer: messages,
 			Notifier: a.webhooks, Org: track.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log})

@@ -35,9 +35,9 @@ type backend struct {
 }
 
 func backends(t *testing.T) []backend {
-	bs := []backend{{name: "sqlite+inprocess-redis", dsn: testenv.SQLite}}
+	bs := []backend{{name: "sqlite+inprocess-redis", dsn: testenv.MigratedSQLite}}
 	if os.Getenv("DEARFRIEND_TEST_DATABASE_URL") != "" && testenv.RedisURL() != "" {
-		bs = append(bs, backend{name: "postgres+redis", dsn: testenv.Postgres, redisURL: testenv.RedisURL()})
+		bs = append(bs, backend{name: "postgres+redis", dsn: testenv.MigratedPostgres, redisURL: testenv.RedisURL()})
 	} else {
 		t.Log("PostgreSQL+Redis run skipped: DEARFRIEND_TEST_DATABASE_URL or DEARFRIEND_TEST_REDIS_URL unset (make test sets them when reachable)")
 	}
@@ -51,7 +51,8 @@ type harness struct {
 	capture *devsvc.Capture
 	mu      sync.Mutex
 	byRcpt  map[string]int
-	queue   string // DEARFRIEND_QUEUE, unless the test set its own
+	browser *http.Client // a cookie jar of the test's own (newBrowser)
+	queue   string       // DEARFRIEND_QUEUE, unless the test set its own
 	// stop shuts the App down as a signal would (Run returns) and leaves it
 	// open for inspection; the test's cleanup calls it too.
 	stop func() error
@@ -82,7 +83,7 @@ type harnessOpts struct {
 func startOpts(t *testing.T, b backend, o harnessOpts, extraEnv ...map[string]string) *harness {
 	t.Helper()
 	reject := o.reject
-	h := &harness{t: t, byRcpt: map[string]int{}}
+	h := &harness{t: t, byRcpt: map[string]int{}, browser: newBrowser()}
 	var err error
 	h.capture, err = devsvc.StartCapture("", devsvc.CaptureOptions{Limit: 2000, Reject: reject, OnMessage: func(m devsvc.Message) {
 		h.mu.Lock()
@@ -188,8 +189,10 @@ type apiError struct {
 
 // TestCampaignEndToEnd sends a campaign to 500 contacts and follows it to the inbox and back.
 func TestCampaignEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b)
 			const n = 500
 			var list store.List
@@ -469,6 +472,7 @@ func parseEmail(t *testing.T, raw []byte) email {
 // TestBadInput checks the API's answers to bad requests: the status, the code
 // and the field, and that nothing was stored.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	h := start(t, backends(t)[0])
 	good := map[string]any{"subject": "Hi", "from_name": "Maya", "from_email": "action@example.org", "html": "<p>Dear {{ .FirstName }}</p>"}
 	with := func(k, v string) map[string]any {
@@ -517,6 +521,7 @@ func TestBadInput(t *testing.T) {
 // TestReadiness checks /readyz: ready with its database and Redis, 503 naming
 // Redis when Redis does not answer, while /healthz stays up.
 func TestReadiness(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name     string
 		b        backend

@@ -19,9 +19,11 @@ import (
 // agrees with the relay), and in the end each recipient has exactly one
 // message: no duplicates, nobody skipped.
 func TestPauseResumeTenTimes(t *testing.T) {
+	t.Parallel()
 	const n = 2000
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b, map[string]string{"DEARFRIEND_WORKERS": "2", "DEARFRIEND_BATCH_SIZE": "20"})
 			camp, emails := h.mustDraftCampaign(n)
 			if code := h.call("POST", h.campaignPath(camp, "pause"), nil, nil); code != http.StatusConflict {
@@ -79,9 +81,11 @@ func TestPauseResumeTenTimes(t *testing.T) {
 // TestCancel cancels a paused campaign: what was waiting is skipped, nothing
 // more is sent, and it cannot be resumed.
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	const n = 500
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b, map[string]string{"DEARFRIEND_WORKERS": "1", "DEARFRIEND_BATCH_SIZE": "10"})
 			camp, _ := h.mustDraftCampaign(n)
 			if code := h.call("POST", h.campaignPath(camp, "send"), nil, nil); code != http.StatusAccepted {

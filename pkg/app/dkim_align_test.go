@@ -20,6 +20,7 @@ import (
 // subdomain is saved, and a campaign whose message was saved before signing
 // was on does not start: nobody gets mail that would fail DMARC.
 func TestDKIMDomainMatchesFrom(t *testing.T) {
+	t.Parallel()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +35,7 @@ func TestDKIMDomainMatchesFrom(t *testing.T) {
 	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			dsn := b.dsn(t)
 			b.dsn = func(testing.TB) string { return dsn }
 			h := start(t, b, map[string]string{

@@ -27,9 +27,11 @@ var fastSweep = map[string]string{"DEARFRIEND_SWEEP_INTERVAL": "200ms"}
 // campaign taken back to draft stays there, and one that comes due is
 // started by the sweep and sent to everyone once.
 func TestSchedule(t *testing.T) {
+	t.Parallel()
 	const n = 200
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b, fastSweep)
 			camp, emails := h.mustDraftCampaign(n)
 			path := h.campaignPath(camp, "schedule")
@@ -80,9 +82,11 @@ func TestSchedule(t *testing.T) {
 // sweep enqueues what the ledger says is left, and everyone gets the
 // message once.
 func TestRedisFlushed(t *testing.T) {
+	t.Parallel()
 	const n = 2000
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			env := map[string]string{"DEARFRIEND_WORKERS": "2", "DEARFRIEND_BATCH_SIZE": "20", "DEARFRIEND_SWEEP_INTERVAL": "300ms"}
 			var flush func()
 			if b.redisURL == "" {
@@ -127,9 +131,11 @@ func TestRedisFlushed(t *testing.T) {
 // exactly once (a drop after the final dot waits, unknown, for the
 // organizer's resend), and the ledger shows the retries.
 func TestRelayFaults(t *testing.T) {
+	t.Parallel()
 	const n = 400
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			var mu sync.Mutex
 			rng := rand.New(rand.NewPCG(1, 2))
 			faulted := map[string]string{} // recipient: "451" or "drop"
@@ -199,9 +205,11 @@ func TestRelayFaults(t *testing.T) {
 // (550): those are bounced, suppressed and tried once; the next campaign to
 // the same list does not mail them.
 func TestHardBounces(t *testing.T) {
+	t.Parallel()
 	const n = 100
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			var mu sync.Mutex
 			tries := map[string]int{}
 			refused := func(email string) bool {
@@ -338,9 +346,11 @@ func (h *harness) sendStatus(camp int64, email string) string {
 // recorded) are not sent by other batches while the lease holds, and are
 // sent by the sweep once it ran out: everyone gets the message once.
 func TestLostLeases(t *testing.T) {
+	t.Parallel()
 	const n = 300
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b, fastSweep, map[string]string{"DEARFRIEND_WORKERS": "2", "DEARFRIEND_BATCH_SIZE": "20"})
 			camp, emails := h.mustDraftCampaign(n)
 			if code := h.call("POST", h.campaignPath(camp, "send"), nil, nil); code != http.StatusAccepted {

@@ -21,8 +21,10 @@ import (
 // meets the same address in upper case through the API and an import: the
 // opt-out holds and the next campaign does not mail them.
 func TestOptOutHoldsInAnyCase(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b)
 			var list store.List
 			h.call("POST", "/api/v1/lists", map[string]any{"name": "Supporters"}, &list)
@@ -130,6 +132,7 @@ func (h *harness) mustImport(file, list string) store.Import {
 // TestTestSendOncePerPerson queues a test to one staff address written
 // three ways and another: two messages, one per person.
 func TestTestSendOncePerPerson(t *testing.T) {
+	t.Parallel()
 	h := start(t, backends(t)[0])
 	var msg store.Message
 	h.call("POST", "/api/v1/messages", map[string]any{"subject": "Alert", "from_name": "Maya", "from_email": "action@example.org",
@@ -148,18 +151,20 @@ func TestTestSendOncePerPerson(t *testing.T) {
 // TestSignFormOncePerPersonAnyCase signs a petition's public form as
 // CaseTest@, casetest@ and CASETEST@example.org: one signature.
 func TestSignFormOncePerPersonAnyCase(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b, map[string]string{"DEARFRIEND_TRUST_PROXY": "true"})
 			pet := mustPetition(t, h, "casetest", 0)
-			page := mustGetPage(t, h.app.URL()+"/a/casetest")
+			page := h.mustGetPage(h.app.URL() + "/a/casetest")
 			csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 			if csrf == nil {
 				t.Fatalf("no CSRF token on the page:\n%s", page)
 			}
 			for i, email := range []string{"CaseTest@example.org", "casetest@example.org", "CASETEST@EXAMPLE.ORG"} {
 				form := url.Values{"csrf": {csrf[1]}, "email": {email}, "first_name": {"Casey"}, "last_name": {"Test"}}
-				if code := postForm(t, h.app.URL()+"/a/casetest/sign", fmt.Sprintf("198.51.100.%d", i+1), form); code != 200 {
+				if code := h.postForm(h.app.URL()+"/a/casetest/sign", fmt.Sprintf("198.51.100.%d", i+1), form); code != 200 {
 					t.Fatalf("%s signs: %d", email, code)
 				}
 			}

@@ -31,9 +31,11 @@ import (
 // on, so no message goes out twice: an outcome write that failed is retried
 // until it succeeds, and the row's lease held meanwhile.
 func TestOutcomeWritesSurviveDatabaseFaults(t *testing.T) {
+	t.Parallel()
 	const n, faults = 2000, 10
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			dsn := b.dsn(t)
 			b.dsn = func(testing.TB) string { return dsn }
 			var fullUntil atomic.Int64 // unix nanoseconds; SQLite's simulated full disk
@@ -111,10 +113,12 @@ func scaled(d time.Duration) time.Duration { return d / (30 * time.Second / leas
 // is not cut, the row's lease is kept while the message is in flight, and
 // with the relay URL's timeout at 10 minutes everyone gets the message once.
 func TestSlowRelayAnswer(t *testing.T) {
+	t.Parallel()
 	const n = 16
 	for _, b := range backends(t) {
 		for _, after := range []time.Duration{35 * time.Second, 120 * time.Second} {
 			t.Run(fmt.Sprintf("%s/%s", b.name, after), func(t *testing.T) {
+				t.Parallel()
 				var fast atomic.Bool
 				h := startOpts(t, b, harnessOpts{reject: slowRelay(scaled(after), &fast), app: []app.Option{app.WithLease(lease)},
 					smtpQuery: "&timeout=" + scaled(10*time.Minute).String()},
@@ -139,12 +143,16 @@ func TestSlowRelayAnswer(t *testing.T) {
 // it: the row is unknown, counted, and not sent again, until the organizer
 // asks (resend-unknown); then it is.
 func TestUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	const n = 8
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			var fast atomic.Bool
-			h := startOpts(t, b, harnessOpts{reject: slowRelay(scaled(60*time.Second), &fast), app: []app.Option{app.WithLease(lease)},
-				smtpQuery: "&timeout=" + scaled(30*time.Second).String()},
+			// The timeout leaves a fast answer seconds to spare on a loaded
+			// machine (tests run in parallel); the slow one never makes it.
+			h := startOpts(t, b, harnessOpts{reject: slowRelay(scaled(180*time.Second), &fast), app: []app.Option{app.WithLease(lease)},
+				smtpQuery: "&timeout=" + scaled(90*time.Second).String()},
 				fastSweep, map[string]string{"DEARFRIEND_WORKERS": "8", "DEARFRIEND_BATCH_SIZE": "4"})
 			camp, emails := h.mustDraftCampaign(n)
 			if code := h.call("POST", h.campaignPath(camp, "send"), nil, nil); code != http.StatusAccepted {
@@ -235,9 +243,11 @@ func supporterIndex(email string) int {
 // per relay, and leaves the contact subscribed and unsuppressed; only the
 // address failures (5.1.1) bounce and suppress.
 func TestSenderSideRefusalNotSuppressed(t *testing.T) {
+	t.Parallel()
 	const n = 40
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			var mu sync.Mutex
 			tries := map[string]int{}
 			h := startWith(t, b, refusals(tries, &mu))
@@ -300,9 +310,11 @@ func TestSenderSideRefusalNotSuppressed(t *testing.T) {
 // records it, and the next campaign mails the address. A contact not
 // bounced cannot be lifted.
 func TestLiftBounceSuppression(t *testing.T) {
+	t.Parallel()
 	const n = 10
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			var mu sync.Mutex
 			tries := map[string]int{}
 			h := startWith(t, b, refusals(tries, &mu))

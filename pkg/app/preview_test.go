@@ -16,8 +16,10 @@ import (
 // sample contact, downloads it as .eml, and sends a test that arrives marked
 // as one and whose tracked links count nothing.
 func TestPreviewAndTestSend(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b)
 			var jane store.Contact
 			if code := h.call("POST", "/api/v1/contacts", map[string]any{"email": "jane@example.org", "first_name": "Jane"}, &jane); code != 201 {
@@ -175,8 +177,10 @@ func (h *harness) waitCaptured(n int64) {
 // it, and its tracked links redirect to targets carrying them, without
 // changing a parameter the link already had.
 func TestCampaignUTM(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b)
 			var list store.List
 			if code := h.call("POST", "/api/v1/lists", map[string]any{"name": "Staff"}, &list); code != 201 {

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/dearfriend/dearfriend/pkg/admin"
+	"github.com/dearfriend/dearfriend/pkg/app"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/testenv"
 )
@@ -25,8 +26,9 @@ import (
 // petition, its edit form with an error, and the settings are photographed
 // too, each checked for accessibility and for fitting 375 px.
 func TestReportInBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := testenv.Browser(t)
-	h := start(t, backends(t)[0])
+	h := startOpts(t, backends(t)[0], harnessOpts{app: []app.Option{app.WithScannerWindow(scannerWindow)}})
 	base := h.app.URL()
 	pet := mustPetition(t, h, "northfork", 10)
 
@@ -58,14 +60,14 @@ func TestReportInBrowser(t *testing.T) {
 
 	// Her mail program loads the pixel and she follows the facts link, later
 	// than a link scanner would: a click within seconds of delivery is
-	// counted as a scanner's (track.RecorderOptions.ScannerWindow).
+	// counted as a scanner's (app.WithScannerWindow).
 	outcomes, err := h.app.Store().RecipientOutcomes(context.Background(), camp.ID, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range outcomes {
 		if o.Email == "jane@example.org" && o.SentAt != nil {
-			time.Sleep(time.Until(o.SentAt.Add(11 * time.Second)))
+			time.Sleep(time.Until(o.SentAt.Add(scannerWindow + 500*time.Millisecond)))
 		}
 	}
 	pixel := regexp.MustCompile(`src="(http://[^"]+/t/o/[^"]+)"`).FindStringSubmatch(e.html)

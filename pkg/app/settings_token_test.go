@@ -11,6 +11,7 @@ import (
 // token kept in the database as it is at each request, so a token replaced
 // (as the admin settings screen does) is required at once.
 func TestRotatedTokenAtOnce(t *testing.T) {
+	t.Parallel()
 	h := start(t, backends(t)[0], map[string]string{"DEARFRIEND_API_TOKEN": ""})
 	first := h.app.APIToken()
 	if first == "" || first == testToken {

@@ -29,6 +29,7 @@ import (
 // the published key, the envelope sender names the send, and Feedback-ID
 // names campaign, list and organization.
 func TestCampaignSignedAndVERP(t *testing.T) {
+	t.Parallel()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +125,7 @@ func TestCampaignSignedAndVERP(t *testing.T) {
 // TestBadDKIMKeyStopsStart: a key that cannot sign stops the process at
 // start with a sentence naming the variable and the problem.
 func TestBadDKIMKeyStopsStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "not.pem")
 	if err := os.WriteFile(notPEM, []byte("ssh-ed25519 AAAA..."), 0o600); err != nil {

@@ -18,8 +18,10 @@ import (
 // signature counts, the email mailed to the address carries a link (not
 // tracked) whose page asks and whose button applies the changes.
 func TestStrangerConfirmationMail(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b)
 			ctx := context.Background()
 			pet := mustPetition(t, h, "fork", 0)
@@ -27,14 +29,14 @@ func TestStrangerConfirmationMail(t *testing.T) {
 			if err := h.app.Store().CreateContact(ctx, jane); err != nil {
 				t.Fatal(err)
 			}
-			page := mustGetPage(t, h.app.URL()+"/a/fork")
+			page := h.mustGetPage(h.app.URL() + "/a/fork")
 			csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 			if csrf == nil {
 				t.Fatalf("no CSRF token:\n%s", page)
 			}
 			form := url.Values{"csrf": {csrf[1]}, "email": {"jane@example.org"}, "first_name": {"Evil"}, "last_name": {"Twin"},
 				"postal_code": {"66666"}, "opt_in": {"1"}, "show_name": {"1"}, "city": {"Mordor"}}
-			if code := postForm(t, h.app.URL()+"/a/fork/sign", "198.51.100.7", form); code != 200 {
+			if code := h.postForm(h.app.URL()+"/a/fork/sign", "198.51.100.7", form); code != 200 {
 				t.Fatalf("sign: %d", code)
 			}
 			look := func() []string {
@@ -55,13 +57,13 @@ func TestStrangerConfirmationMail(t *testing.T) {
 			if link == nil {
 				t.Fatalf("no confirmation link in:\n%s", e.html)
 			}
-			if page := mustGetPage(t, link[1]); !strings.Contains(page, "Confirm these changes") {
+			if page := h.mustGetPage(link[1]); !strings.Contains(page, "Confirm these changes") {
 				t.Fatalf("confirmation page:\n%s", page)
 			}
 			if look()[0] != store.ContactUnsubscribed {
 				t.Fatal("opening the link subscribed Jane")
 			}
-			resp, err := browser.PostForm(link[1], nil)
+			resp, err := h.browser.PostForm(link[1], nil)
 			if err != nil {
 				t.Fatal(err)
 			}

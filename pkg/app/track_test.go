@@ -21,8 +21,10 @@ import (
 // export, then shuts the App down and finds every answered open and click in
 // the database.
 func TestTrackingThroughTheApp(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b)
 			hooks := make(chan []byte, 10)
 			receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -16,8 +16,10 @@ import (
 // link whose text is another site's address is saved, and what is wrong is
 // said in the API's answer and in the admin editor.
 func TestSaveWarningsShown(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, b)
 			html := `<p><img src="https://example.org/r.jpg" width="600" height="300"> <a href="https://example.net/x">https://example.org/sign</a></p>`
 			var saved struct {

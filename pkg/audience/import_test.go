@@ -85,6 +85,7 @@ func countMembers(tb testing.TB, s *store.Store, listID int64) int64 {
 // contacts that left: the good rows land, each bad row is reported by line,
 // and nobody who unsubscribed, bounced or is suppressed becomes mailable.
 func TestImport(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustStore(t, dsn)
 		ctx := context.Background()
@@ -150,6 +151,7 @@ func TestImport(t *testing.T) {
 // TestImportRefusedWritesNothing checks that a refused file, an unknown list
 // or a bad mapping leave no import and no contact behind.
 func TestImportRefusedWritesNothing(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustStore(t, dsn)
 		listID := mustList(t, s, "members")
@@ -246,6 +248,7 @@ func TestImportInterrupted(t *testing.T) {
 // TestFailStaleImports checks that a running import whose heartbeat stopped
 // (its process was killed) is marked failed, and a live one is not.
 func TestFailStaleImports(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustStore(t, dsn)
 		ctx := context.Background()
@@ -272,6 +275,7 @@ func TestFailStaleImports(t *testing.T) {
 // the others are reported by line, and an existing contact in another case
 // is updated, not doubled.
 func TestImportReportsRepeatedRows(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustStore(t, dsn)
 		ctx := context.Background()

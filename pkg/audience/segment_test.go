@@ -63,6 +63,7 @@ func TestParseRulesRefusesNamingThePath(t *testing.T) {
 // TestSegmentsSelect runs each kind of rule against the same contacts on each
 // database and compares who matches.
 func TestSegmentsSelect(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustStore(t, dsn)
 		ctx := context.Background()

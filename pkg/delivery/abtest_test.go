@@ -86,6 +86,7 @@ func mustABCampaign(t *testing.T, st *store.Store, list, message int64, wait tim
 // when Redis loses it, the start-up check (Resume) schedules it again if the
 // test is not due, and chooses the winner and dispatches the rest if it is.
 func TestABWinnerSurvivesRedisLoss(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		st := testenv.Store(t, dsn)

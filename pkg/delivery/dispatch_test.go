@@ -87,6 +87,7 @@ func TestDispatchDepthIsBounded(t *testing.T) {
 // (its From no longer aligned with DKIM) goes back to draft, and the sweep
 // still starts the others.
 func TestSweepSkipsRefusedStart(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		st := testenv.Store(t, dsn)

@@ -80,6 +80,7 @@ func batchTask(campaignID, from, to int64) *asynq.Task {
 // batch size changed mid-campaign, a batch enqueued again after Redis lost
 // it), send each recipient once.
 func TestOverlappingBatches(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		st := testenv.Store(t, dsn)
 		const n = 120

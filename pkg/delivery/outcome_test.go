@@ -51,6 +51,7 @@ func (s *slowSender) Send(ctx context.Context, m *mailer.Message) mailer.Result 
 // three times; the worker tries again until it is written, and the message
 // is not sent again.
 func TestOutcomeWriteRetried(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		faults := &outcomeWrites{}
 		st := testenv.Store(t, dsn, store.WithFault(faults.fault))
@@ -74,6 +75,7 @@ func TestOutcomeWriteRetried(t *testing.T) {
 // TestOutcomeWriteGivesUpOnlyWhenTheWorkerStops: an outcome write that keeps
 // failing is retried, the row's lease kept, until the worker is closed.
 func TestOutcomeWriteGivesUpOnlyWhenTheWorkerStops(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		faults := &outcomeWrites{}
 		st := testenv.Store(t, dsn, store.WithFault(faults.fault))
@@ -98,6 +100,7 @@ func TestOutcomeWriteGivesUpOnlyWhenTheWorkerStops(t *testing.T) {
 // TestLeaseKeptWhileInFlight: a relay that takes several leases to answer;
 // meanwhile no other worker can claim the row, and the message goes out once.
 func TestLeaseKeptWhileInFlight(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		st := testenv.Store(t, dsn)
 		task, sendID, _ := mustOneRecipientBatch(t, st, "ada@example.org")

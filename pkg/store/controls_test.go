@@ -35,6 +35,7 @@ func dispatchAll(tb testing.TB, s *store.Store, campaignID int64, size int) [][2
 // once, skip ranges with nothing waiting, and have the same bounds after a
 // rewind (so their task ids refuse a second enqueue).
 func TestNextDispatch(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -88,6 +89,7 @@ func TestNextDispatch(t *testing.T) {
 // TestCampaignControls walks the legal and illegal status changes and the
 // progress they leave.
 func TestCampaignControls(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

@@ -106,7 +106,8 @@ func readMergeWorld(tb testing.TB, s *store.Store) mergeWorld {
 // contact, with the most restrictive status and everything the twins had;
 // a second run changes nothing.
 func TestMigrationMergesCaseTwins(t *testing.T) {
-	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+	t.Parallel()
+	testenv.EachEmptyDatabase(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s, err := store.Open(ctx, dsn)
 		if err != nil {
@@ -270,6 +271,7 @@ func TestMigrationMergesCaseTwins(t *testing.T) {
 // 100 of them again in upper case, through the path of the signing form: a
 // signer is one contact whatever the case, so the count is 1,000.
 func TestSignOncePerPersonAnyCase(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -311,6 +313,7 @@ func TestSignOncePerPersonAnyCase(t *testing.T) {
 // TestLetterSignOncePerAddressAnyCase signs a letter for one organization's
 // address in three cases: it is listed once.
 func TestLetterSignOncePerAddressAnyCase(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

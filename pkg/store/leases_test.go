@@ -26,6 +26,7 @@ func sendIDs(rs []store.Recipient) []int64 {
 // release frees a row at once, an expired lease frees it when it runs out, a
 // renewal keeps it, and the rows of an expired lease are found as orphans.
 func TestClaimRecipients(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -138,6 +139,7 @@ func TestClaimRecipients(t *testing.T) {
 // TestSchedule: a draft is scheduled, comes due, can be taken back; only a
 // draft or scheduled campaign starts, and only once.
 func TestSchedule(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -58,6 +60,21 @@ func loadMigrations(dialect string) ([]migration, error) {
 		out = append(out, migration{version: v, name: base, sql: dialectMacros[dialect].Replace(string(body))})
 	}
 	return out, nil
+}
+
+// MigrationsDigest names the schema the migrations build: the same digest,
+// the same schema. Tests keep one migrated template database per digest and
+// copy it instead of migrating each test's database.
+func MigrationsDigest() string {
+	h := sha256.New()
+	names, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	sort.Strings(names)
+	for _, name := range names {
+		body, _ := migrationFiles.ReadFile(name)
+		fmt.Fprintf(h, "%s %d\n", name, len(body))
+		h.Write(body)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // Migrate applies every migration not yet applied, each in its own transaction,

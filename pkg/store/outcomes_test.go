@@ -13,6 +13,7 @@ import (
 // TestExtendLease: a waiting row's lease moves; once its outcome is written
 // the row is left alone.
 func TestExtendLease(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -37,6 +38,7 @@ func TestExtendLease(t *testing.T) {
 // TestResendUnknown: unknown rows wait again and a finished campaign sends
 // again; a draft is a conflict.
 func TestResendUnknown(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -74,6 +76,7 @@ func TestResendUnknown(t *testing.T) {
 // also suppressed for another reason (an import of do-not-mail) is not
 // lifted, and nothing changes.
 func TestLiftBounceLeavesOtherSuppressions(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

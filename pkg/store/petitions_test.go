@@ -27,6 +27,7 @@ func mustPetition(tb testing.TB, s *store.Store, slug string) *store.Petition {
 // people signing at once give 200, and one person signing 20 times at once
 // gives one signature, of which exactly one call reports it new.
 func TestSignConcurrent(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -88,6 +89,7 @@ func TestSignConcurrent(t *testing.T) {
 
 // TestUpsertSigner checks that signing makes nobody mailable without the opt-in.
 func TestUpsertSigner(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

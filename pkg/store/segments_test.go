@@ -20,6 +20,7 @@ import (
 // and checks the count shown before the send is the number of ledger rows the
 // send snapshots, and who they are.
 func TestAudienceCountIsWhatIsSent(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		s.UseSegmentCompiler(audience.Compile)
@@ -99,6 +100,7 @@ func TestAudienceCountIsWhatIsSent(t *testing.T) {
 }
 
 func TestAudienceNamingNothingIsRefused(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		s.UseSegmentCompiler(audience.Compile)

@@ -18,6 +18,7 @@ func mustOpen(tb testing.TB, dsn string) *store.Store {
 }
 
 func TestMigrateTwiceIsANoop(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		if err := s.Migrate(context.Background()); err != nil {
@@ -27,6 +28,7 @@ func TestMigrateTwiceIsANoop(t *testing.T) {
 }
 
 func TestSettingIsKept(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -47,6 +49,7 @@ func TestSettingIsKept(t *testing.T) {
 // TestSnapshot checks the audience rules of a campaign send: list members only,
 // each once, minus unsubscribed and suppressed, and a second start refused.
 func TestSnapshot(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -183,6 +186,7 @@ func mustSendFor(tb testing.TB, s *store.Store, contactID int64) int64 {
 }
 
 func TestUnsubscribeIsIdempotent(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 // that exact domain out of a campaign's snapshot, and that an entry added
 // after the snapshot still stops the send (PendingRecipients).
 func TestDomainSuppression(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

@@ -82,6 +82,7 @@ func firstNames(rs []store.Recipient) []string {
 // TestAudienceHonorsPreferences: the snapshot leaves out who opted out of the
 // campaign's topic, who paused, and who is on "weekly" and got mail this week.
 func TestAudienceHonorsPreferences(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -136,6 +137,7 @@ func TestAudienceHonorsPreferences(t *testing.T) {
 // the campaign's only list, between two batches of a running campaign makes
 // the next batch skip that contact.
 func TestUnsubscribeStopsTheNextBatch(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -171,6 +173,7 @@ func TestUnsubscribeStopsTheNextBatch(t *testing.T) {
 
 // TestCampaignReport: outcomes, engagement human and total, per link, by hour, and per recipient.
 func TestCampaignReport(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

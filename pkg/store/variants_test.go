@@ -111,6 +111,7 @@ func split(tb testing.TB, s *store.Store, campaignID int64) map[int64]string {
 // and the rest is held; the same audience and seed give the same split;
 // another seed tests other people.
 func TestABSplit(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		f := mustABFixture(t, s, 103)
@@ -168,6 +169,7 @@ func TestABSplit(t *testing.T) {
 // TestABWinner: the campaign is not finished while rows are held; the winner
 // by human clicks is chosen, once; the held rows move to it page by page.
 func TestABWinner(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -239,6 +241,7 @@ func TestABWinner(t *testing.T) {
 // TestABWinnerTiesAndActions: with no difference the lowest label wins; by
 // actions, signatures brought by a variant's messages count.
 func TestABWinnerTiesAndActions(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -275,6 +278,7 @@ func TestABWinnerTiesAndActions(t *testing.T) {
 
 // TestABCancelSkipsHeld: cancelling during the test skips the held rows too.
 func TestABCancelSkipsHeld(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
@@ -291,6 +295,7 @@ func TestABCancelSkipsHeld(t *testing.T) {
 
 // TestABBadInput: each bad setting is refused naming its field, and nothing is written.
 func TestABBadInput(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()

@@ -2,7 +2,8 @@
 // PostgreSQL and Redis when DEARFRIEND_TEST_DATABASE_URL and
 // DEARFRIEND_TEST_REDIS_URL name them (scripts/test-services sets both when it
 // finds them). Each test gets a database and a queue name of its own, removed
-// when it ends. A variable that is set but unreachable fails the test: CI must
+// when it ends, so tests run in parallel; a migrated database is a copy of a
+// template migrated once (template.go). A variable that is set but unreachable fails the test: CI must
 // not skip what it was told to cover. Only tests and the fault scripts under
 // scripts/ import this package.
 package testenv
@@ -29,25 +30,44 @@ import (
 type Database struct {
 	Name string // "sqlite" or "postgres"
 	DSN  func(tb testing.TB) string
+	// Migrated is DSN with the schema in place: a copy of a template
+	// migrated once, much faster than migrating (MigratedSQLite, MigratedPostgres).
+	Migrated func(tb testing.TB) string
 }
 
 // Databases lists SQLite and, when configured, PostgreSQL.
 func Databases() []Database {
-	dbs := []Database{{Name: "sqlite", DSN: SQLite}}
+	dbs := []Database{{Name: "sqlite", DSN: SQLite, Migrated: MigratedSQLite}}
 	if os.Getenv("DEARFRIEND_TEST_DATABASE_URL") != "" {
-		dbs = append(dbs, Database{Name: "postgres", DSN: Postgres})
+		dbs = append(dbs, Database{Name: "postgres", DSN: Postgres, Migrated: MigratedPostgres})
 	}
 	return dbs
 }
 
-// EachDatabase runs fn as a subtest per database.
+// EachDatabase runs fn as a parallel subtest per database, on a database
+// already migrated (Database.Migrated): opening it with Store migrates nothing.
 func EachDatabase(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	each(t, fn, func(db Database) func(testing.TB) string { return db.Migrated })
+}
+
+// EachEmptyDatabase is EachDatabase on an empty database, for tests of the
+// migrations themselves.
+func EachEmptyDatabase(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	each(t, fn, func(db Database) func(testing.TB) string { return db.DSN })
+}
+
+func each(t *testing.T, fn func(t *testing.T, dsn string), dsn func(Database) func(testing.TB) string) {
 	t.Helper()
 	if os.Getenv("DEARFRIEND_TEST_DATABASE_URL") == "" {
 		t.Log("DEARFRIEND_TEST_DATABASE_URL unset: PostgreSQL run skipped (make test sets it when PostgreSQL is reachable)")
 	}
 	for _, db := range Databases() {
-		t.Run(db.Name, func(t *testing.T) { fn(t, db.DSN(t)) })
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel() // each has a database of its own
+			fn(t, dsn(db)(t))
+		})
 	}
 }
 
@@ -60,10 +80,32 @@ func SQLite(tb testing.TB) string {
 // Postgres creates a database of its own for the test and drops it afterwards.
 func Postgres(tb testing.TB) string {
 	tb.Helper()
+	return postgres(tb, "")
+}
+
+// MigratedPostgres is Postgres with the schema in place: a copy of the
+// template database of the current migrations (see pgTemplate).
+func MigratedPostgres(tb testing.TB) string {
+	tb.Helper()
+	tpl, err := pgTemplate(adminURL(tb))
+	if err != nil {
+		tb.Fatalf("PostgreSQL template database: %v", err)
+	}
+	return postgres(tb, tpl)
+}
+
+func adminURL(tb testing.TB) string {
 	admin := os.Getenv("DEARFRIEND_TEST_DATABASE_URL")
 	if admin == "" {
 		tb.Skip("DEARFRIEND_TEST_DATABASE_URL unset")
 	}
+	return admin
+}
+
+// postgres creates the test's database, a copy of template unless it is "".
+func postgres(tb testing.TB, template string) string {
+	tb.Helper()
+	admin := adminURL(tb)
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
 		tb.Fatalf("open %s: %v", admin, err)
@@ -72,8 +114,12 @@ func Postgres(tb testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	name := "dftest_" + Random(6)
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("DEARFRIEND_TEST_DATABASE_URL is set but PostgreSQL refused CREATE DATABASE: %v", err)
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + template
+	}
+	if _, err := db.ExecContext(ctx, create); err != nil {
+		tb.Fatalf("DEARFRIEND_TEST_DATABASE_URL is set but PostgreSQL refused %s: %v", create, err)
 	}
 	tb.Cleanup(func() {
 		db, err := sql.Open("pgx", admin)
@@ -85,12 +131,21 @@ func Postgres(tb testing.TB) string {
 			tb.Logf("drop test database %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(admin)
+	dsn, err := withDatabase(admin, name)
 	if err != nil {
 		tb.Fatalf("DEARFRIEND_TEST_DATABASE_URL: %v", err)
 	}
+	return dsn
+}
+
+// withDatabase returns the URL admin naming database name.
+func withDatabase(admin, name string) (string, error) {
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", err
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), nil
 }
 
 // RedisURL returns the Redis of DEARFRIEND_TEST_REDIS_URL, or "" when unset.

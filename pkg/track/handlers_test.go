@@ -35,6 +35,7 @@ func summarize(es []store.Event) []eventSummary {
 // TestOpensAndClicks: every open and click is recorded, people apart from
 // machines; the redirect goes to the campaign's link; view in browser counts nothing.
 func TestOpensAndClicks(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn, 2, time.Nanosecond)
 		send := f.sends[0]
@@ -160,6 +161,7 @@ func form(kv ...string) string {
 // TestUnsubscribe: the page changes nothing; its form needs its CSRF token;
 // leaving one list keeps the rest; one-click leaves everything with a bare 200.
 func TestUnsubscribe(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn, 2, time.Nanosecond)
 		ctx := context.Background()

@@ -19,6 +19,7 @@ import (
 // encodings the RFC allows, multipart/form-data (its recommended form) and
 // urlencoded, and a malformed multipart body is refused without a change.
 func TestOneClickEncodings(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn, 3, time.Nanosecond)
 		multi := func() (string, string) {

@@ -17,6 +17,7 @@ import (
 // and resubscribe, each behind its CSRF token, each touching only the contact
 // of the signed link; what the page shows is escaped.
 func TestPreferences(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn, 2, time.Nanosecond)
 		ctx := context.Background()
@@ -113,6 +114,7 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 // a 422 naming the field, CR LF, NUL, control characters and invalid UTF-8,
 // and saves nothing of that form.
 func TestPreferencesInputRules(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn, 1, time.Nanosecond)
 		ctx := context.Background()
@@ -145,6 +147,7 @@ func TestPreferencesInputRules(t *testing.T) {
 // TestUnsubscribeReasonRule checks that a reason typed with a NUL or control
 // characters is dropped, not stored, and never stops the unsubscribe.
 func TestUnsubscribeReasonRule(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn, 1, time.Nanosecond)
 		unsub := f.links.Unsubscribe(f.sends[0])

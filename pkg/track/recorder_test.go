@@ -65,6 +65,7 @@ func mustCount(t *testing.T, st *store.Store, campaignID int64) int64 {
 
 // TestRecorderBatches: events are written in batches of BatchSize, and Close writes the rest.
 func TestRecorderBatches(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		st := mustStore(t, dsn)
 		camp, _, _, sends := mustCampaign(t, st, 1, "x")
@@ -91,6 +92,7 @@ func TestRecorderBatches(t *testing.T) {
 // TestRecorderSurvivesOutage: events recorded while the database is down are
 // written once it is back, none lost, none doubled.
 func TestRecorderSurvivesOutage(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		st := mustStore(t, dsn)
 		camp, _, _, sends := mustCampaign(t, st, 1, "x")

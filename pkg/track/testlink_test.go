@@ -12,6 +12,7 @@ import (
 // the action link's page links to the action page itself, a one-click POST
 // of a test gets a bare 200, and an unknown kind of link is a 404.
 func TestTestLinkPage(t *testing.T) {
+	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn, 1, time.Nanosecond)
 		for _, what := range []string{"unsubscribe", "preferences", "view"} {
