@@ -230,13 +230,6 @@ var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the
 // postfixSaid is how Postfix quotes a remote server: "host mx[192.0.2.1] said:".
 var postfixSaid = regexp.MustCompile(`\] said: `)
 
-// senderSide are the refusals of the sender or its message: never the
-// recipient's fault.
-var senderSide = map[string]bool{
-	"blocked": true, "spamdetected": true, "policyviolation": true, "virusdetected": true, "norelaying": true,
-	"rejected": true, "securityerror": true, "toomanyconn": true, "mesgtoobig": true, "contenterror": true,
-}
-
 func textReason(diag string) string {
 	if strings.TrimSpace(diag) == "" {
 		return ""

@@ -70,7 +70,7 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*Store, error) {
 		s = Store{db: bun.NewDB(sqldb, sqlitedialect.New()), dialect: "sqlite"}
 	}
 	s.statements = &statementCounter{}
-	s.db.AddQueryHook(s.statements)
+	s.db = s.db.WithQueryHook(s.statements)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("connect to database %s: %w", config.Redact(dsn), err)
