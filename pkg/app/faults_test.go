@@ -249,16 +249,7 @@ func TestHardBounces(t *testing.T) {
 				}
 			}
 			// The next campaign to the same list.
-			var c store.Campaign
-			h.call("GET", fmt.Sprintf("/api/v1/campaigns/%d", camp), nil, &c)
-			var next store.Campaign
-			if code := h.call("POST", "/api/v1/campaigns", map[string]any{"name": "next", "message_id": c.MessageID, "audience": c.Audience}, &next); code != http.StatusCreated {
-				t.Fatalf("create the next campaign: %d", code)
-			}
-			if code := h.call("POST", h.campaignPath(next.ID, "send"), nil, nil); code != http.StatusAccepted {
-				t.Fatalf("send the next campaign: %d", code)
-			}
-			h.waitFinished(next.ID)
+			next := h.mustSendAgain(camp)
 			mu.Lock()
 			defer mu.Unlock()
 			for _, e := range emails {
@@ -270,10 +261,10 @@ func TestHardBounces(t *testing.T) {
 					t.Errorf("the relay saw %s %d times, want %d", e, tries[e], want)
 				}
 			}
-			attempts := h.attempts(next.ID)
+			attempts := h.attempts(next)
 			for _, e := range emails {
 				if _, in := attempts[e]; in && refused(e) {
-					if s := h.sendStatus(next.ID, e); s != store.SendSkipped {
+					if s := h.sendStatus(next, e); s != store.SendSkipped {
 						t.Errorf("%s is in the next campaign's ledger as %s, want skipped or absent", e, s)
 					}
 				}
@@ -383,4 +374,21 @@ func TestLostLeases(t *testing.T) {
 			h.mustEachOnce(emails)
 		})
 	}
+}
+
+// mustSendAgain sends campaign camp's message to its audience once more, as
+// a new campaign, waits until that one has finished and returns its id.
+func (h *harness) mustSendAgain(camp int64) int64 {
+	h.t.Helper()
+	var c store.Campaign
+	h.call("GET", fmt.Sprintf("/api/v1/campaigns/%d", camp), nil, &c)
+	var next store.Campaign
+	if code := h.call("POST", "/api/v1/campaigns", map[string]any{"name": "next", "message_id": c.MessageID, "audience": c.Audience}, &next); code != http.StatusCreated {
+		h.t.Fatalf("create the next campaign: %d", code)
+	}
+	if code := h.call("POST", h.campaignPath(next.ID, "send"), nil, nil); code != http.StatusAccepted {
+		h.t.Fatalf("send the next campaign: %d", code)
+	}
+	h.waitFinished(next.ID)
+	return next.ID
 }

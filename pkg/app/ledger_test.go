@@ -360,16 +360,7 @@ func TestLiftBounceSuppression(t *testing.T) {
 			if code := h.call("DELETE", "/api/v1/contacts/999999/bounce", nil, nil); code != http.StatusNotFound {
 				t.Errorf("lift a missing contact: %d, want 404", code)
 			}
-			var first store.Campaign
-			h.call("GET", fmt.Sprintf("/api/v1/campaigns/%d", camp), nil, &first)
-			var next store.Campaign
-			if code := h.call("POST", "/api/v1/campaigns", map[string]any{"name": "next", "message_id": first.MessageID, "audience": first.Audience}, &next); code != http.StatusCreated {
-				t.Fatalf("create the next campaign: %d", code)
-			}
-			if code := h.call("POST", h.campaignPath(next.ID, "send"), nil, nil); code != http.StatusAccepted {
-				t.Fatalf("send the next campaign: %d", code)
-			}
-			h.waitFinished(next.ID)
+			h.mustSendAgain(camp)
 			mu.Lock()
 			defer mu.Unlock()
 			if tries[emails[7]] != 2 {
