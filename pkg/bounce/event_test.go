@@ -1,0 +1,48 @@
+package bounce
+
+import (
+	"testing"
+	"time"
+)
+
+func TestVERPToken(t *testing.T) {
+	for in, want := range map[string]string{
+		"bounce+abc.DEF@b.example.org": "abc.DEF",
+		"<Bounce+x1@b.example.org>":    "x1",
+		"bounce+@b.example.org":        "",
+		"bounces@b.example.org":        "",
+		"someone@example.org":          "",
+		"bounce+abc":                   "",
+		"":                             "",
+		" bounce+t0k3n@example.org ":   "t0k3n",
+	} {
+		if got := VERPToken(in); got != want {
+			t.Errorf("VERPToken(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReportEvents(t *testing.T) {
+	at := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	rep := Report{
+		Failures:  []Failure{{Recipient: "A@example.org", Kind: Hard}, {Recipient: "b@example.org", Kind: Soft}},
+		MessageID: "c1.s2.dep@example.org",
+		Envelope:  "bounce+tok@b.example.org",
+	}
+	evs := rep.Events("inbound", "", "id1", at)
+	if len(evs) != 2 {
+		t.Fatalf("got %d events, want 2", len(evs))
+	}
+	if evs[0].Token != "tok" || evs[0].MessageID != rep.MessageID || evs[0].Source != "inbound" || !evs[0].At.Equal(at) {
+		t.Errorf("event 0 = %+v", evs[0])
+	}
+	if evs[0].EventID != "id1/a@example.org" || evs[1].EventID != "id1/b@example.org" {
+		t.Errorf("event ids %q %q", evs[0].EventID, evs[1].EventID)
+	}
+	if got := rep.Events("inbound", "given", "id1", at)[0].Token; got != "given" {
+		t.Errorf("a given token is kept: got %q", got)
+	}
+	if Digest([]byte("x")) != Digest([]byte("x")) || Digest([]byte("x")) == Digest([]byte("y")) {
+		t.Error("Digest is not a function of the bytes")
+	}
+}
