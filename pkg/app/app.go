@@ -25,6 +25,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/admin"
 	"github.com/dearfriend/dearfriend/pkg/api"
 	"github.com/dearfriend/dearfriend/pkg/audience"
+	"github.com/dearfriend/dearfriend/pkg/bounce"
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/delivery"
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
@@ -54,6 +55,9 @@ type App struct {
 	dispatch *delivery.Dispatcher
 	recorder *track.Recorder   // tracking events buffered for the database; HTTP modes only
 	webhooks *webhook.Notifier // queues outgoing webhooks
+	// bounces takes what the mail system reports back (inbound SMTP,
+	// sending-service webhooks, the API): one matcher and policy behind all.
+	bounces bounce.Sink
 	// confirm queues petition signature confirmations (HTTP) and sends them (workers).
 	confirm  *delivery.Confirmations
 	listener net.Listener
@@ -199,6 +203,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log, delivery.WithDepth(2*cfg.Concurrency),
 		delivery.WithStartCheck(messages.Check))
 	a.webhooks = webhook.NewNotifier(a.store, a.client, cfg.Queue)
+	a.bounces = pendingSink{a.log}
 
 	if cfg.Mode == config.ModeDev {
 		// A fresh checkout can sign in to /admin at once; production uses
