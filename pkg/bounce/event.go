@@ -63,3 +63,9 @@ func (r Report) Events(source, token, id string, at time.Time) []Event {
 	}
 	return evs
 }
+
+// Classify fills the Reason and Kind of f (and its Status, when the
+// diagnostic quotes one) from its status and diagnostic words, the way Read
+// classifies a report: for the paths that get a provider's words, not a
+// report (a webhook's bounce, a relay's reply at send time).
+func Classify(f *Failure) { classifyFailure(f, "") }

@@ -46,3 +46,16 @@ func TestReportEvents(t *testing.T) {
 		t.Error("Digest is not a function of the bytes")
 	}
 }
+
+func TestClassify(t *testing.T) {
+	f := Failure{Recipient: "x@example.org", Status: "5.1.1", Diagnostic: "550 5.1.1 <x@example.org>: Recipient address rejected: User unknown in local recipient table"}
+	Classify(&f)
+	if f.Kind != Hard || f.Reason != "userunknown" {
+		t.Errorf("unknown user: %+v", f)
+	}
+	f = Failure{Recipient: "x@example.org", Diagnostic: "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"}
+	Classify(&f)
+	if f.Kind != Soft || f.Reason != "blocked" || f.Status != "5.7.1" {
+		t.Errorf("blocklist: %+v", f)
+	}
+}
