@@ -143,10 +143,45 @@ func TestPoolLoneDotAfterRefusedRecipient(t *testing.T) {
 	}
 }
 
+// TestPoolOddReplies: a refusal on several lines is read whole and
+// classified; a reply that does not parse leaves the message deferred with
+// no code, and the session, out of step, is not reused.
+func TestPoolOddReplies(t *testing.T) {
+	t.Parallel()
+	relay := startScriptedRelay(t)
+	pool := mustNewPool(t, mailer.Config{URL: "smtp://" + relay.addr, MaxConns: 1})
+	tests := []struct {
+		to    string
+		want  mailer.Result
+		conns int64 // connections opened so far
+	}{
+		{"multiline@example.net", mailer.Result{Status: mailer.StatusBounced, Code: 550, Enhanced: "5.1.1",
+			Reply: "5.1.1 the mailbox you asked for\n5.1.1 does not exist here"}, 1},
+		{"ok@example.net", mailer.Result{Status: mailer.StatusSent, Code: 250, Enhanced: "2.0.0", Reply: "2.0.0 queued"}, 1},
+		{"garbage@example.net", mailer.Result{Status: mailer.StatusDeferred}, 1},
+		{"ok@example.net", mailer.Result{Status: mailer.StatusSent, Code: 250, Enhanced: "2.0.0", Reply: "2.0.0 queued"}, 2},
+	}
+	for _, tt := range tests {
+		got := pool.Send(t.Context(), messageTo(tt.to))
+		if tt.want.Status == mailer.StatusDeferred {
+			got.Reply = "" // the parser's words are not the point
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("Send to %s (-want +got):\n%s", tt.to, diff)
+		}
+		if got := relay.conns.Load(); got != tt.conns {
+			t.Errorf("after the Send to %s: %d connections; want %d", tt.to, got, tt.conns)
+		}
+	}
+}
+
 // scriptedRelay offers PIPELINING, refuses nobody@example.net at RCPT TO,
-// and answers DATA with 354 whatever came before.
+// answers garbage@example.net with a line that is no SMTP reply and
+// multiline@example.net with a refusal on two lines, and answers DATA with
+// 354 whatever came before.
 type scriptedRelay struct {
 	addr  string
+	conns atomic.Int64
 	mu    sync.Mutex
 	sizes []int
 }
@@ -185,6 +220,7 @@ func startScriptedRelay(tb testing.TB) *scriptedRelay {
 }
 
 func (r *scriptedRelay) serve(c net.Conn) {
+	r.conns.Add(1)
 	text := textproto.NewConn(c)
 	reply := func(s string) bool { return text.PrintfLine("%s", s) == nil }
 	if !reply("220 localhost ESMTP") {
@@ -203,9 +239,14 @@ func (r *scriptedRelay) serve(c net.Conn) {
 		case "MAIL", "RSET":
 			ok = reply("250 2.0.0 ok")
 		case "RCPT":
-			if strings.Contains(arg, "nobody@") {
+			switch {
+			case strings.Contains(arg, "nobody@"):
 				ok = reply("550 5.1.1 no such user")
-			} else {
+			case strings.Contains(arg, "garbage@"):
+				ok = reply("hello, is it me you are looking for")
+			case strings.Contains(arg, "multiline@"):
+				ok = reply("550-5.1.1 the mailbox you asked for\r\n550 5.1.1 does not exist here")
+			default:
 				ok = reply("250 2.1.5 ok")
 			}
 		case "DATA":
