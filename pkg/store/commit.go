@@ -66,11 +66,19 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) (int64, erro
 
 // outcomesUpdate is the one UPDATE of RecordOutcomes: the rows' new values
 // come in a VALUES list joined on the id (UPDATE ... FROM, which SQLite has
-// since 3.33), in the same words for both databases.
+// since 3.33), in the same words for both databases (both name the columns
+// of VALUES column1, column2, ...).
 func (s *Store) outcomesUpdate(db bun.IDB, outs []Outcome, now time.Time) *bun.RawQuery {
 	var b strings.Builder
-	args := make([]any, 0, 6*len(outs)+5)
-	b.WriteString("WITH v(id, status, reply, attempt, throttled, relay) AS (VALUES ")
+	args := make([]any, 0, 5+6*len(outs))
+	b.WriteString(`UPDATE sends AS s SET status = v.status, last_reply = v.reply, updated_at = ?, lease_until = NULL,
+	attempts = s.attempts + v.attempt, throttled = s.throttled + v.throttled,
+	first_attempt_at = CASE WHEN v.attempt = 1 THEN coalesce(s.first_attempt_at, ?) ELSE s.first_attempt_at END,
+	sent_at = CASE WHEN v.status = ? THEN ? ELSE s.sent_at END,
+	relay = CASE WHEN v.status = ? THEN v.relay ELSE s.relay END
+FROM (SELECT column1 AS id, column2 AS status, column3 AS reply, column4 AS attempt, column5 AS throttled, column6 AS relay
+	FROM (VALUES `)
+	args = append(args, now, now, SendSent, now, SendBlocked)
 	for i, o := range outs {
 		if i > 0 {
 			b.WriteString(", ")
@@ -78,14 +86,8 @@ func (s *Store) outcomesUpdate(db bun.IDB, outs []Outcome, now time.Time) *bun.R
 		b.WriteString("(?, ?, ?, ?, ?, ?)")
 		args = append(args, o.SendID, o.Status, o.Reply, b2i(o.Attempt || o.Throttled), b2i(o.Throttled), o.Relay)
 	}
-	b.WriteString(`)
-UPDATE sends AS s SET status = v.status, last_reply = v.reply, updated_at = ?, lease_until = NULL,
-	attempts = s.attempts + v.attempt, throttled = s.throttled + v.throttled,
-	first_attempt_at = CASE WHEN v.attempt = 1 THEN coalesce(s.first_attempt_at, ?) ELSE s.first_attempt_at END,
-	sent_at = CASE WHEN v.status = ? THEN ? ELSE s.sent_at END,
-	relay = CASE WHEN v.status = ? THEN v.relay ELSE s.relay END
-FROM v WHERE s.id = v.id`)
-	args = append(args, now, now, SendSent, now, SendBlocked)
+	b.WriteString(`) AS x) AS v
+WHERE s.id = v.id`)
 	return db.NewRaw(b.String(), args...)
 }
 
