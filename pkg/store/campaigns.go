@@ -135,12 +135,12 @@ func (s *Store) StartCampaignCopy(ctx context.Context, id int64, firstPage int) 
 		return nil
 	})
 	if err == nil && !more {
-		s.analyzeSends(ctx, total)
+		s.AnalyzeSends(ctx, total)
 	}
 	return total, more, err
 }
 
-// analyzeSends refreshes PostgreSQL's statistics of the ledger after a
+// AnalyzeSends refreshes PostgreSQL's statistics of the ledger after a
 // snapshot added n rows. Until autovacuum gets to it, the planner believes
 // the fresh rows are not there and reads every waiting row of the campaign
 // through the (campaign_id, status) index for each claim and dispatch (44 ms
@@ -148,7 +148,7 @@ func (s *Store) StartCampaignCopy(ctx context.Context, id int64, firstPage int) 
 // the statistics are known). SQLite plans these queries without statistics.
 // A failure is not the send's: the campaign has started, and autovacuum
 // analyzes the table later anyway.
-func (s *Store) analyzeSends(ctx context.Context, n int64) {
+func (s *Store) AnalyzeSends(ctx context.Context, n int64) {
 	if s.dialect != "pg" || n < 10000 {
 		return
 	}
