@@ -73,10 +73,10 @@ func (d *Dispatcher) enqueueCopy(ctx context.Context, campaignID int64) error {
 
 // ProcessCopyAudience handles TypeCopyAudience: it copies the campaign's
 // audience page after page until it is all in the ledger. Whenever dispatch
-// had run out of rows before a page (every batch enqueued had found nothing
-// after it), the page's batches are enqueued; otherwise the batches in
-// Redis chain to them (Next). Stopped, it is retried, and goes on from the
-// ledger.
+// had run out of rows before a page (its cursor past the last row then),
+// dispatch is rewound and filled again, as Resume does; otherwise the
+// batches in Redis chain to the page's rows (Next). Stopped, it is retried,
+// and goes on from the ledger.
 func (d *Dispatcher) ProcessCopyAudience(ctx context.Context, t *asynq.Task) error {
 	var p CopyAudiencePayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.CampaignID <= 0 {
@@ -92,7 +92,9 @@ func (d *Dispatcher) ProcessCopyAudience(ctx context.Context, t *asynq.Task) err
 			return err
 		}
 		if page.Copied > 0 && camp.Status == store.CampaignSending && camp.DispatchedTo >= page.Before {
-			if err := d.fill(ctx, p.CampaignID, d.depth, false); err != nil {
+			// Rewound: the batch whose range the previous page ended in
+			// ran before the page's rows of that range were there.
+			if err := d.enqueue(ctx, p.CampaignID); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -39,7 +40,8 @@ func TestCopyWhileSending(t *testing.T) {
 		d := NewDispatcher(st, client, queue, 4, slog.New(slog.DiscardHandler), WithDepth(2), WithCopyPages(5, 7))
 		relay := &countingSender{tries: map[string]int{}}
 		w := newTestWorker(t, st, relay, 3, WithChain(d))
-		srv := asynq.NewServer(opt, asynq.Config{Concurrency: 4, Queues: map[string]int{queue: 1}, LogLevel: asynq.FatalLevel})
+		srv := asynq.NewServer(opt, asynq.Config{Concurrency: 4, Queues: map[string]int{queue: 1}, LogLevel: asynq.FatalLevel,
+			RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 50 * time.Millisecond }})
 		mux := asynq.NewServeMux()
 		mux.Handle(TypeSendBatch, w)
 		mux.HandleFunc(TypeCopyAudience, d.ProcessCopyAudience)
@@ -54,6 +56,9 @@ func TestCopyWhileSending(t *testing.T) {
 		waitFor(t, "the campaign to finish", func() bool {
 			c, err := st.GetCampaign(t.Context(), camp)
 			return err == nil && c.Status == store.CampaignSent
+		}, func() string {
+			p, err := st.CampaignProgress(t.Context(), camp, time.Minute)
+			return fmt.Sprintf("progress %+v, %v", p, err)
 		})
 		c, _ := st.GetCampaign(t.Context(), camp)
 		if c.Total != n {

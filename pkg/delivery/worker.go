@@ -165,6 +165,9 @@ func (w *Worker) Close() { w.stop() }
 // errDeferred makes asynq retry a batch later; only the still-waiting rows are sent again.
 var errDeferred = errors.New("recipients deferred by the relay")
 
+// errCopying makes asynq retry a batch whose range the audience copy had not filled yet.
+var errCopying = errors.New("range not yet copied whole")
+
 // ProcessTask sends the waiting rows of one batch. It is idempotent: rows
 // already sent are not in the waiting set, so a redelivered task sends nobody twice.
 func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
@@ -259,6 +262,16 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	}
 	if deferred > 0 {
 		return fmt.Errorf("campaign %d batch %d-%d: %d %w", p.CampaignID, p.From, p.To, deferred, errDeferred)
+	}
+	// A batch at the end of an audience still being copied (copy.go) may
+	// have run before the rest of its range was in the ledger: it runs
+	// again after a retry's pause, and takes the rows copied meanwhile.
+	if held.after < p.To {
+		if copying, err := w.store.Copying(ctx, p.CampaignID); err != nil {
+			return err
+		} else if copying {
+			return fmt.Errorf("campaign %d batch %d-%d: %w", p.CampaignID, p.From, p.To, errCopying)
+		}
 	}
 	if done, err := w.store.FinishIfDone(ctx, p.CampaignID); err != nil {
 		return err
