@@ -174,7 +174,7 @@ func classifyFailure(f *Failure, context string) {
 		case reason == "hostunknown" && tryAgain.MatchString(diag):
 			reason = "networkerror"
 		}
-		if reason == "userunknown" && !hardEvidence(f.Status, diag) {
+		if reason == "userunknown" && !hardEvidence(f.Status, diag, cmd) {
 			// "User unknown" with no code at all, or with a status that
 			// names something else (a policy, the mailbox's state), is
 			// too often a filter's euphemism to suppress an address on.
@@ -200,7 +200,10 @@ var weakReasons = map[string]bool{
 // hardEvidence reports whether a failure carries a code that backs a hard
 // verdict: a permanent status about the address (5.1.x, or 5.0.0, 5.4.4
 // and 5.5.x with a 5xx reply), or a 5xx reply with no status at all.
-func hardEvidence(status, diag string) bool {
+//
+// cmd is the diagnostic with the prose around it, where the report says
+// which SMTP command the remote server refused.
+func hardEvidence(status, diag, cmd string) bool {
 	if postfixSaid.MatchString(diag) && !strings.Contains(diag, "in reply to") {
 		// Postfix always names the command it was answered; without
 		// it the report has been mangled on the way.
@@ -209,19 +212,36 @@ func hardEvidence(status, diag string) bool {
 	reply := replyRE.FindStringSubmatch(diag)
 	has5xx := reply != nil && reply[1] == "5"
 	switch {
+	case powerMTABadMailbox.MatchString(cmd) && (status == "" || status[0] == '5'):
+		// PowerMTA, a bulk sender's MTA, classifies the remote reply
+		// itself; "bad-mailbox" is a recipient the remote server does
+		// not have, whatever status the remote chose.
+		return true
 	case status == "":
 		return has5xx || ownVerdict.MatchString(diag)
 	case status[0] != '5':
 		return false
 	case strings.HasPrefix(status, "5.1."):
 		return true
+	case status == "5.0.0" && ownVerdict.MatchString(diag):
+		// 5.0.0 is what a reporting MTA writes when it has no better
+		// status (Gmail's "Address not found" reports carry it): its own
+		// verdict about the address is the evidence.
+		return true
 	case status == "5.0.0" || strings.HasPrefix(status, "5.4.") || strings.HasPrefix(status, "5.5.") || strings.HasPrefix(status, "5.3."):
 		return has5xx
 	}
 	// 5.2.x (the mailbox's state) and 5.7.x (policy) name something
-	// other than a missing address.
+	// other than a missing address. Even "550 5.2.1 <a>... User Unknown"
+	// stays soft: RFC 3463 lets X.2.1 (mailbox disabled) be temporary,
+	// and the reference parser itself reads that same reply both ways.
 	return false
 }
+
+// powerMTABadMailbox is PowerMTA's own reading of the remote reply, in the
+// X-PowerMTA-BounceCategory field of its DSN: "bad-mailbox" is a recipient
+// the remote server does not have.
+var powerMTABadMailbox = regexp.MustCompile(`(?i)x-powermta-bouncecategory: ?bad-mailbox`)
 
 // ownVerdict are the words a server writes about its own users when it
 // bounces without quoting any SMTP reply: no filter speaks like this.

@@ -83,6 +83,25 @@ var readCases = []struct {
 	{"user unknown without any code is not hard", dsn("Failed.",
 		"Final-Recipient: rfc822; gus@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: The account does not exist."),
 		[]got{{"gus@example.com", Soft, "filtered"}}},
+	{"5.2.1 user unknown stays soft", dsn("<ann@example.com>: host mx.example.com[192.0.2.4] said: 550 5.2.1 <ann@example.com>... User Unknown (in reply to RCPT TO command)",
+		"Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.2.1\r\nDiagnostic-Code: smtp; 550 5.2.1 <ann@example.com>... User Unknown"),
+		[]got{{"ann@example.com", Soft, "filtered"}}},
+	{"powermta bad-mailbox is hard", "From: Mail Delivery Subsystem <postmaster@mta1.example.net>\r\nTo: bounces+s1@lists.example.net\r\nSubject: Delivery report\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\r\n\r\n" +
+		"--P\r\nContent-Type: text/plain\r\n\r\nHello, this is the mail server on mta1.example.net.\r\n\r\n  <bea@example.com>  delivery failed; will not continue trying\r\n\r\n" +
+		"--P\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;mta1.example.net\r\n\r\n" +
+		"Final-Recipient: rfc822;bea@example.com\r\nAction: failed\r\nStatus: 5.2.1 (mailbox disabled, not accepting messages)\r\n" +
+		"Diagnostic-Code: smtp;550 5.2.1 <bea@example.com>... User Unknown\r\nX-PowerMTA-BounceCategory: bad-mailbox\r\n--P--\r\n",
+		[]got{{"bea@example.com", Hard, "userunknown"}}},
+	{"powermta spam-related is not", "From: Mail Delivery Subsystem <postmaster@mta1.example.net>\r\nTo: bounces+s1@lists.example.net\r\nSubject: Delivery report\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\r\n\r\n" +
+		"--P\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;mta1.example.net\r\n\r\n" +
+		"Final-Recipient: rfc822;bob@example.com\r\nAction: failed\r\nStatus: 5.2.1\r\n" +
+		"Diagnostic-Code: smtp;550 5.2.1 <bob@example.com>... User Unknown\r\nX-PowerMTA-BounceCategory: spam-related\r\n--P--\r\n",
+		[]got{{"bob@example.com", Soft, "filtered"}}},
+	{"gmail address not found with 5.0.0 is hard", dsn("** Address not found **\r\n\r\nYour message wasn't delivered to cat@example.com because the address couldn't be found. Check for typos or unnecessary spaces and try again.",
+		"Final-Recipient: rfc822; cat@example.com\r\nAction: failed\r\nStatus: 5.0.0"),
+		[]got{{"cat@example.com", Hard, "userunknown"}}},
 	{"sender domain refused at MAIL FROM", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
 		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
 			"  hal@example.com\n    host mx.example.com [192.0.2.3]\n    SMTP error from remote mail server after MAIL FROM:<news@example.net>:\n    550 5.1.8 No such domain example.net\n"),

@@ -110,6 +110,9 @@ func dsnFailures(p *parts) []Failure {
 			if f.Diagnostic == "" {
 				f.Diagnostic = near
 			}
+			if c := b.Get("X-Powermta-Bouncecategory"); c != "" {
+				near += "\nX-PowerMTA-BounceCategory: " + c
+			}
 			classifyFailure(&f, near)
 			out = append(out, f)
 		}
