@@ -179,6 +179,24 @@ var readCases = []struct {
 		"--O\r\nContent-Type: multipart/alternative;\r\nboundary=\"I\"\r\n\r\n--I\r\nContent-Type: text/plain\r\n\r\nRejected.\r\n--I--\r\n" +
 		"--O\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822;uma@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp;550 5.1.1 unknown recipient\r\n",
 		[]got{{"uma@example.com", Hard, "userunknown"}}},
+	{"a bounce forwarded by a person, quoted", "From: Ada <ada@example.net>\nTo: bounces+s1@lists.example.net\nSubject: Fwd: Returned mail: see transcript for details\n\nForwarding this.\n\nBegin forwarded message:\n\n" +
+		"> From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\n> To: <ada@example.net>\n> Subject: Returned mail: see transcript for details\n> Message-Id: <r1@mx.example.net>\n>\n" +
+		">    ----- The following addresses had permanent fatal errors -----\n> <dan@example.com>\n>     (reason: 550 5.1.1 <dan@example.com>... User unknown)\n>\n" +
+		">    ----- Transcript of session follows -----\n> ... while talking to mx.example.com.:\n>>>> RCPT To:<dan@example.com>\n> <<< 550 5.1.1 <dan@example.com>... User unknown\n",
+		[]got{{"dan@example.com", Hard, "userunknown"}}},
+	{"a report attached to a relay's report", "From: Mail Delivery Subsystem <MAILER-DAEMON@gw.example.net>\nTo: news@example.net\nSubject: Returned mail: User unknown\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/mixed; boundary=\"W\"\n\n--W\nContent-Type: text/plain\n\n----- The following addresses had permanent delivery errors -----\n\n" +
+		"--W\nContent-Type: message/rfc822\n\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>\nTo: news@example.net\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"I\"\n\n--I\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.com\n\n" +
+		"Final-Recipient: rfc822; eli@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--I--\n\n--W--\n",
+		[]got{{"eli@example.com", Hard, "userunknown"}}},
+	{"a relay's report pasted into an ISP's notice", plain("MAILER-DAEMON@isp.example.net", "Undelivered Mail Returned to Sender",
+		"The message returned below could not be delivered. For help, contact <support@isp.example.net>.\n\n-----------------\nFrom MAILER-DAEMON  Thu Apr 29 23:34:45 2015\n"+
+			"Return-Path: <>\nFrom: MAILER-DAEMON@relay.isp.example.net (Mail Delivery System)\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"+
+			"Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"R\"\n\n--R\nContent-Type: text/plain\n\n<fio@example.com>: connect to mx.example.com[192.0.2.5]: server refused to talk to me: 421 Service not available\n\n"+
+			"--R\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; fio@example.com\nAction: failed\nStatus: 4.0.0\nDiagnostic-Code: X-Postfix; server refused to talk to me: 421 Service not available\n\n--R--\n"),
+		[]got{{"fio@example.com", Soft, "blocked"}}},
+	{"a forwarded personal message is no report", "From: Ada <ada@example.net>\nTo: news@example.net\nSubject: Fwd: Act now\n\nBegin forwarded message:\n\n> From: Gil <gil@example.com>\n> Subject: Act now\n>\n> I could not be delivered to the meeting, user unknown to me.\n", nil},
 	{"a personal message is no report", "From: vic@example.com\nTo: news@example.net\nSubject: Re: Act now\n\nThanks, I signed. Tell wes@example.com too.\n", nil},
 }
 
