@@ -166,7 +166,7 @@ type parts struct {
 	feedback []string // message/feedback-report bodies
 	original textproto.MIMEHeader
 	origBody string
-	origRaw  []byte // the whole of the first enclosed message
+	origRaw  []byte   // the whole of the first enclosed message
 	jsons    []string // application/json parts (sending services that post JSON by mail)
 	count    int
 	reportTy string // report-type of a multipart/report
