@@ -116,6 +116,10 @@ var readCases = []struct {
 			"<jo@example.com>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"+
 			"<kim@example.com>:\nThis message is looping: it already has my Delivered-To line. (#5.4.6)\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <news@example.net>\nTo: jo@example.com\n"),
 		[]got{{"jo@example.com", Hard, "userunknown"}, {"kim@example.com", Soft, "networkerror"}}},
+	{"qmail report to the address that failed", "From: MAILER-DAEMON@mx.example.org\nTo: gia@example.org\nSubject: failure notice\n\n" +
+		"Hi. This is the qmail-send program at mx.example.org.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n" +
+		"<gia@example.org>:\n192.0.2.20 does not like recipient.\nRemote host said: 552 Error: disk quota exceeded\nGiving up on 192.0.2.20.\n",
+		[]got{{"gia@example.org", Soft, "mailboxfull"}}},
 	{"qmail no mail exchanger", plain("MAILER-DAEMON@mx.example.org", "failure notice",
 		"Hi. This is the qmail-send program at mx.example.org.\n\n<lu@nowhere.example>:\nSorry, I couldn't find a mail exchanger or IP address. (#5.4.4)\n"),
 		[]got{{"lu@nowhere.example", Hard, "hostunknown"}}},
@@ -143,6 +147,11 @@ var readCases = []struct {
 		"The original message was received at Mon, 1 Jan 2001 00:00:00 GMT\n\n   ----- The following addresses had permanent fatal errors -----\n<max@example.com>\n\n"+
 			"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<max@example.com>\n<<< 550 5.1.1 <max@example.com>... User unknown\n550 5.1.1 <max@example.com>... User unknown\n"),
 		[]got{{"max@example.com", Hard, "userunknown"}}},
+	{"gmail quotes the remote reply a paragraph after the address", plain("Mail Delivery Subsystem <mailer-daemon@googlemail.com>", "Delivery Status Notification (Failure)",
+		"Delivery to the following recipient failed permanently:\n\n     hugo@example.com\n\nTechnical details of permanent failure: \n"+
+			"Google tried to deliver your message, but it was rejected by the server for the recipient domain example.com by mx.example.com. [192.0.2.6].\n\n"+
+			"The error that the other server returned was:\n550 5.1.1 <hugo@example.com>... User Unknown\n\n----- Original message -----\n\nFrom: news@example.net\nTo: hugo@example.com\n"),
+		[]got{{"hugo@example.com", Hard, "userunknown"}}},
 	{"mobile carrier filter", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Undelivered Mail",
 		"<ned@ezweb.ne.jp>: 550 : User unknown\n"),
 		[]got{{"ned@ezweb.ne.jp", Soft, "filtered"}}},
