@@ -26,7 +26,11 @@ var reasonPatterns = []reasonPattern{
 	rp("hostunknown", `couldn'?t find a mail exchanger`, `could not deliver mail to .* the account or domain may not exist`,
 		`(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?\s+does not exist`, `invalid domain`, `domain is not reachable`, `domain does not exist`),
 	rp("userunknown", `address couldn'?t be found`, `invalid final delivery userid`,
-		`unable to deliver message to <[^>]*> \(and other recipients in the same domain\)`),
+		`unable to deliver message to <[^>]*> \(and other recipients in the same domain\)`,
+		// Outlook.com (Hotmail) refuses an address it does not have with
+		// RFC 5321's stock 550 text and its own error numbers after it;
+		// other servers use the stock text for any refusal.
+		`mailbox unavailable \(-?\d+:\d+:-?\d+\)`),
 	rp("suspend", `temporar(?:y|ily) (?:locked|disabled|suspended)`),
 	rp("filtered", `refused due to recipient preferences`, `recipient preferences`),
 	rp("notaccept", `no smtp service`, `null mx`, `does not accept (?:any )?mail`),

@@ -102,6 +102,12 @@ var readCases = []struct {
 	{"gmail address not found with 5.0.0 is hard", dsn("** Address not found **\r\n\r\nYour message wasn't delivered to cat@example.com because the address couldn't be found. Check for typos or unnecessary spaces and try again.",
 		"Final-Recipient: rfc822; cat@example.com\r\nAction: failed\r\nStatus: 5.0.0"),
 		[]got{{"cat@example.com", Hard, "userunknown"}}},
+	{"outlook.com mailbox unavailable is hard", dsn("Delivery to the following recipients failed.",
+		"Final-Recipient: rfc822;ivo@hotmail.example\r\nAction: failed\r\nStatus: 5.5.0\r\nDiagnostic-Code: smtp;550 Requested action not taken: mailbox unavailable (-1990012310:2448:-2147467259)"),
+		[]got{{"ivo@hotmail.example", Hard, "userunknown"}}},
+	{"stock mailbox unavailable elsewhere is not", dsn("Delivery failed.",
+		"Final-Recipient: rfc822;jan@example.com\r\nAction: failed\r\nStatus: 5.5.0\r\nDiagnostic-Code: smtp;550 Requested action not taken: mailbox unavailable"),
+		[]got{{"jan@example.com", Soft, "syntaxerror"}}},
 	{"sender domain refused at MAIL FROM", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
 		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
 			"  hal@example.com\n    host mx.example.com [192.0.2.3]\n    SMTP error from remote mail server after MAIL FROM:<news@example.net>:\n    550 5.1.8 No such domain example.net\n"),
