@@ -30,7 +30,9 @@ var reasonPatterns = []reasonPattern{
 		// Outlook.com (Hotmail) refuses an address it does not have with
 		// RFC 5321's stock 550 text and its own error numbers after it;
 		// other servers use the stock text for any refusal.
-		`mailbox unavailable \(-?\d+:\d+:-?\d+\)`),
+		`mailbox unavailable \(-?\d+:\d+:-?\d+\)`,
+		// Lotus Notes, in English and in Japanese, about its directory.
+		`not listed in public name & address book`, `ディレクトリのリストにありません`),
 	rp("suspend", `temporar(?:y|ily) (?:locked|disabled|suspended)`),
 	rp("filtered", `refused due to recipient preferences`, `recipient preferences`),
 	rp("notaccept", `no smtp service`, `null mx`, `does not accept (?:any )?mail`),
@@ -249,7 +251,7 @@ var powerMTABadMailbox = regexp.MustCompile(`(?i)x-powermta-bouncecategory: ?bad
 
 // ownVerdict are the words a server writes about its own users when it
 // bounces without quoting any SMTP reply: no filter speaks like this.
-var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: |address couldn.t be found|invalid final delivery userid`)
+var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: |address couldn.t be found|invalid final delivery userid|not listed in public name & address book|ディレクトリのリストにありません`)
 
 // postfixSaid is how Postfix quotes a remote server: "host mx[192.0.2.1] said:".
 var postfixSaid = regexp.MustCompile(`\] said: `)

@@ -223,7 +223,7 @@ func (p *parts) walk(h mail.Header, body []byte, depth int) {
 			p.walk(ph, pbody, depth+1)
 		}
 	case ct == "" || strings.HasPrefix(ct, "text/"):
-		s := string(body)
+		s := string(decodeCharset(params["charset"], body))
 		if ct == "text/html" {
 			s = stripTags(s)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // got is the part of a failure the table tests check.
@@ -223,6 +224,30 @@ func TestRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, summary(rep.Failures)); diff != "" {
+				t.Errorf("failures (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReadCharset reads Lotus Notes' report as a Japanese server writes it:
+// ISO-2022-JP, which says nothing until it is decoded.
+func TestReadCharset(t *testing.T) {
+	reason, err := japanese.ISO2022JP.NewEncoder().String("ディレクトリのリストにありません")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, words := range map[string]string{"japanese": reason, "english": "User not listed in public Name & Address Book"} {
+		t.Run(name, func(t *testing.T) {
+			msg := "From: postmaster@notes.example.co.jp\nTo: news@example.net\nSubject: Undeliverable message\nMIME-Version: 1.0\n" +
+				"Content-Type: text/plain; charset=ISO-2022-JP\n\n------- Failure Reasons  --------\n\n" + words + "\nkai@notes.example.co.jp\n\n" +
+				"------- Returned Message --------\nMessage-ID: <m6@example.net>\nTo: kai@notes.example.co.jp\nFrom: news@example.net\n\nHi\n"
+			rep, err := Read(strings.NewReader(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []got{{"kai@notes.example.co.jp", Hard, "userunknown"}}
+			if diff := cmp.Diff(want, summary(rep.Failures)); diff != "" {
 				t.Errorf("failures (-want +got):\n%s", diff)
 			}
 		})
