@@ -218,6 +218,12 @@ func hardEvidence(status, diag, cmd string) bool {
 	reply := replyRE.FindStringSubmatch(diag)
 	has5xx := reply != nil && reply[1] == "5"
 	switch {
+	case status != "" && status[0] == '5' && has5xx && statusRE.FindString(diag) == "" && afterRcpt.MatchString(cmd):
+		// The remote refused the recipient at RCPT TO with a bare reply
+		// ("553 Invalid recipient a@b"): the status is the reporting MTA's
+		// own translation of the reply code (Bigfoot, Sendmail), not the
+		// remote's word, so it is read as a reply with no status.
+		return true
 	case powerMTABadMailbox.MatchString(cmd) && (status == "" || status[0] == '5'):
 		// PowerMTA, a bulk sender's MTA, classifies the remote reply
 		// itself; "bad-mailbox" is a recipient the remote server does
