@@ -165,6 +165,12 @@ func classifyFailure(f *Failure, context string) {
 	if reason == "" {
 		reason = "undefined"
 	}
+	if (weakReasons[reason] || reason == "securityerror") && class == "5" && afterMail.MatchString(diag+"\n"+context) && !afterRcpt.MatchString(diag+"\n"+context) {
+		// Refused at MAIL FROM, in words that say nothing more (Exim's
+		// "SMTP error ... after MAIL FROM: 550 5.7.0 ..."): the sender
+		// was refused, whatever the status guesses.
+		reason = "rejected"
+	}
 	if hardReasons[reason] {
 		cmd := diag + "\n" + context
 		switch {

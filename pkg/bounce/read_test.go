@@ -156,6 +156,11 @@ var readCases = []struct {
 	{"prose naming no address falls back to the original, never hard", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: User unknown",
 		"   ----- Transcript of session follows -----\n550 5.1.1 kit... User unknown\n\n   ----- Unsent message follows -----\nFrom: news@example.net\nTo: kit@example.com\nSubject: Hi\n\nHi\n"),
 		[]got{{"kit@example.com", Soft, "userunknown"}}},
+	{"exim naming a local part only, original without To", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
+		"A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
+			"  mia\n    SMTP error from remote mail server after MAIL FROM:<news@example.net> SIZE=1543:\n    host mx.example.com [192.0.2.20]: 550 5.7.0 <news@example.net>... Please use the smtp server of your ISP.\n\n"+
+			"------ This is a copy of the message, including all the headers. ------\n\nReturn-path: <news@example.net>\nReceived: from localhost ([127.0.0.1])\n\tby mx.example.org with smtp (Exim 4.72)\n\tfor mia@example.com; Fri, 01 Oct 2010 19:15:19 +0900\nFrom: news@example.net\n\nHi\n"),
+		[]got{{"mia@example.com", Soft, "rejected"}}},
 	{"old sendmail", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: see transcript for details",
 		"The original message was received at Mon, 1 Jan 2001 00:00:00 GMT\n\n   ----- The following addresses had permanent fatal errors -----\n<max@example.com>\n\n"+
 			"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<max@example.com>\n<<< 550 5.1.1 <max@example.com>... User unknown\n550 5.1.1 <max@example.com>... User unknown\n"),

@@ -3,6 +3,7 @@ package bounce
 import (
 	"io"
 	"mime"
+	"net/textproto"
 	"regexp"
 	"strings"
 )
@@ -110,12 +111,12 @@ func textFailures(m message, p *parts) []Failure {
 			break
 		}
 	}
-	if len(hits) == 0 && p.original != nil && textReason(text) != "" {
+	if len(hits) == 0 && p.original != nil && (textReason(text) != "" || statusRE.MatchString(text)) {
 		// The prose names no address (old Sendmail, Exim with a local
 		// part only): the failed recipient is the original's. A guess, so
 		// never a hard one.
 		var out []Failure
-		for _, a := range addrRE.FindAllString(p.original.Get("To"), 5) {
+		for _, a := range originalRecipients(p.original) {
 			f := Failure{Recipient: strings.ToLower(a), Diagnostic: strings.Join(strings.Fields(text), " ")}
 			classifyFailure(&f, text)
 			if f.Kind == Hard {
@@ -153,6 +154,25 @@ func textFailures(m message, p *parts) []Failure {
 		out = append(out, f)
 	}
 	return out
+}
+
+// receivedFor is the recipient a Received field names: "for <a@b>;".
+var receivedFor = regexp.MustCompile(`(?i)\bfor\s+<?([^\s<>;@]+@[^\s<>;]+?)>?\s*;`)
+
+// originalRecipients are the recipients of the original message: its To,
+// or, when it has none (a Bcc, a header cut short), what its Received
+// fields name: the receiving MTA writes "for <a@b>" there, and Exim's
+// report names the failed local part only.
+func originalRecipients(h textproto.MIMEHeader) []string {
+	if to := addrRE.FindAllString(h.Get("To"), 5); len(to) > 0 {
+		return to
+	}
+	for _, v := range h.Values("Received") {
+		if m := receivedFor.FindStringSubmatch(v); m != nil {
+			return []string{m[1]}
+		}
+	}
+	return nil
 }
 
 // laterMentions adds to seg, what the report says at the address that
