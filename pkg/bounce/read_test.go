@@ -224,6 +224,10 @@ var readCases = []struct {
 			"--R\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; fio@example.com\nAction: failed\nStatus: 4.0.0\nDiagnostic-Code: X-Postfix; server refused to talk to me: 421 Service not available\n\n--R--\n"),
 		[]got{{"fio@example.com", Soft, "blocked"}}},
 	{"a forwarded personal message is no report", "From: Ada <ada@example.net>\nTo: news@example.net\nSubject: Fwd: Act now\n\nBegin forwarded message:\n\n> From: Gil <gil@example.com>\n> Subject: Act now\n>\n> I could not be delivered to the meeting, user unknown to me.\n", nil},
+	{"a list manager refuses a non-member's post", "From: act-admin@lists.example.org\nTo: news@example.net\nSubject: You news@example.net are not member (act ML)\n\n" +
+		"You are not a member of this mailing list <act@lists.example.org>.\n\nIf you know the general guide of this list, please send mail with\nthe mail body\n\n\tguide\n\nto the address\n\n\tact-ctl@lists.example.org\n",
+		[]got{{"act@lists.example.org", Soft, "rejected"}}},
+	{"a list owner's letter is no report", "From: act-owner@lists.example.org\nTo: news@example.net\nSubject: Welcome\n\nWelcome to act@lists.example.org, glad to have you.\n", nil},
 	{"a personal message is no report", "From: vic@example.com\nTo: news@example.net\nSubject: Re: Act now\n\nThanks, I signed. Tell wes@example.com too.\n", nil},
 }
 
