@@ -94,6 +94,10 @@ type Config struct {
 	// AllowHTTP lets serve and worker start with an http:// (or no) public
 	// URL, for a private test; production links are https.
 	AllowHTTP bool // DEARFRIEND_ALLOW_HTTP: default false
+
+	// Feedback is the policy for bounces and complaints, and the
+	// reputation guard's thresholds (feedback.go).
+	Feedback Feedback
 }
 
 // FromEnv builds the config of mode from getenv (os.Getenv in main, a map in tests).
@@ -164,6 +168,8 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_SWEEP_INTERVAL must be a duration like 30s or 500ms, got %q", get("SWEEP_INTERVAL", "")))
 	}
 	c.SweepInterval = sweep
+	fb, fbErrs := feedbackFromEnv(get, num)
+	c.Feedback, errList = fb, append(errList, fbErrs...)
 	if mode == ModeDev {
 		if c.DatabaseURL == "" {
 			c.DatabaseURL = "./data/dearfriend.db"
@@ -322,6 +328,7 @@ func (c Config) Validate() error {
 	}
 	c.validateSigning(bad)
 	c.validateProduction(bad)
+	c.Feedback.validate(bad)
 	for name, n := range map[string]int{"BATCH_SIZE": c.BatchSize, "WORKERS": c.Concurrency, "SMTP_CONNS": c.SMTPConns, "MAX_ATTEMPTS": c.MaxAttempts} {
 		if n < 1 || n > 100000 {
 			bad("DEARFRIEND_%s must be between 1 and 100000, got %d", name, n)

@@ -85,12 +85,7 @@ func (s *Store) Bounce(ctx context.Context, sendID int64, reply string) error {
 			Set("attempts = attempts + 1").Set("updated_at = ?", now).Set("lease_until = NULL").Where("id = ?", sendID).Exec(ctx); err != nil {
 			return err
 		}
-		if _, err := tx.NewUpdate().Model((*Contact)(nil)).Set("status = ?", ContactBounced).Set("updated_at = ?", now).
-			Where("id = ?", snd.ContactID).Exec(ctx); err != nil {
-			return err
-		}
-		_, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: bouncedReason + reply, CreatedAt: now}).
-			On("CONFLICT (email_key) DO NOTHING").Exec(ctx)
+		_, err := s.suppressContact(ctx, tx, snd, ContactBounced, bouncedReason+reply, now)
 		return err
 	})
 }
