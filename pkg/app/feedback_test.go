@@ -181,7 +181,9 @@ func TestFeedbackLoop(t *testing.T) {
 			if rep.Bounces == nil || fmt.Sprint(*rep.Bounces) != fmt.Sprint(wantB) || rep.Complaints != 1 {
 				t.Errorf("stats bounces %+v, complaints %d; want %+v and 1", rep.Bounces, rep.Complaints, wantB)
 			}
-			var days struct{ ByDay []store.BounceDay `json:"by_day"` }
+			var days struct {
+				ByDay []store.BounceDay `json:"by_day"`
+			}
 			if code := h.call("GET", "/api/v1/stats/bounces?days=7", nil, &days); code != 200 || len(days.ByDay) != 1 || days.ByDay[0].Hard != 3 || days.ByDay[0].Complaint != 1 {
 				t.Errorf("bounces by day: %d %+v", code, days.ByDay)
 			}
