@@ -208,6 +208,19 @@ func TestFeedbackLoop(t *testing.T) {
 				t.Errorf("after bad input: %s, want subscribed", s)
 			}
 
+			resp, err := http.Get(h.app.URL() + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, line := range []string{`dearfriend_reports_total{kind="duplicate",source="api"} 1`, `dearfriend_reports_total{kind="complaint",source="api"} 1`,
+				`dearfriend_reports_total{kind="soft",source="api"} 2`} {
+				if !strings.Contains(string(metrics), line) {
+					t.Errorf("/metrics lacks %s:\n%s", line, grepLines(string(metrics), "dearfriend_reports"))
+				}
+			}
+
 			// Webhooks: the complaint and the suppressing bounces.
 			events := map[string]int{}
 			for deadline := time.Now().Add(30 * time.Second); events["complaint"] < 1 || events["bounce"] < 4; {
@@ -242,4 +255,15 @@ func (h *harness) sendTo(emails []string) int64 {
 	}
 	h.waitFinished(camp.ID)
 	return camp.ID
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
