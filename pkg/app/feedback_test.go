@@ -140,6 +140,10 @@ func TestFeedbackLoop(t *testing.T) {
 			if got := h.postJSONReport(map[string]any{"token": forged, "recipient": "t01@example.org", "kind": "hard"}); got.Ignored != 1 {
 				t.Errorf("forged token: %+v, want ignored", got)
 			}
+			// A genuine token of a send that does not exist: ignored.
+			if got := h.postJSONReport(map[string]any{"token": signer.Sign(track.KindBounce, 1<<40, 0), "kind": "hard"}); got != (taken{Events: 1, Ignored: 1}) {
+				t.Errorf("token of no send: %+v, want ignored", got)
+			}
 			// By Message-ID; another deployment's changes nothing.
 			dep, err := st.SettingValue(ctx, delivery.SettingDeploymentID)
 			if err != nil {
