@@ -179,4 +179,3 @@ func (m *Mailgun) events(raw json.RawMessage) ([]bounce.Event, error) {
 	evs := []bounce.Event{m.event(f, e.ID, e.Message.Headers.MessageID, at)}
 	return evs, checkRecipients(evs)
 }
-
