@@ -177,5 +177,8 @@ func (m *Mailgun) events(raw json.RawMessage) ([]bounce.Event, error) {
 		at = time.Unix(int64(sec), int64(frac*1e9))
 	}
 	evs := []bounce.Event{m.event(f, e.ID, e.Message.Headers.MessageID, at)}
-	return evs, checkRecipients(evs)
+	if err := checkRecipients(evs); err != nil {
+		return nil, err
+	}
+	return evs, nil
 }

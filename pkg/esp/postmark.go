@@ -107,5 +107,8 @@ func (p *Postmark) events(body []byte) ([]bounce.Event, error) {
 	}
 	f := failure(b.Email, t.kind, t.reason, "", firstOf(b.Details, b.Description))
 	evs := []bounce.Event{p.event(f, fmt.Sprint(b.ID), "", b.BouncedAt)}
-	return evs, checkRecipients(evs)
+	if err := checkRecipients(evs); err != nil {
+		return nil, err
+	}
+	return evs, nil
 }

@@ -172,5 +172,8 @@ func (s *SendGrid) events(body []byte) ([]bounce.Event, error) {
 		}
 		evs = append(evs, s.event(f, e.EventID, e.SMTPID, at))
 	}
-	return evs, checkRecipients(evs)
+	if err := checkRecipients(evs); err != nil {
+		return nil, err
+	}
+	return evs, nil
 }

@@ -192,7 +192,10 @@ func (s *SES) events(message, snsID string) ([]bounce.Event, error) {
 			evs = append(evs, s.event(failure(r.EmailAddress, bounce.Complaint, "", "", ""), id, msgID, c.Timestamp))
 		}
 	}
-	return evs, checkRecipients(evs)
+	if err := checkRecipients(evs); err != nil {
+		return nil, err
+	}
+	return evs, nil
 }
 
 // checkRecipients refuses events without a recipient: a payload that
