@@ -139,7 +139,7 @@ func (m *Mailgun) verify(ts, token, sig string) error {
 // events reads the event-data of a webhook. Events other than failed and
 // complained give none.
 func (m *Mailgun) events(raw json.RawMessage) ([]bounce.Event, error) {
-	if len(raw) == 0 {
+	if len(raw) == 0 || string(raw) == "null" {
 		return nil, badPayload("Mailgun webhook has no event-data")
 	}
 	var e mailgunEvent
