@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"math/rand/v2"
+	"os"
 	"net/http"
 	"strconv"
 	"testing"
@@ -14,15 +16,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
-	"github.com/dearfriend/dearfriend/pkg/testenv"
 )
 
 const mgKey = "key-0123456789abcdef0123456789abcdef"
 
 // seenBackends are the Redis servers Mailgun's tokens are kept in: the
-// in-process one always, the Redis of DEARFRIEND_TEST_REDIS_URL when set.
+// in-process one always, the Redis of DEARFRIEND_TEST_REDIS_URL when set
+// (scripts/test-services sets it).
 func seenBackends(t *testing.T) map[string]func(t *testing.T) Seen {
-	prefix := func() string { return "dftest_" + testenv.Random(6) + ":mailgun:" }
+	prefix := func() string { return "dftest_" + random(6) + ":mailgun:" }
 	bs := map[string]func(t *testing.T) Seen{"inprocess-redis": func(t *testing.T) Seen {
 		r, err := devsvc.StartRedis("")
 		if err != nil {
@@ -33,7 +35,7 @@ func seenBackends(t *testing.T) map[string]func(t *testing.T) Seen {
 		t.Cleanup(func() { rdb.Close() })
 		return NewRedisSeen(rdb, prefix())
 	}}
-	if url := testenv.RedisURL(); url != "" {
+	if url := os.Getenv("DEARFRIEND_TEST_REDIS_URL"); url != "" {
 		bs["redis"] = func(t *testing.T) Seen {
 			opt, err := redis.ParseURL(url)
 			if err != nil {
@@ -69,7 +71,18 @@ func mgBody(tb testing.TB, key, token string, at time.Time, eventData []byte) []
 }
 
 // token is a fresh 50-character token, as Mailgun makes them.
-func token() string { return testenv.Random(50) }
+func token() string { return random(50) }
+
+// random is n letters and digits. (pkg/testenv's twin cannot be imported
+// here: pkg/config imports this package.)
+func random(n int) string {
+	const chars = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = chars[rand.IntN(len(chars))]
+	}
+	return string(b)
+}
 
 func TestMailgun(t *testing.T) {
 	for name, seen := range seenBackends(t) {
