@@ -84,6 +84,7 @@ type options struct {
 	storeOps []store.OpenOption
 	scanner  time.Duration
 	ses      esp.SESOptions
+	hookTap  func([]bounce.Event)
 }
 
 // WithLogger sets the logger (default: slog.Default()).
@@ -104,6 +105,10 @@ func WithScannerWindow(d time.Duration) Option { return func(o *options) { o.sca
 func WithSNS(fetch esp.CertFetcher, confirm func(ctx context.Context, subscribeURL string) error) Option {
 	return func(o *options) { o.ses.Fetch, o.ses.Confirm = fetch, confirm }
 }
+
+// WithHookTap shows tap what each sending-service webhook hands the sink,
+// before the sink takes it (tests).
+func WithHookTap(tap func([]bounce.Event)) Option { return func(o *options) { o.hookTap = tap } }
 
 // WithStoreOptions opens the database with opts (fault injection in tests).
 func WithStoreOptions(opts ...store.OpenOption) Option {
@@ -287,7 +292,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		adminUI.Routes(mux)
 		a.closers = append(a.closers, func() { adminUI.Close() })
-		if err := a.routeHooks(mux, cfg, o.ses); err != nil {
+		if err := a.routeHooks(mux, cfg, o.ses, o.hookTap); err != nil {
 			return nil, err
 		}
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
@@ -304,7 +309,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 
 // routeHooks adds the webhooks of the sending services configured; each
 // hands its events to a.bounces, read at each request.
-func (a *App) routeHooks(mux *http.ServeMux, cfg config.Config, ses esp.SESOptions) error {
+func (a *App) routeHooks(mux *http.ServeMux, cfg config.Config, ses esp.SESOptions, tap func([]bounce.Event)) error {
 	hc := esp.Config{SESTopicARNs: cfg.SESTopicARNs, PostmarkUser: cfg.PostmarkUser, PostmarkPassword: cfg.PostmarkPassword,
 		MailgunKey: cfg.MailgunKey, MaxAge: cfg.HookMaxAge, Log: a.log, SES: ses,
 		Seen: esp.NewRedisSeen(a.rdb, cfg.Queue+":hooks:mailgun:")}
@@ -315,7 +320,12 @@ func (a *App) routeHooks(mux *http.ServeMux, cfg config.Config, ses esp.SESOptio
 		}
 		hc.SendGridKey = key
 	}
-	sink := esp.SinkFunc(func(ctx context.Context, evs []bounce.Event) error { return a.bounces.Take(ctx, evs) })
+	sink := esp.SinkFunc(func(ctx context.Context, evs []bounce.Event) error {
+		if tap != nil {
+			tap(evs)
+		}
+		return a.bounces.Take(ctx, evs)
+	})
 	if on := esp.Routes(mux, sink, hc); len(on) > 0 {
 		a.log.Info("sending-service webhooks on", "hooks", on)
 	}
