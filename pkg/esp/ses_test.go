@@ -5,7 +5,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1" //nolint:gosec // SNS SignatureVersion 1
+	"crypto/sha1" // SNS SignatureVersion 1
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -69,7 +69,7 @@ func (s *snsSigner) sign(tb testing.TB, m *snsMessage, version string) {
 	var digest []byte
 	hash := crypto.SHA256
 	if version == "1" {
-		sum := sha1.Sum([]byte(canonical)) //nolint:gosec // see import
+		sum := sha1.Sum([]byte(canonical)) // SignatureVersion 1
 		digest, hash = sum[:], crypto.SHA1
 	} else {
 		sum := sha256.Sum256([]byte(canonical))

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha1" //nolint:gosec // SNS SignatureVersion 1 is SHA1withRSA, as AWS documents it
+	"crypto/sha1" // SNS SignatureVersion 1 is SHA1withRSA, as AWS documents it
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -24,7 +24,7 @@ import (
 // https://docs.aws.amazon.com/sns/latest/dg/http-notification-json.html
 type snsMessage struct {
 	Type             string
-	MessageId        string //nolint:revive // SNS's spelling
+	MessageId        string // SNS spells it so
 	Token            string
 	TopicArn         string
 	Subject          *string // absent and "" differ: only a present Subject is signed
@@ -98,7 +98,7 @@ func (m *snsMessage) verify(ctx context.Context, fetch CertFetcher) error {
 	}
 	sig, err := base64.StdEncoding.DecodeString(m.Signature)
 	if err != nil {
-		return fmt.Errorf("Signature is not base64: %w", err)
+		return fmt.Errorf("the Signature field is not base64: %w", err)
 	}
 	canonical, err := m.stringToSign()
 	if err != nil {
@@ -114,7 +114,7 @@ func (m *snsMessage) verify(ctx context.Context, fetch CertFetcher) error {
 	}
 	var digest []byte
 	if hash == crypto.SHA1 {
-		sum := sha1.Sum([]byte(canonical)) //nolint:gosec // see import
+		sum := sha1.Sum([]byte(canonical)) // SignatureVersion 1
 		digest = sum[:]
 	} else {
 		sum := sha256.Sum256([]byte(canonical))
