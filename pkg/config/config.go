@@ -68,6 +68,9 @@ type Config struct {
 	// SweepInterval is how often serve and dev start due scheduled campaigns
 	// and enqueue again what the ledger says is left (delivery.Dispatcher.Sweep).
 	SweepInterval time.Duration // DEARFRIEND_SWEEP_INTERVAL: a Go duration, default 30s
+	// CommitLinger is how long a worker's committer lets an outcome wait for
+	// others to share its statement, when not every sender waits on it.
+	CommitLinger time.Duration // DEARFRIEND_COMMIT_LINGER: a Go duration, default 2ms
 
 	// MaxRetryAge fails a deferred recipient first tried longer ago than
 	// this, whatever its attempts (throttled ones included).
@@ -184,6 +187,9 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 	c.MailgunKey = get("MAILGUN_SIGNING_KEY", "")
 	if c.HookMaxAge, err = time.ParseDuration(get("HOOK_MAX_AGE", "10m")); err != nil {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_HOOK_MAX_AGE must be a duration like 10m, got %q", get("HOOK_MAX_AGE", "")))
+	}
+	if c.CommitLinger, err = time.ParseDuration(get("COMMIT_LINGER", "2ms")); err != nil {
+		errList = append(errList, fmt.Errorf("DEARFRIEND_COMMIT_LINGER must be a duration like 2ms or 500us, got %q", get("COMMIT_LINGER", "")))
 	}
 	if mode == ModeDev {
 		if c.DatabaseURL == "" {
@@ -357,6 +363,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
 		bad("DEARFRIEND_METRICS_ADDR must be host:port, like 127.0.0.1:9090, got %q", c.MetricsAddr)
+	}
+	if c.CommitLinger <= 0 || c.CommitLinger > time.Second {
+		bad("DEARFRIEND_COMMIT_LINGER must be more than 0 and at most 1s, got %s", c.CommitLinger)
 	}
 	if c.SweepInterval < 100*time.Millisecond || c.SweepInterval > time.Hour {
 		bad("DEARFRIEND_SWEEP_INTERVAL must be between 100ms and 1h, got %s", c.SweepInterval)
