@@ -360,3 +360,16 @@ func TestCertCache(t *testing.T) {
 		t.Errorf("fetch of a page: %v, want not a PEM certificate", err)
 	}
 }
+
+// TestSESEventPublishing reads the events a configuration set publishes
+// (eventType instead of notificationType) like notifications.
+func TestSESEventPublishing(t *testing.T) {
+	s := newSNSSigner(t)
+	x := newSESHarness(t, s)
+	published := strings.Replace(string(mustRead(t, "ses-complaint.json")), `"notificationType"`, `"eventType"`, 1)
+	if code, body := post(t, x.h, s.notification(t, []byte(published), "2"), nil); code != http.StatusOK {
+		t.Fatalf("got %d %q", code, body)
+	}
+	checkEvents(t, x.sink.taken(), []brief{{"richard@example.com", "complaint", "feedback", "", "custom-message-ID",
+		"ses:000001378603177f-18c07c78-fa81-4a58-9dd1-fedc3cb8f49a-000000/richard@example.com"}}, "ses")
+}
