@@ -67,16 +67,7 @@ func TestHooksReachTheSink(t *testing.T) {
 			msgID := "c1.s2.dep@example.org"
 
 			ses := func(key *rsa.PrivateKey) (string, http.Header) {
-				msg := `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General","feedbackId":"fb-app",` +
-					`"timestamp":"2026-01-01T00:00:00Z","bouncedRecipients":[{"emailAddress":"ses@example.org","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},` +
-					`"mail":{"messageId":"x","commonHeaders":{"messageId":"<` + msgID + `>"}}}`
-				ts := "2026-01-01T00:00:01.000Z"
-				canonical := "Message\n" + msg + "\nMessageId\nm1\nTimestamp\n" + ts + "\nTopicArn\n" + hookTopic + "\nType\nNotification\n"
-				sum := sha256.Sum256([]byte(canonical))
-				sig, _ := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
-				body, _ := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "m1", "TopicArn": hookTopic, "Message": msg, "Timestamp": ts,
-					"SignatureVersion": "2", "Signature": base64.StdEncoding.EncodeToString(sig), "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem"})
-				return string(body), nil
+				return signedSESBounce(key, "ses@example.org", msgID), nil
 			}
 			sendgrid := func(key *ecdsa.PrivateKey) (string, http.Header) {
 				body := `[{"email":"sg@example.org","timestamp":1513299569,"smtp-id":"<` + msgID + `>","event":"bounce","sg_event_id":"sg-app","reason":"550 5.1.1 unknown recipient","status":"5.1.1","type":"bounce"}]`
@@ -143,6 +134,21 @@ func TestHooksOffUnlessConfigured(t *testing.T) {
 			t.Errorf("/hooks/%s unconfigured answered %d", source, code)
 		}
 	}
+}
+
+// signedSESBounce is an SNS notification of SES's permanent bounce of
+// recipient's message msgID, signed with key.
+func signedSESBounce(key *rsa.PrivateKey, recipient, msgID string) string {
+	msg := `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General","feedbackId":"fb-` + recipient + `",` +
+		`"timestamp":"2026-01-01T00:00:00Z","bouncedRecipients":[{"emailAddress":"` + recipient + `","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},` +
+		`"mail":{"messageId":"x","commonHeaders":{"messageId":"<` + msgID + `>"}}}`
+	ts := "2026-01-01T00:00:01.000Z"
+	canonical := "Message\n" + msg + "\nMessageId\nm1\nTimestamp\n" + ts + "\nTopicArn\n" + hookTopic + "\nType\nNotification\n"
+	sum := sha256.Sum256([]byte(canonical))
+	sig, _ := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	body, _ := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "m1", "TopicArn": hookTopic, "Message": msg, "Timestamp": ts,
+		"SignatureVersion": "2", "Signature": base64.StdEncoding.EncodeToString(sig), "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem"})
+	return string(body)
 }
 
 func postHook(t *testing.T, h *harness, source, body string, hdr http.Header) int {
