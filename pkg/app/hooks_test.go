@@ -67,7 +67,7 @@ func TestHooksReachTheSink(t *testing.T) {
 			msgID := "c1.s2.dep@example.org"
 
 			ses := func(key *rsa.PrivateKey) (string, http.Header) {
-				return signedSESBounce(key, "ses@example.org", msgID), nil
+				return signedSESBounce(key, "ses@example.org", msgID, "smtp; 550 5.1.1 user unknown"), nil
 			}
 			sendgrid := func(key *ecdsa.PrivateKey) (string, http.Header) {
 				body := `[{"email":"sg@example.org","timestamp":1513299569,"smtp-id":"<` + msgID + `>","event":"bounce","sg_event_id":"sg-app","reason":"550 5.1.1 unknown recipient","status":"5.1.1","type":"bounce"}]`
@@ -137,10 +137,10 @@ func TestHooksOffUnlessConfigured(t *testing.T) {
 }
 
 // signedSESBounce is an SNS notification of SES's permanent bounce of
-// recipient's message msgID, signed with key.
-func signedSESBounce(key *rsa.PrivateKey, recipient, msgID string) string {
+// recipient's message msgID, with the diagnostic diag, signed with key.
+func signedSESBounce(key *rsa.PrivateKey, recipient, msgID, diag string) string {
 	msg := `{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General","feedbackId":"fb-` + recipient + `",` +
-		`"timestamp":"2026-01-01T00:00:00Z","bouncedRecipients":[{"emailAddress":"` + recipient + `","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},` +
+		`"timestamp":"2026-01-01T00:00:00Z","bouncedRecipients":[{"emailAddress":"` + recipient + `","diagnosticCode":` + strconv.Quote(diag) + `}]},` +
 		`"mail":{"messageId":"x","commonHeaders":{"messageId":"<` + msgID + `>"}}}`
 	ts := "2026-01-01T00:00:01.000Z"
 	canonical := "Message\n" + msg + "\nMessageId\nm1\nTimestamp\n" + ts + "\nTopicArn\n" + hookTopic + "\nType\nNotification\n"
