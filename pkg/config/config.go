@@ -106,6 +106,9 @@ type Config struct {
 	PostmarkPassword string        // DEARFRIEND_POSTMARK_WEBHOOK_PASSWORD: at least 16 characters
 	MailgunKey       string        // DEARFRIEND_MAILGUN_SIGNING_KEY: the HTTP webhook signing key; POST /hooks/mailgun
 	HookMaxAge       time.Duration // DEARFRIEND_HOOK_MAX_AGE: SendGrid's and Mailgun's replay window, default 10m
+	// Feedback is the policy for bounces and complaints, and the
+	// reputation guard's thresholds (feedback.go).
+	Feedback Feedback
 }
 
 // FromEnv builds the config of mode from getenv (os.Getenv in main, a map in tests).
@@ -191,6 +194,8 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 	if c.CommitLinger, err = time.ParseDuration(get("COMMIT_LINGER", "2ms")); err != nil {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_COMMIT_LINGER must be a duration like 2ms or 500us, got %q", get("COMMIT_LINGER", "")))
 	}
+	fb, fbErrs := feedbackFromEnv(get, num)
+	c.Feedback, errList = fb, append(errList, fbErrs...)
 	if mode == ModeDev {
 		if c.DatabaseURL == "" {
 			c.DatabaseURL = "./data/dearfriend.db"
@@ -350,6 +355,7 @@ func (c Config) Validate() error {
 	c.validateSigning(bad)
 	c.validateHooks(bad)
 	c.validateProduction(bad)
+	c.Feedback.validate(bad)
 	for name, n := range map[string]int{"BATCH_SIZE": c.BatchSize, "WORKERS": c.Concurrency, "SMTP_CONNS": c.SMTPConns, "MAX_ATTEMPTS": c.MaxAttempts} {
 		if n < 1 || n > 100000 {
 			bad("DEARFRIEND_%s must be between 1 and 100000, got %d", name, n)
