@@ -21,7 +21,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
-const importUsage = `usage: dearfriend import FILE --list NAME [--encoding utf-8|latin-1|windows-1252] [--mapping JSON] [--batch N]
+const importUsage = `usage: dearfriend import FILE --list NAME [--encoding auto|utf-8|latin-1|windows-1252] [--mapping JSON] [--batch N]
 
 Imports the contacts of a CSV file into a list (created when no list has
 that name, and removed again if the file is refused), in the database of
@@ -38,7 +38,7 @@ func importFile(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, importUsage) }
 	list := fs.String("list", "", "the name of the list to import into")
-	encoding := fs.String("encoding", "utf-8", "the file's encoding")
+	encoding := fs.String("encoding", "auto", "the file's encoding (auto: UTF-8, or Windows-1252 when the file is not valid UTF-8)")
 	mapping := fs.String("mapping", "", `JSON {"Header": "field"}`)
 	batch := fs.Int("batch", audience.DefaultBatchSize, "rows per transaction")
 	var file string
@@ -212,6 +212,7 @@ func (p *progress) update(read int64, imp store.Import) {
 }
 
 func (p *progress) done(imp store.Import) {
-	p.bar.finish(fmt.Sprintf("import %d %s: %d rows in %s: %d imported, %d updated, %d rejected",
-		imp.ID, imp.Status, imp.RowsDone, time.Since(p.start).Round(time.Millisecond), imp.Imported, imp.Updated, imp.Rejected))
+	p.bar.finish(fmt.Sprintf("import %d %s: %d rows in %s: %d imported, %d updated, %d rejected; read as %s, %d regions written as state or province codes",
+		imp.ID, imp.Status, imp.RowsDone, time.Since(p.start).Round(time.Millisecond), imp.Imported, imp.Updated, imp.Rejected,
+		imp.Encoding, imp.RegionsNormalized))
 }

@@ -105,13 +105,13 @@ func (h *Handler) createImport(w http.ResponseWriter, r *http.Request, s *signed
 		h.failFor(w, r, s, err)
 		return
 	}
-	imp, err := h.Imports.StartImport(r.Context(), file, audience.ImportRequest{ListID: listID, Filename: filepath.Base(hdr.Filename)})
+	imp, err := h.Imports.StartImport(r.Context(), file, audience.ImportRequest{ListID: listID, Filename: filepath.Base(hdr.Filename), Encoding: f.Get("encoding")})
 	if err != nil {
 		undo()
 		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 			field := "file" // the encoding, the header and the rows are all the file's
-			if e.Field == "list" {
-				field = "list"
+			if e.Field == "list" || e.Field == "encoding" {
+				field = e.Field
 			}
 			f.Fail(field, sentence(e.Message))
 			h.showImportForm(w, r, s, http.StatusUnprocessableEntity, f)

@@ -36,6 +36,7 @@ func TestAdminLists(t *testing.T) {
 				v.Set("csrf", csrfOf(t, getPage(t, c, base+"/admin/lists").body))
 				return postPage(t, c, base+path, v)
 			}
+			var uploadedTo string // where the last upload ended
 			upload := func(newList, file string) fetched {
 				t.Helper()
 				var buf bytes.Buffer
@@ -51,6 +52,7 @@ func TestAdminLists(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer resp.Body.Close()
+				uploadedTo = resp.Request.URL.Path
 				body, _ := io.ReadAll(resp.Body)
 				return fetched{resp.StatusCode, string(body)}
 			}
@@ -73,7 +75,8 @@ func TestAdminLists(t *testing.T) {
 				t.Error("a refused import left its new list behind")
 			}
 			refused(upload("Volunteers", "email\njane@example.org\n"), "f-new_list-error")
-			if p := upload("Walkers", "email\njane@example.org\nsam@example.org\n"); p.status != http.StatusOK {
+			// A Windows-1252 file, recognized as not UTF-8, with state names.
+			if p := upload("Walkers", "email,first_name,state\njane@example.org,Jos\xe9,New York\nsam@example.org,Sam,ny\n"); p.status != http.StatusOK {
 				t.Fatalf("import into a new list: %d\n%s", p.status, p.body)
 			}
 			walkers, err := st.ListNamed(ctx, "Walkers")
@@ -90,6 +93,20 @@ func TestAdminLists(t *testing.T) {
 				}
 				if time.Now().After(deadline) {
 					t.Fatalf("the new list has %d members, want 2", n)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			jane, err := st.ContactByEmail(ctx, "jane@example.org")
+			if err != nil || jane.FirstName != "José" || jane.Region != "NY" {
+				t.Errorf("jane after the import: %+v, %v; want José in NY", jane, err)
+			}
+			for deadline := time.Now().Add(30 * time.Second); ; {
+				report := getPage(t, c, base+uploadedTo).body
+				if strings.Contains(report, `id="regions-normalized">2<`) && strings.Contains(report, `id="import-encoding">windows-1252<`) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the import report lacks 2 regions normalized, read as windows-1252:\n%s", report)
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
