@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -84,7 +85,37 @@ func (h *Handler) deleteList(w http.ResponseWriter, r *http.Request, s *signedIn
 		h.problem(w, r, s, http.StatusNotFound, "No such list.")
 		return
 	}
-	h.afterList(w, r, s, NewForm(r.PostForm), h.Store.DeleteList(r.Context(), id), id, "deleted")
+	f := NewForm(r.PostForm)
+	name, err := h.listInUse(r, id)
+	if err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
+	if name != "" {
+		f.Fail("delete", "The campaign “"+name+"” still sends to or excludes this list; it is deleted once that campaign is sent or cancelled.")
+		h.showLists(w, r, s, http.StatusConflict, f, id)
+		return
+	}
+	h.afterList(w, r, s, f, h.Store.DeleteList(r.Context(), id), id, "deleted")
+}
+
+// listInUse names a campaign not yet finished (draft, scheduled, sending or
+// paused) whose audience includes or excludes list id: deleting the list
+// would change who that campaign reaches without anyone saying so.
+func (h *Handler) listInUse(r *http.Request, id int64) (string, error) {
+	cs, err := h.Store.ListCampaigns(r.Context())
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cs {
+		if c.Status == store.CampaignSent || c.Status == store.CampaignCancelled {
+			continue
+		}
+		if slices.Contains(c.Audience.Lists, id) || slices.Contains(c.Audience.ExcludeLists, id) {
+			return c.Name, nil
+		}
+	}
+	return "", nil
 }
 
 // afterList redirects to the lists screen when err is nil, shows it again

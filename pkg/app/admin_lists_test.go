@@ -130,6 +130,27 @@ func TestAdminLists(t *testing.T) {
 				t.Errorf("renaming a list that does not exist: %d, want 404", p.status)
 			}
 
+			// A list a draft campaign sends to is kept until the campaign ends.
+			m := &store.Message{Name: "Act", Subject: "Act", FromName: "Maya", FromEmail: "action@example.org", HTML: "<p>Hi</p>"}
+			if err := st.CreateMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			volunteers, err := st.ListNamed(ctx, "Volunteers")
+			if err != nil {
+				t.Fatal(err)
+			}
+			draft := &store.Campaign{Name: "Spring call", MessageID: m.ID, Audience: store.Audience{Lists: []int64{volunteers.ID}}}
+			if err := st.CreateCampaign(ctx, draft); err != nil {
+				t.Fatal(err)
+			}
+			if p := post(fmt.Sprintf("/admin/lists/%d/delete", volunteers.ID), url.Values{}); p.status != http.StatusConflict ||
+				!strings.Contains(p.body, `id="f-delete-error"`) || !strings.Contains(p.body, "Spring call") {
+				t.Errorf("deleting a list a draft sends to: %d, want 409 naming the campaign:\n%s", p.status, p.body)
+			}
+			if _, err := st.GetList(ctx, volunteers.ID); err != nil {
+				t.Errorf("the list a draft sends to was deleted: %v", err)
+			}
+
 			if p := post(fmt.Sprintf("/admin/lists/%d/delete", walkers.ID), url.Values{}); p.status != http.StatusOK || !strings.Contains(p.body, "List deleted") {
 				t.Fatalf("delete: %d\n%s", p.status, p.body)
 			}
