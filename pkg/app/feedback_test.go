@@ -180,7 +180,7 @@ func TestFeedbackLoop(t *testing.T) {
 
 			var rep store.Report
 			h.call("GET", fmt.Sprintf("/api/v1/campaigns/%d/stats", camp), nil, &rep)
-			wantB := store.Bounces{Hard: 3, Soft: 2, Block: 1, Complaint: 1, BlockByRelay: map[string]int64{"": 1},
+			wantB := store.Bounces{Hard: 3, Soft: 2, Block: 1, Complaint: 1, BlockByRelay: map[string]int64{h.capture.Addr(): 1}, // the relay that took the message, reported later
 				Reported: map[string]int64{"hard": 3, "soft": 2, "block": 1, "complaint": 1}}
 			if rep.Bounces == nil || fmt.Sprint(*rep.Bounces) != fmt.Sprint(wantB) || rep.Complaints != 1 {
 				t.Errorf("stats bounces %+v, complaints %d; want %+v and 1", rep.Bounces, rep.Complaints, wantB)

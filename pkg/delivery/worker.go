@@ -291,7 +291,8 @@ func (w *Worker) deliver(ctx context.Context, out *sender, camp *store.Campaign,
 	status, reply, relay := w.sendOne(ctx, camp, c, r)
 	o := store.Outcome{SendID: r.SendID, Status: status, Reply: reply, Attempt: true}
 	switch status {
-	case store.SendBlocked:
+	case store.SendBlocked, store.SendSent, store.SendBounced:
+		// The relay that answered: a block reported later is counted against it.
 		o.Relay = relay
 	case sendThrottled, sendUntried: // deferred without using up an attempt (pacing.go)
 		o.Status, o.Reply = w.retry(r, status, reply)

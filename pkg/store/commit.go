@@ -22,13 +22,14 @@ type Outcome struct {
 	// Throttled counts one more attempt that met a throttling relay (it
 	// does not count toward the attempts allowed); the status is deferred.
 	Throttled bool
-	// Relay names the relay that blocked the message (SendBlocked).
+	// Relay names the relay that answered (SendSent, SendBlocked,
+	// SendBounced): a block reported later is counted against it.
 	Relay string
 }
 
 // RecordOutcomes writes the outcomes of many ledger rows in one statement
 // (a group commit): each row gets its status, reply, attempts and lease
-// cleared, a sent row its sent_at, a blocked row its relay. A bounced row's
+// cleared, a sent row its sent_at, a sent, blocked or bounced row its relay. A bounced row's
 // contact is marked bounced and its address suppressed, in the same
 // transaction. When it returns nil every outcome is durable. A row that is no
 // longer there (its campaign deleted) is passed over; it returns how many
@@ -75,10 +76,10 @@ func (s *Store) outcomesUpdate(db bun.IDB, outs []Outcome, now time.Time) *bun.R
 	attempts = s.attempts + v.attempt, throttled = s.throttled + v.throttled,
 	first_attempt_at = CASE WHEN v.attempt = 1 THEN coalesce(s.first_attempt_at, ?) ELSE s.first_attempt_at END,
 	sent_at = CASE WHEN v.status = ? THEN ? ELSE s.sent_at END,
-	relay = CASE WHEN v.status = ? THEN v.relay ELSE s.relay END
+	relay = CASE WHEN v.status IN (?, ?, ?) THEN v.relay ELSE s.relay END
 FROM (SELECT column1 AS id, column2 AS status, column3 AS reply, column4 AS attempt, column5 AS throttled, column6 AS relay
 	FROM (VALUES `)
-	args = append(args, now, now, SendSent, now, SendBlocked)
+	args = append(args, now, now, SendSent, now, SendSent, SendBlocked, SendBounced)
 	for i, o := range outs {
 		if i > 0 {
 			b.WriteString(", ")
