@@ -29,6 +29,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/delivery"
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
+	"github.com/dearfriend/dearfriend/pkg/inbound"
 	"github.com/dearfriend/dearfriend/pkg/mailer"
 	"github.com/dearfriend/dearfriend/pkg/metrics"
 	"github.com/dearfriend/dearfriend/pkg/ratelimit"
@@ -72,6 +73,9 @@ type App struct {
 	// /debug/pprof/ with DEARFRIEND_PPROF.
 	metricsListener net.Listener
 	metricsHTTP     *http.Server
+	// inbound is the SMTP server of the bounce domain (dev and inbound modes).
+	inbound         *inbound.Server
+	inboundListener net.Listener
 }
 
 // Option adjusts New.
@@ -154,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}
 
-	if cfg.Mode != config.ModeWorker {
+	if cfg.Mode.ServesHTTP() {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return nil, fmt.Errorf("listen on DEARFRIEND_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
@@ -204,6 +208,11 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		delivery.WithStartCheck(messages.Check))
 	a.webhooks = webhook.NewNotifier(a.store, a.client, cfg.Queue)
 	a.bounces = pendingSink{a.log}
+	if cfg.Mode.Receives() {
+		if err = a.openInbound(cfg, signer); err != nil {
+			return nil, err
+		}
+	}
 
 	if cfg.Mode == config.ModeDev {
 		// A fresh checkout can sign in to /admin at once; production uses
@@ -222,7 +231,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	// Campaign messages, previews and test sends carry the same headers.
 	headerOpts := []delivery.WorkerOption{delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName),
 		delivery.WithDeploymentID(deployment)}
-	if cfg.Mode != config.ModeServe {
+	if cfg.Mode.Sends() {
 		if err = a.openSMTP(cfg); err != nil {
 			return nil, err
 		}
@@ -291,6 +300,24 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	return a, nil
 }
 
+// openInbound listens on DEARFRIEND_INBOUND_ADDR for the mail system's
+// reports, which go to the bounces sink, and for mail to the List-Unsubscribe
+// mailto, which unsubscribes as the one-click POST does.
+func (a *App) openInbound(cfg config.Config, signer *track.Signer) error {
+	srv, err := inbound.New(inbound.Config{Domain: cfg.BounceDomain, FeedbackAddress: cfg.FBLAddress,
+		UnsubscribeAddress: cfg.UnsubscribeMailto, MaxConns: cfg.InboundConns},
+		inbound.Deps{Sink: a.bounces, Unsubscriber: track.NewUnsubscriber(a.store, signer, a.webhooks, a.log), Signer: signer, Log: a.log})
+	if err != nil {
+		return err
+	}
+	if a.inboundListener, err = net.Listen("tcp", cfg.InboundAddr); err != nil {
+		return fmt.Errorf("listen on DEARFRIEND_INBOUND_ADDR %s: %w", cfg.InboundAddr, err)
+	}
+	a.inbound = srv
+	a.closers = append(a.closers, func() { srv.Close(); a.inboundListener.Close() })
+	return nil
+}
+
 // openQueue connects asynq to DEARFRIEND_REDIS_URL, or to an in-process Redis in dev mode.
 func (a *App) openQueue(cfg config.Config) error {
 	redisURL := cfg.RedisURL
@@ -319,7 +346,7 @@ func (a *App) openQueue(cfg config.Config) error {
 	inspector := asynq.NewInspector(opt)
 	a.closers = append(a.closers, func() { inspector.Close() })
 	a.metrics.WatchQueue(inspector, cfg.Queue)
-	if cfg.Mode != config.ModeServe {
+	if cfg.Mode.Sends() {
 		a.server = asynq.NewServer(opt, asynq.Config{
 			Concurrency:    cfg.Concurrency,
 			Queues:         map[string]int{cfg.Queue: 1},
@@ -388,7 +415,7 @@ func dkimSigner(cfg config.Config) (*mailer.DKIMSigner, error) {
 
 // Run runs the parts of the mode until ctx is done, then shuts them down in order.
 func (a *App) Run(ctx context.Context) error {
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	if a.server != nil {
 		mux := asynq.NewServeMux()
 		mux.Handle(delivery.TypeSendBatch, a.worker)
@@ -421,6 +448,13 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		close(swept)
 	}
+	if a.inbound != nil {
+		go func() {
+			if err := a.inbound.Serve(a.inboundListener); err != nil {
+				errc <- err
+			}
+		}()
+	}
 	if a.metricsHTTP != nil {
 		go func() {
 			if err := a.metricsHTTP.Serve(a.metricsListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -439,6 +473,12 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	if a.http != nil {
 		a.http.Shutdown(shutdownCtx)
+	}
+	if a.inbound != nil {
+		// Messages under way are answered; idle sessions are closed.
+		if err := a.inbound.Shutdown(shutdownCtx); err != nil {
+			a.log.Warn("inbound SMTP shutdown", "err", err)
+		}
 	}
 	if a.recorder != nil {
 		// Every open and click answered is written before the process ends.
@@ -510,6 +550,15 @@ func (a *App) MetricsURL() string {
 		return ""
 	}
 	return "http://" + a.metricsListener.Addr().String()
+}
+
+// InboundAddr is the address of the inbound SMTP server ("" when the mode
+// runs none).
+func (a *App) InboundAddr() string {
+	if a.inboundListener == nil {
+		return ""
+	}
+	return a.inboundListener.Addr().String()
 }
 
 // Relays is the set of SMTP relays a worker sends through (nil in serve mode).
