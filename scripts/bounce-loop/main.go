@@ -30,6 +30,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dearfriend/dearfriend/scripts/internal/dfapi"
 )
 
 const (
@@ -124,8 +126,8 @@ func run(keep bool, timeout time.Duration) error {
 		df.Process.Signal(syscall.SIGTERM)
 		df.Wait()
 	}()
-	api := &client{base: fmt.Sprintf("http://127.0.0.1:%d", httpPort)}
-	if err := api.waitUp(ctx); err != nil {
+	api := &dfapi.Client{Base: fmt.Sprintf("http://127.0.0.1:%d", httpPort), Token: token}
+	if err := api.WaitUp(ctx); err != nil {
 		return err
 	}
 	fail := func(err error) error {
@@ -133,12 +135,12 @@ func run(keep bool, timeout time.Duration) error {
 	}
 
 	all := append(append(append([]string(nil), known...), deferred...), unknown...)
-	list, err := api.importList(ctx, all)
+	list, err := api.ImportList(ctx, all)
 	if err != nil {
 		return fail(err)
 	}
 	start := time.Now()
-	first, err := api.sendCampaign(ctx, list, "first")
+	first, err := api.SendCampaign(ctx, list, "first")
 	if err != nil {
 		return fail(err)
 	}
@@ -189,11 +191,11 @@ func run(keep bool, timeout time.Duration) error {
 			problems = append(problems, e+" left Postfix's queue, want it deferred there")
 		}
 	}
-	second, err := api.sendCampaign(ctx, list, "second")
+	second, err := api.SendCampaign(ctx, list, "second")
 	if err != nil {
 		return fail(err)
 	}
-	stats, err := api.stats(ctx, second)
+	stats, err := api.Stats(ctx, second)
 	if err != nil {
 		return fail(err)
 	}
