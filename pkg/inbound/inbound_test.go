@@ -233,7 +233,9 @@ func TestReports(t *testing.T) {
 		}
 	}
 	// The client ends each line in CRLF, as SMTP does: the digest is of that.
-	crlf := func(b []byte) []byte { return []byte(strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n", "\r\n")) }
+	crlf := func(b []byte) []byte {
+		return []byte(strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n", "\r\n"))
+	}
 	// The deferral's status is the reader's to find (pkg/bounce tests it);
 	// here it must come through unchanged.
 	softRep, err := bounce.Read(strings.NewReader(string(soft)))

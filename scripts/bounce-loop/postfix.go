@@ -71,7 +71,7 @@ smtpd_banner = $myhostname ESMTP
 `, dir, domain)
 	master, err := os.ReadFile("/etc/postfix/master.cf")
 	if err != nil {
-		return nil, fmt.Errorf("Debian's master.cf: %w", err)
+		return nil, fmt.Errorf("read the master.cf of the Postfix package: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "master.cf"), []byte(masterCF(string(master), port)), 0o644); err != nil {
 		return nil, err
