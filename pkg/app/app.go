@@ -420,6 +420,7 @@ func (a *App) Run(ctx context.Context) error {
 		mux := asynq.NewServeMux()
 		mux.Handle(delivery.TypeSendBatch, a.worker)
 		mux.HandleFunc(delivery.TypeDecideWinner, a.dispatch.ProcessDecideWinner)
+		mux.HandleFunc(delivery.TypeCopyAudience, a.dispatch.ProcessCopyAudience)
 		mux.HandleFunc(delivery.TypeTestSend, a.worker.ProcessTestSend)
 		mux.Handle(delivery.TypeConfirmSignature, a.confirm)
 		mux.Handle(webhook.TypeDeliver, webhook.NewDeliverer(a.store, nil, a.log))

@@ -26,7 +26,13 @@ var reasonPatterns = []reasonPattern{
 	rp("hostunknown", `couldn'?t find a mail exchanger`, `could not deliver mail to .* the account or domain may not exist`,
 		`(?:^|[\s:])[a-z0-9-]+(?:\.[a-z0-9-]+)+\.?\s+does not exist`, `invalid domain`, `domain is not reachable`, `domain does not exist`),
 	rp("userunknown", `address couldn'?t be found`, `invalid final delivery userid`,
-		`unable to deliver message to <[^>]*> \(and other recipients in the same domain\)`),
+		`unable to deliver message to <[^>]*> \(and other recipients in the same domain\)`,
+		// Outlook.com (Hotmail) refuses an address it does not have with
+		// RFC 5321's stock 550 text and its own error numbers after it;
+		// other servers use the stock text for any refusal.
+		`mailbox unavailable \(-?\d+:\d+:-?\d+\)`,
+		// Lotus Notes, in English and in Japanese, about its directory.
+		`not listed in public name & address book`, `ディレクトリのリストにありません`),
 	rp("suspend", `temporar(?:y|ily) (?:locked|disabled|suspended)`),
 	rp("filtered", `refused due to recipient preferences`, `recipient preferences`),
 	rp("notaccept", `no smtp service`, `null mx`, `does not accept (?:any )?mail`),
@@ -159,6 +165,12 @@ func classifyFailure(f *Failure, context string) {
 	if reason == "" {
 		reason = "undefined"
 	}
+	if (weakReasons[reason] || reason == "securityerror") && class == "5" && afterMail.MatchString(diag+"\n"+context) && !afterRcpt.MatchString(diag+"\n"+context) {
+		// Refused at MAIL FROM, in words that say nothing more (Exim's
+		// "SMTP error ... after MAIL FROM: 550 5.7.0 ..."): the sender
+		// was refused, whatever the status guesses.
+		reason = "rejected"
+	}
 	if hardReasons[reason] {
 		cmd := diag + "\n" + context
 		switch {
@@ -174,7 +186,7 @@ func classifyFailure(f *Failure, context string) {
 		case reason == "hostunknown" && tryAgain.MatchString(diag):
 			reason = "networkerror"
 		}
-		if reason == "userunknown" && !hardEvidence(f.Status, diag) {
+		if reason == "userunknown" && !hardEvidence(f.Status, diag, cmd) {
 			// "User unknown" with no code at all, or with a status that
 			// names something else (a policy, the mailbox's state), is
 			// too often a filter's euphemism to suppress an address on.
@@ -200,7 +212,10 @@ var weakReasons = map[string]bool{
 // hardEvidence reports whether a failure carries a code that backs a hard
 // verdict: a permanent status about the address (5.1.x, or 5.0.0, 5.4.4
 // and 5.5.x with a 5xx reply), or a 5xx reply with no status at all.
-func hardEvidence(status, diag string) bool {
+//
+// cmd is the diagnostic with the prose around it, where the report says
+// which SMTP command the remote server refused.
+func hardEvidence(status, diag, cmd string) bool {
 	if postfixSaid.MatchString(diag) && !strings.Contains(diag, "in reply to") {
 		// Postfix always names the command it was answered; without
 		// it the report has been mangled on the way.
@@ -209,23 +224,46 @@ func hardEvidence(status, diag string) bool {
 	reply := replyRE.FindStringSubmatch(diag)
 	has5xx := reply != nil && reply[1] == "5"
 	switch {
+	case status != "" && status[0] == '5' && has5xx && statusRE.FindString(diag) == "" && afterRcpt.MatchString(cmd):
+		// The remote refused the recipient at RCPT TO with a bare reply
+		// ("553 Invalid recipient a@b"): the status is the reporting MTA's
+		// own translation of the reply code (Bigfoot, Sendmail), not the
+		// remote's word, so it is read as a reply with no status.
+		return true
+	case powerMTABadMailbox.MatchString(cmd) && (status == "" || status[0] == '5'):
+		// PowerMTA, a bulk sender's MTA, classifies the remote reply
+		// itself; "bad-mailbox" is a recipient the remote server does
+		// not have, whatever status the remote chose.
+		return true
 	case status == "":
 		return has5xx || ownVerdict.MatchString(diag)
 	case status[0] != '5':
 		return false
 	case strings.HasPrefix(status, "5.1."):
 		return true
+	case status == "5.0.0" && ownVerdict.MatchString(diag):
+		// 5.0.0 is what a reporting MTA writes when it has no better
+		// status (Gmail's "Address not found" reports carry it): its own
+		// verdict about the address is the evidence.
+		return true
 	case status == "5.0.0" || strings.HasPrefix(status, "5.4.") || strings.HasPrefix(status, "5.5.") || strings.HasPrefix(status, "5.3."):
 		return has5xx
 	}
 	// 5.2.x (the mailbox's state) and 5.7.x (policy) name something
-	// other than a missing address.
+	// other than a missing address. Even "550 5.2.1 <a>... User Unknown"
+	// stays soft: RFC 3463 lets X.2.1 (mailbox disabled) be temporary,
+	// and the reference parser itself reads that same reply both ways.
 	return false
 }
 
+// powerMTABadMailbox is PowerMTA's own reading of the remote reply, in the
+// X-PowerMTA-BounceCategory field of its DSN: "bad-mailbox" is a recipient
+// the remote server does not have.
+var powerMTABadMailbox = regexp.MustCompile(`(?i)x-powermta-bouncecategory: ?bad-mailbox`)
+
 // ownVerdict are the words a server writes about its own users when it
 // bounces without quoting any SMTP reply: no filter speaks like this.
-var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: |address couldn.t be found|invalid final delivery userid`)
+var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: |address couldn.t be found|invalid final delivery userid|not listed in public name & address book|ディレクトリのリストにありません`)
 
 // postfixSaid is how Postfix quotes a remote server: "host mx[192.0.2.1] said:".
 var postfixSaid = regexp.MustCompile(`\] said: `)

@@ -60,6 +60,12 @@ func Read(r io.Reader) (Report, error) {
 	if len(raw) > MaxSize {
 		return Report{}, ErrTooLarge
 	}
+	return read(raw, 0), nil
+}
+
+// read reads raw; depth counts the reports enclosed in others it has
+// descended into.
+func read(raw []byte, depth int) Report {
 	m := parseMessage(raw)
 	var rep Report
 	rep.Envelope = m.envelope()
@@ -72,7 +78,17 @@ func Read(r io.Reader) (Report, error) {
 		rep.MessageID = strings.Trim(strings.TrimSpace(p.original.Get("Message-Id")), "<>")
 	}
 	rep.Failures = classify(m, &p)
-	return rep, nil
+	if len(rep.Failures) == 0 && depth == 0 {
+		if inner := p.enclosedReport(); inner != nil {
+			if in := read(inner, depth+1); len(in.Failures) > 0 {
+				// The report came to us; what it reports is the
+				// enclosed one's.
+				in.Envelope = rep.Envelope
+				return in
+			}
+		}
+	}
+	return rep
 }
 
 // message is a parsed top-level message.
@@ -150,6 +166,7 @@ type parts struct {
 	feedback []string // message/feedback-report bodies
 	original textproto.MIMEHeader
 	origBody string
+	origRaw  []byte   // the whole of the first enclosed message
 	jsons    []string // application/json parts (sending services that post JSON by mail)
 	count    int
 	reportTy string // report-type of a multipart/report
@@ -195,6 +212,7 @@ func (p *parts) walk(h mail.Header, body []byte, depth int) {
 				ob = ob[:4096]
 			}
 			p.origBody = string(ob)
+			p.origRaw = body
 		}
 	case ct == "application/json":
 		p.jsons = append(p.jsons, string(body))
@@ -205,7 +223,7 @@ func (p *parts) walk(h mail.Header, body []byte, depth int) {
 			p.walk(ph, pbody, depth+1)
 		}
 	case ct == "" || strings.HasPrefix(ct, "text/"):
-		s := string(body)
+		s := string(decodeCharset(params["charset"], body))
 		if ct == "text/html" {
 			s = stripTags(s)
 		}

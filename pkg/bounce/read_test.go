@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // got is the part of a failure the table tests check.
@@ -74,6 +75,12 @@ var readCases = []struct {
 	{"policy status with user words is soft", dsn("Refused.",
 		"Final-Recipient: rfc822; eve@example.com\r\nAction: failed\r\nStatus: 5.7.1\r\nDiagnostic-Code: smtp; 550 5.7.1 Recipient address rejected: User unknown"),
 		[]got{{"eve@example.com", Soft, "filtered"}}},
+	{"bare reply at RCPT outweighs the reporter's status", dsn("   ----- Transcript of session follows -----\r\n>>> RCPT TO:<kay@example.com>\r\n<<< 553 Invalid recipient kay@example.com (Mode: normal)",
+		"Final-Recipient: RFC822; <kay@example.com>\r\nAction: failed\r\nStatus: 5.7.1\r\nDiagnostic-Code: SMTP; 553 Invalid recipient kay@example.com (Mode: normal)"),
+		[]got{{"kay@example.com", Hard, "userunknown"}}},
+	{"bare reply with no command named keeps the reporter's status", dsn("Delivery failed.",
+		"Final-Recipient: RFC822; <lea@example.com>\r\nAction: failed\r\nStatus: 5.7.1\r\nDiagnostic-Code: SMTP; 553 Invalid recipient lea@example.com"),
+		[]got{{"lea@example.com", Soft, "filtered"}}},
 	{"user unknown after DATA is a filter", dsn("<fay@example.com>: host mx[192.0.2.2] said: 550 Unknown user fay@example.com (in reply to end of DATA command)",
 		"Final-Recipient: rfc822; fay@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; 550 Unknown user fay@example.com"),
 		[]got{{"fay@example.com", Soft, "filtered"}}},
@@ -83,6 +90,31 @@ var readCases = []struct {
 	{"user unknown without any code is not hard", dsn("Failed.",
 		"Final-Recipient: rfc822; gus@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: The account does not exist."),
 		[]got{{"gus@example.com", Soft, "filtered"}}},
+	{"5.2.1 user unknown stays soft", dsn("<ann@example.com>: host mx.example.com[192.0.2.4] said: 550 5.2.1 <ann@example.com>... User Unknown (in reply to RCPT TO command)",
+		"Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.2.1\r\nDiagnostic-Code: smtp; 550 5.2.1 <ann@example.com>... User Unknown"),
+		[]got{{"ann@example.com", Soft, "filtered"}}},
+	{"powermta bad-mailbox is hard", "From: Mail Delivery Subsystem <postmaster@mta1.example.net>\r\nTo: bounces+s1@lists.example.net\r\nSubject: Delivery report\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\r\n\r\n" +
+		"--P\r\nContent-Type: text/plain\r\n\r\nHello, this is the mail server on mta1.example.net.\r\n\r\n  <bea@example.com>  delivery failed; will not continue trying\r\n\r\n" +
+		"--P\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;mta1.example.net\r\n\r\n" +
+		"Final-Recipient: rfc822;bea@example.com\r\nAction: failed\r\nStatus: 5.2.1 (mailbox disabled, not accepting messages)\r\n" +
+		"Diagnostic-Code: smtp;550 5.2.1 <bea@example.com>... User Unknown\r\nX-PowerMTA-BounceCategory: bad-mailbox\r\n--P--\r\n",
+		[]got{{"bea@example.com", Hard, "userunknown"}}},
+	{"powermta spam-related is not", "From: Mail Delivery Subsystem <postmaster@mta1.example.net>\r\nTo: bounces+s1@lists.example.net\r\nSubject: Delivery report\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\r\n\r\n" +
+		"--P\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;mta1.example.net\r\n\r\n" +
+		"Final-Recipient: rfc822;bob@example.com\r\nAction: failed\r\nStatus: 5.2.1\r\n" +
+		"Diagnostic-Code: smtp;550 5.2.1 <bob@example.com>... User Unknown\r\nX-PowerMTA-BounceCategory: spam-related\r\n--P--\r\n",
+		[]got{{"bob@example.com", Soft, "filtered"}}},
+	{"gmail address not found with 5.0.0 is hard", dsn("** Address not found **\r\n\r\nYour message wasn't delivered to cat@example.com because the address couldn't be found. Check for typos or unnecessary spaces and try again.",
+		"Final-Recipient: rfc822; cat@example.com\r\nAction: failed\r\nStatus: 5.0.0"),
+		[]got{{"cat@example.com", Hard, "userunknown"}}},
+	{"outlook.com mailbox unavailable is hard", dsn("Delivery to the following recipients failed.",
+		"Final-Recipient: rfc822;ivo@hotmail.example\r\nAction: failed\r\nStatus: 5.5.0\r\nDiagnostic-Code: smtp;550 Requested action not taken: mailbox unavailable (-1990012310:2448:-2147467259)"),
+		[]got{{"ivo@hotmail.example", Hard, "userunknown"}}},
+	{"stock mailbox unavailable elsewhere is not", dsn("Delivery failed.",
+		"Final-Recipient: rfc822;jan@example.com\r\nAction: failed\r\nStatus: 5.5.0\r\nDiagnostic-Code: smtp;550 Requested action not taken: mailbox unavailable"),
+		[]got{{"jan@example.com", Soft, "syntaxerror"}}},
 	{"sender domain refused at MAIL FROM", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
 		"This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
 			"  hal@example.com\n    host mx.example.com [192.0.2.3]\n    SMTP error from remote mail server after MAIL FROM:<news@example.net>:\n    550 5.1.8 No such domain example.net\n"),
@@ -97,6 +129,10 @@ var readCases = []struct {
 			"<jo@example.com>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"+
 			"<kim@example.com>:\nThis message is looping: it already has my Delivered-To line. (#5.4.6)\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <news@example.net>\nTo: jo@example.com\n"),
 		[]got{{"jo@example.com", Hard, "userunknown"}, {"kim@example.com", Soft, "networkerror"}}},
+	{"qmail report to the address that failed", "From: MAILER-DAEMON@mx.example.org\nTo: gia@example.org\nSubject: failure notice\n\n" +
+		"Hi. This is the qmail-send program at mx.example.org.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n" +
+		"<gia@example.org>:\n192.0.2.20 does not like recipient.\nRemote host said: 552 Error: disk quota exceeded\nGiving up on 192.0.2.20.\n",
+		[]got{{"gia@example.org", Soft, "mailboxfull"}}},
 	{"qmail no mail exchanger", plain("MAILER-DAEMON@mx.example.org", "failure notice",
 		"Hi. This is the qmail-send program at mx.example.org.\n\n<lu@nowhere.example>:\nSorry, I couldn't find a mail exchanger or IP address. (#5.4.4)\n"),
 		[]got{{"lu@nowhere.example", Hard, "hostunknown"}}},
@@ -120,10 +156,20 @@ var readCases = []struct {
 	{"prose naming no address falls back to the original, never hard", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: User unknown",
 		"   ----- Transcript of session follows -----\n550 5.1.1 kit... User unknown\n\n   ----- Unsent message follows -----\nFrom: news@example.net\nTo: kit@example.com\nSubject: Hi\n\nHi\n"),
 		[]got{{"kit@example.com", Soft, "userunknown"}}},
+	{"exim naming a local part only, original without To", plain("Mail Delivery System <Mailer-Daemon@mx.example.org>", "Mail delivery failed: returning message to sender",
+		"A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n"+
+			"  mia\n    SMTP error from remote mail server after MAIL FROM:<news@example.net> SIZE=1543:\n    host mx.example.com [192.0.2.20]: 550 5.7.0 <news@example.net>... Please use the smtp server of your ISP.\n\n"+
+			"------ This is a copy of the message, including all the headers. ------\n\nReturn-path: <news@example.net>\nReceived: from localhost ([127.0.0.1])\n\tby mx.example.org with smtp (Exim 4.72)\n\tfor mia@example.com; Fri, 01 Oct 2010 19:15:19 +0900\nFrom: news@example.net\n\nHi\n"),
+		[]got{{"mia@example.com", Soft, "rejected"}}},
 	{"old sendmail", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Returned mail: see transcript for details",
 		"The original message was received at Mon, 1 Jan 2001 00:00:00 GMT\n\n   ----- The following addresses had permanent fatal errors -----\n<max@example.com>\n\n"+
 			"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> RCPT To:<max@example.com>\n<<< 550 5.1.1 <max@example.com>... User unknown\n550 5.1.1 <max@example.com>... User unknown\n"),
 		[]got{{"max@example.com", Hard, "userunknown"}}},
+	{"gmail quotes the remote reply a paragraph after the address", plain("Mail Delivery Subsystem <mailer-daemon@googlemail.com>", "Delivery Status Notification (Failure)",
+		"Delivery to the following recipient failed permanently:\n\n     hugo@example.com\n\nTechnical details of permanent failure: \n"+
+			"Google tried to deliver your message, but it was rejected by the server for the recipient domain example.com by mx.example.com. [192.0.2.6].\n\n"+
+			"The error that the other server returned was:\n550 5.1.1 <hugo@example.com>... User Unknown\n\n----- Original message -----\n\nFrom: news@example.net\nTo: hugo@example.com\n"),
+		[]got{{"hugo@example.com", Hard, "userunknown"}}},
 	{"mobile carrier filter", plain("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>", "Undelivered Mail",
 		"<ned@ezweb.ne.jp>: 550 : User unknown\n"),
 		[]got{{"ned@ezweb.ne.jp", Soft, "filtered"}}},
@@ -160,6 +206,28 @@ var readCases = []struct {
 		"--O\r\nContent-Type: multipart/alternative;\r\nboundary=\"I\"\r\n\r\n--I\r\nContent-Type: text/plain\r\n\r\nRejected.\r\n--I--\r\n" +
 		"--O\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822;uma@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp;550 5.1.1 unknown recipient\r\n",
 		[]got{{"uma@example.com", Hard, "userunknown"}}},
+	{"a bounce forwarded by a person, quoted", "From: Ada <ada@example.net>\nTo: bounces+s1@lists.example.net\nSubject: Fwd: Returned mail: see transcript for details\n\nForwarding this.\n\nBegin forwarded message:\n\n" +
+		"> From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\n> To: <ada@example.net>\n> Subject: Returned mail: see transcript for details\n> Message-Id: <r1@mx.example.net>\n>\n" +
+		">    ----- The following addresses had permanent fatal errors -----\n> <dan@example.com>\n>     (reason: 550 5.1.1 <dan@example.com>... User unknown)\n>\n" +
+		">    ----- Transcript of session follows -----\n> ... while talking to mx.example.com.:\n>>>> RCPT To:<dan@example.com>\n> <<< 550 5.1.1 <dan@example.com>... User unknown\n",
+		[]got{{"dan@example.com", Hard, "userunknown"}}},
+	{"a report attached to a relay's report", "From: Mail Delivery Subsystem <MAILER-DAEMON@gw.example.net>\nTo: news@example.net\nSubject: Returned mail: User unknown\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/mixed; boundary=\"W\"\n\n--W\nContent-Type: text/plain\n\n----- The following addresses had permanent delivery errors -----\n\n" +
+		"--W\nContent-Type: message/rfc822\n\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>\nTo: news@example.net\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"I\"\n\n--I\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.com\n\n" +
+		"Final-Recipient: rfc822; eli@example.com\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--I--\n\n--W--\n",
+		[]got{{"eli@example.com", Hard, "userunknown"}}},
+	{"a relay's report pasted into an ISP's notice", plain("MAILER-DAEMON@isp.example.net", "Undelivered Mail Returned to Sender",
+		"The message returned below could not be delivered. For help, contact <support@isp.example.net>.\n\n-----------------\nFrom MAILER-DAEMON  Thu Apr 29 23:34:45 2015\n"+
+			"Return-Path: <>\nFrom: MAILER-DAEMON@relay.isp.example.net (Mail Delivery System)\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"+
+			"Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"R\"\n\n--R\nContent-Type: text/plain\n\n<fio@example.com>: connect to mx.example.com[192.0.2.5]: server refused to talk to me: 421 Service not available\n\n"+
+			"--R\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; fio@example.com\nAction: failed\nStatus: 4.0.0\nDiagnostic-Code: X-Postfix; server refused to talk to me: 421 Service not available\n\n--R--\n"),
+		[]got{{"fio@example.com", Soft, "blocked"}}},
+	{"a forwarded personal message is no report", "From: Ada <ada@example.net>\nTo: news@example.net\nSubject: Fwd: Act now\n\nBegin forwarded message:\n\n> From: Gil <gil@example.com>\n> Subject: Act now\n>\n> I could not be delivered to the meeting, user unknown to me.\n", nil},
+	{"a list manager refuses a non-member's post", "From: act-admin@lists.example.org\nTo: news@example.net\nSubject: You news@example.net are not member (act ML)\n\n" +
+		"You are not a member of this mailing list <act@lists.example.org>.\n\nIf you know the general guide of this list, please send mail with\nthe mail body\n\n\tguide\n\nto the address\n\n\tact-ctl@lists.example.org\n",
+		[]got{{"act@lists.example.org", Soft, "rejected"}}},
+	{"a list owner's letter is no report", "From: act-owner@lists.example.org\nTo: news@example.net\nSubject: Welcome\n\nWelcome to act@lists.example.org, glad to have you.\n", nil},
 	{"a personal message is no report", "From: vic@example.com\nTo: news@example.net\nSubject: Re: Act now\n\nThanks, I signed. Tell wes@example.com too.\n", nil},
 }
 
@@ -171,6 +239,30 @@ func TestRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, summary(rep.Failures)); diff != "" {
+				t.Errorf("failures (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReadCharset reads Lotus Notes' report as a Japanese server writes it:
+// ISO-2022-JP, which says nothing until it is decoded.
+func TestReadCharset(t *testing.T) {
+	reason, err := japanese.ISO2022JP.NewEncoder().String("ディレクトリのリストにありません")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, words := range map[string]string{"japanese": reason, "english": "User not listed in public Name & Address Book"} {
+		t.Run(name, func(t *testing.T) {
+			msg := "From: postmaster@notes.example.co.jp\nTo: news@example.net\nSubject: Undeliverable message\nMIME-Version: 1.0\n" +
+				"Content-Type: text/plain; charset=ISO-2022-JP\n\n------- Failure Reasons  --------\n\n" + words + "\nkai@notes.example.co.jp\n\n" +
+				"------- Returned Message --------\nMessage-ID: <m6@example.net>\nTo: kai@notes.example.co.jp\nFrom: news@example.net\n\nHi\n"
+			rep, err := Read(strings.NewReader(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []got{{"kai@notes.example.co.jp", Hard, "userunknown"}}
+			if diff := cmp.Diff(want, summary(rep.Failures)); diff != "" {
 				t.Errorf("failures (-want +got):\n%s", diff)
 			}
 		})

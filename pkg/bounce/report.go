@@ -34,6 +34,9 @@ func classify(m message, p *parts) []Failure {
 		}
 		return nil
 	}
+	if fs := listRefusals(m.header, p); len(fs) > 0 {
+		return fs
+	}
 	if !looksLikeBounce(m.header, p) {
 		return nil
 	}
@@ -109,6 +112,9 @@ func dsnFailures(p *parts) []Failure {
 			near := nearText(p.texts, rcpt)
 			if f.Diagnostic == "" {
 				f.Diagnostic = near
+			}
+			if c := b.Get("X-Powermta-Bouncecategory"); c != "" {
+				near += "\nX-PowerMTA-BounceCategory: " + c
 			}
 			classifyFailure(&f, near)
 			out = append(out, f)
@@ -193,12 +199,50 @@ var (
 	bounceSubject = regexp.MustCompile(`(?i)undeliver|undelivered|delivery (?:status|failure|failed|notification|problem|report)|returned mail|failure notice|mail delivery|could not be delivered|not delivered|failed|non[- ]?delivery|returned to sender|rejected|nondeliverable|warning|delayed|error|bounce|permanent|unzustellbar|no se puede entregar|non remis|problem`)
 )
 
+// A mailing list's manager refuses a post from someone not subscribed to
+// it from the list's own administrative address (fml's "-admin@",
+// Mailman's and Majordomo's "-owner@" and "-request@"), saying so ("You are
+// not a member of this mailing list <list@...>"): the list refused the
+// message, like a server would. It never suppresses anyone.
+var (
+	listManagerFrom = regexp.MustCompile(`(?i)-(?:admin|owner|request)@`)
+	listRefusal     = regexp.MustCompile(`(?i)\bnot (?:a )?member\b|\bnon-?member\b`)
+)
+
+// listRefusals reads a list manager's refusal: the list is the address in
+// the sentence that refuses; the other addresses in the notice are for
+// help (the list's "-ctl" or "-request" address).
+func listRefusals(h mail.Header, p *parts) []Failure {
+	if !listManagerFrom.MatchString(h.Get("From")) {
+		return nil
+	}
+	text := p.prose()
+	loc := listRefusal.FindStringIndex(text)
+	if loc == nil {
+		return nil
+	}
+	start := strings.LastIndexByte(text[:loc[0]], '\n') + 1
+	end := strings.IndexByte(text[loc[1]:], '\n')
+	if end < 0 {
+		end = len(text)
+	} else {
+		end += loc[1]
+	}
+	line := strings.TrimSpace(text[start:end])
+	var out []Failure
+	for _, a := range addrRE.FindAllString(line, 5) {
+		out = append(out, Failure{Recipient: strings.ToLower(a), Kind: Soft, Reason: "rejected", Diagnostic: line})
+	}
+	return out
+}
+
 // looksLikeBounce decides whether a message without a delivery-status part
 // is a report at all, from who sent it and what it is called.
 func looksLikeBounce(h mail.Header, p *parts) bool {
 	if p.reportTy == "delivery-status" {
 		return true
 	}
+
 	return bounceFrom.MatchString(h.Get("From")) || bounceSubject.MatchString(decodeHeader(h.Get("Subject")))
 }
 

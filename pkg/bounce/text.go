@@ -3,6 +3,7 @@ package bounce
 import (
 	"io"
 	"mime"
+	"net/textproto"
 	"regexp"
 	"strings"
 )
@@ -26,6 +27,10 @@ var originalStart = regexp.MustCompile(`(?im)^[ \t>]*(?:` +
 	`|(?:original message|message header|unsent message|returned message|the original message headers?|original message headers?)(?: follows| below| is attached)?:?\s*$` +
 	`|(?:return-path|received|dkim-signature|message-id|x-mailer|x-originating-ip):[ \t]?` +
 	`)`)
+
+// recipientLine is how qmail and Postfix start what they say about one
+// recipient: "<a@b>:" at the start of a line.
+var recipientLine = regexp.MustCompile(`(?m)^[ \t]*<([^<>\s@]+@[^<>\s@]+)>:`)
 
 var groupsRE = regexp.MustCompile(`(?i)groups\.google\.com|google groups`)
 
@@ -73,6 +78,12 @@ func textFailures(m message, p *parts) []Failure {
 			skip[strings.ToLower(text[loc[0]:loc[1]])] = true
 		}
 	}
+	// qmail and Postfix name each failed recipient as "<a@b>:" at the
+	// start of a line: that is a failure even when the report goes back
+	// to the same address (someone who wrote to themselves).
+	for _, m := range recipientLine.FindAllStringSubmatch(text, maxFailures) {
+		delete(skip, strings.ToLower(m[1]))
+	}
 	// Exim names the failed recipients in a header of its own: trust it
 	// over any guess from the prose.
 	failed := map[string]bool{}
@@ -100,12 +111,12 @@ func textFailures(m message, p *parts) []Failure {
 			break
 		}
 	}
-	if len(hits) == 0 && p.original != nil && textReason(text) != "" {
+	if len(hits) == 0 && p.original != nil && (textReason(text) != "" || statusRE.MatchString(text)) {
 		// The prose names no address (old Sendmail, Exim with a local
 		// part only): the failed recipient is the original's. A guess, so
 		// never a hard one.
 		var out []Failure
-		for _, a := range addrRE.FindAllString(p.original.Get("To"), 5) {
+		for _, a := range originalRecipients(p.original) {
 			f := Failure{Recipient: strings.ToLower(a), Diagnostic: strings.Join(strings.Fields(text), " ")}
 			classifyFailure(&f, text)
 			if f.Kind == Hard {
@@ -116,12 +127,14 @@ func textFailures(m message, p *parts) []Failure {
 		return out
 	}
 	var out []Failure
+	lower := asciiLower(text)
 	for i, h := range hits {
 		end := len(text)
 		if i+1 < len(hits) {
 			end = hits[i+1].start
 		}
 		seg := segment(text, h.start, h.end, end)
+		seg = laterMentions(text, lower, seg, h.addr, h.start, end)
 		diag := seg
 		borrowed := textReason(seg) == "" && statusRE.FindString(seg) == ""
 		if borrowed {
@@ -141,6 +154,62 @@ func textFailures(m message, p *parts) []Failure {
 		out = append(out, f)
 	}
 	return out
+}
+
+// receivedFor is the recipient a Received field names: "for <a@b>;".
+var receivedFor = regexp.MustCompile(`(?i)\bfor\s+<?([^\s<>;@]+@[^\s<>;]+?)>?\s*;`)
+
+// originalRecipients are the recipients of the original message: its To,
+// or, when it has none (a Bcc, a header cut short), what its Received
+// fields name: the receiving MTA writes "for <a@b>" there, and Exim's
+// report names the failed local part only.
+func originalRecipients(h textproto.MIMEHeader) []string {
+	if to := addrRE.FindAllString(h.Get("To"), 5); len(to) > 0 {
+		return to
+	}
+	for _, v := range h.Values("Received") {
+		if m := receivedFor.FindStringSubmatch(v); m != nil {
+			return []string{m[1]}
+		}
+	}
+	return nil
+}
+
+// laterMentions adds to seg, what the report says at the address that
+// starts at text[start:], what it says where it names the address again
+// before limit. Gmail names the recipient first and the remote server's
+// reply ("The error that the other server returned was: 550 5.1.1
+// <a@b>... User unknown") a paragraph later; Sendmail does the same in its
+// transcript.
+// lower is asciiLower(text); addr is in lower case.
+func laterMentions(text, lower, seg, addr string, start, limit int) string {
+	from := strings.LastIndexByte(text[:start], '\n') + 1 + len(seg)
+	for from < limit {
+		i := strings.Index(lower[from:limit], addr)
+		if i < 0 {
+			break
+		}
+		at := from + i
+		more := segment(text, at, at+len(addr), limit)
+		seg += "\n" + more
+		from = strings.LastIndexByte(text[:at], '\n') + 1 + len(more)
+		if from <= at {
+			from = at + len(addr)
+		}
+	}
+	return seg
+}
+
+// asciiLower lowers the ASCII letters of s only, so that offsets into the
+// result are offsets into s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // newReply is a line of an old Sendmail report that starts the reply about

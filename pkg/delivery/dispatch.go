@@ -18,6 +18,8 @@ type Dispatcher struct {
 	queue     string
 	batchSize int
 	depth     int // batches of one campaign kept waiting in Redis
+	firstPage int // contacts copied before the first batch (copy.go)
+	copyPage  int // contacts of each later page
 	check     func(ctx context.Context, campaignID int64) error
 	log       *slog.Logger
 }
@@ -45,7 +47,8 @@ func WithStartCheck(check func(ctx context.Context, campaignID int64) error) Dis
 
 // NewDispatcher returns a dispatcher enqueueing on queue through client.
 func NewDispatcher(st *store.Store, client *asynq.Client, queue string, batchSize int, log *slog.Logger, opts ...DispatcherOption) *Dispatcher {
-	d := &Dispatcher{store: st, client: client, queue: queue, batchSize: batchSize, depth: DefaultDepth, log: log}
+	d := &Dispatcher{store: st, client: client, queue: queue, batchSize: batchSize, depth: DefaultDepth, log: log,
+		firstPage: DefaultFirstPage, copyPage: DefaultCopyPage}
 	for _, opt := range opts {
 		opt(d)
 	}
@@ -54,26 +57,34 @@ func NewDispatcher(st *store.Store, client *asynq.Client, queue string, batchSiz
 
 // Send snapshots a draft campaign's audience into the ledger and enqueues its
 // first batches; each batch, when done, enqueues the next (Next), so the
-// batches waiting in Redis stay bounded whatever the audience's size. A
-// campaign already sent is a conflict and nothing is enqueued.
+// batches waiting in Redis stay bounded whatever the audience's size. Only
+// the audience's first page is copied before the first batches are
+// enqueued; a copy task copies the rest meanwhile (copy.go). It returns the
+// recipients in the ledger so far. A campaign already sent is a conflict
+// and nothing is enqueued.
 func (d *Dispatcher) Send(ctx context.Context, campaignID int64) (int64, error) {
 	if d.check != nil {
 		if err := d.check(ctx, campaignID); err != nil {
 			return 0, err
 		}
 	}
-	total, err := d.store.StartCampaign(ctx, campaignID)
+	total, more, err := d.store.StartCampaignCopy(ctx, campaignID, d.firstPage)
 	if err != nil {
 		return 0, err
 	}
-	d.log.Info("campaign started", "campaign_id", campaignID, "recipients", total)
+	d.log.Info("campaign started", "campaign_id", campaignID, "recipients", total, "copying", more)
 	if err := d.enqueue(ctx, campaignID); err != nil {
 		return total, err
+	}
+	if more {
+		if err := d.enqueueCopy(ctx, campaignID); err != nil {
+			return total, err
+		}
 	}
 	if err := d.checkABTest(ctx, campaignID); err != nil { // schedules the winner of an A/B test
 		return total, err
 	}
-	if total == 0 {
+	if total == 0 && !more {
 		_, err = d.store.FinishIfDone(ctx, campaignID)
 	}
 	return total, err
@@ -84,6 +95,15 @@ func (d *Dispatcher) Send(ctx context.Context, campaignID int64) (int64, error) 
 // production Redis lost its data. Batches still in the queue keep their ids and
 // are not enqueued twice.
 func (d *Dispatcher) Resume(ctx context.Context) error {
+	copying, err := d.store.CampaignsCopying(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range copying { // a copy its process did not finish goes on
+		if err := d.enqueueCopy(ctx, id); err != nil {
+			return err
+		}
+	}
 	ids, err := d.store.CampaignsSending(ctx)
 	if err != nil {
 		return err

@@ -2,10 +2,8 @@ package delivery
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -109,39 +107,6 @@ func (w *Worker) keep(sendID int64) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
-}
-
-// record writes the outcome of a message the relay has answered, trying
-// again with a growing pause (up to outcomeBackoffMax) for as long as the
-// worker lives: the relay's answer is a fact, and a write given up would
-// leave the row waiting, to be sent again when its lease ran out. The
-// caller keeps the row's lease meanwhile (keep). Only Close stops it.
-func (w *Worker) record(ctx context.Context, sendID int64, write func(context.Context) error) error {
-	ctx = context.WithoutCancel(ctx) // recorded even when the task is being stopped
-	pause := 50 * time.Millisecond
-	for try := 1; ; try++ {
-		// Each try is bounded, so a connection that hangs is given up and
-		// the next try takes another.
-		tctx, cancel := context.WithTimeout(ctx, outcomeTryTimeout)
-		err := write(tctx)
-		cancel()
-		if errs.CodeOf(err) == errs.NotFound {
-			return err // the row is gone (its campaign deleted): nothing left to record
-		}
-		if err == nil {
-			if try > 1 {
-				w.log.Info("outcome recorded after retries", "send_id", sendID, "tries", try)
-			}
-			return nil
-		}
-		w.log.Error("record outcome; trying again", "send_id", sendID, "try", try, "retry_in", pause, "err", err)
-		select {
-		case <-w.life.Done():
-			return fmt.Errorf("send %d: outcome not recorded before the worker stopped: %w", sendID, err)
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, outcomeBackoffMax)
-	}
 }
 
 // release gives back the claimed rows not handed out (a pause, a shutdown,

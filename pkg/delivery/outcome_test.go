@@ -13,8 +13,8 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/testenv"
 )
 
-// outcomeWrites fails the next n outcome writes (the UPDATE that sets a
-// row's last_reply), as a terminated connection or a full disk would; it
+// outcomeWrites fails the next n outcome writes (the UPDATE that sets
+// rows' last_reply), as a terminated connection or a full disk would; it
 // leaves every other statement alone.
 type outcomeWrites struct{ failing, failed atomic.Int64 }
 

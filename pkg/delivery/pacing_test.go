@@ -47,16 +47,32 @@ func (r *replySender) now() time.Time {
 // its batch task, its ledger row id and the contact.
 func mustOneRecipientBatch(t *testing.T, st *store.Store, email string) (*asynq.Task, int64, *store.Contact) {
 	t.Helper()
+	task, ids, cs := mustBatch(t, st, email)
+	return task, ids[0], cs[0]
+}
+
+// mustBatch starts a campaign to one contact per address and returns the
+// task of its one batch, the ledger ids in order and the contacts.
+func mustBatch(t *testing.T, st *store.Store, emails ...string) (*asynq.Task, []int64, []*store.Contact) {
+	t.Helper()
 	ctx := t.Context()
-	c := &store.Contact{Email: email}
 	l := &store.List{Name: "l"}
 	m := &store.Message{Name: "m", Subject: "s", FromName: "f", FromEmail: "f@example.org", HTML: "<p>Hello</p>"}
-	for _, err := range []error{st.CreateContact(ctx, c), st.CreateList(ctx, l), st.CreateMessage(ctx, m)} {
+	for _, err := range []error{st.CreateList(ctx, l), st.CreateMessage(ctx, m)} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := st.AddListMembers(ctx, l.ID, []int64{c.ID}); err != nil {
+	var cs []*store.Contact
+	var ids []int64
+	for _, e := range emails {
+		c := &store.Contact{Email: e}
+		if err := st.CreateContact(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		cs, ids = append(cs, c), append(ids, c.ID)
+	}
+	if err := st.AddListMembers(ctx, l.ID, ids); err != nil {
 		t.Fatal(err)
 	}
 	camp := &store.Campaign{Name: "c", MessageID: m.ID, Audience: store.Audience{Lists: []int64{l.ID}}}
@@ -70,8 +86,16 @@ func mustOneRecipientBatch(t *testing.T, st *store.Store, email string) (*asynq.
 	if err != nil {
 		t.Fatal(err)
 	}
+	rows, err := st.LedgerPage(ctx, camp.ID, 0, len(emails))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendIDs := make([]int64, len(rows))
+	for i, r := range rows {
+		sendIDs[i] = r.ID
+	}
 	payload, _ := json.Marshal(SendBatchPayload{CampaignID: camp.ID, From: lo, To: hi})
-	return asynq.NewTask(TypeSendBatch, payload), lo, c
+	return asynq.NewTask(TypeSendBatch, payload), sendIDs, cs
 }
 
 func newTestWorker(t *testing.T, st *store.Store, sender Sender, maxAttempts int, opts ...WorkerOption) *Worker {

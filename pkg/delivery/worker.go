@@ -140,9 +140,10 @@ type Worker struct {
 	lease        time.Duration     // how long a claim holds its rows (lease.go)
 	now          func() time.Time
 	log          *slog.Logger
-	// life ends with Close: outcome writes stop retrying (record).
-	life context.Context
-	stop context.CancelFunc
+	// life ends with Close: outcome writes stop retrying (commit.go).
+	life    context.Context
+	stop    context.CancelFunc
+	commits *committer // writes the outcomes of this process's senders
 }
 
 // NewWorker returns the batch handler.
@@ -150,6 +151,7 @@ func NewWorker(st *store.Store, messages *Messages, sender Sender, links Links, 
 	w := &Worker{store: st, messages: messages, sender: sender, links: links, mailto: unsubscribeMailto,
 		maxAttempts: maxAttempts, now: time.Now, log: log, orgShortName: "org", lease: DefaultLease}
 	w.life, w.stop = context.WithCancel(context.Background())
+	w.commits = newCommitter(st, log, w.life)
 	for _, opt := range opts {
 		opt(w)
 	}
@@ -163,9 +165,12 @@ func (w *Worker) Close() { w.stop() }
 // errDeferred makes asynq retry a batch later; only the still-waiting rows are sent again.
 var errDeferred = errors.New("recipients deferred by the relay")
 
+// errCopying makes asynq retry a batch whose range the audience copy had not filled yet.
+var errCopying = errors.New("range not yet copied whole")
+
 // ProcessTask sends the waiting rows of one batch. It is idempotent: rows
 // already sent are not in the waiting set, so a redelivered task sends nobody twice.
-func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
+func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	var p SendBatchPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.CampaignID <= 0 || p.To < p.From {
 		return fmt.Errorf("bad send batch payload %q: %w", t.Payload(), asynq.SkipRetry)
@@ -190,6 +195,14 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			w.log.Error("release leases", "campaign_id", p.CampaignID, "err", err)
 		}
 	}()
+	// The batch's outcomes go to the process's committer (commit.go); the
+	// task ends when they are all durable, even when it is being stopped.
+	out := w.commits.join()
+	defer func() {
+		if lerr := out.leave(); lerr != nil && err == nil {
+			err = lerr
+		}
+	}()
 	deferred := 0
 	for {
 		// Paced before a row is taken, so the wait does not eat its lease.
@@ -209,6 +222,12 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			w.log.Info("batch stopped", "campaign_id", p.CampaignID, "status", status, "from", p.From, "to", p.To)
 			return nil
 		}
+		// The two-back rule: the relay gets the next message only once the
+		// outcome of the one two before it is durable. Waited for before
+		// the row is taken, so that the wait does not eat its lease.
+		if err := out.settle(maxUndurable); err != nil {
+			return err
+		}
 		r, ok, err := held.next(ctx)
 		if err != nil {
 			return err
@@ -220,9 +239,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			if r.Suppressed {
 				reason = "address is suppressed"
 			}
-			if err := w.store.RecordOutcome(ctx, r.SendID, store.SendSkipped, reason, false); err != nil {
-				return err
-			}
+			out.hand(store.Outcome{SendID: r.SendID, Status: store.SendSkipped, Reply: reason}, nil)
 			continue
 		}
 		c := compiled
@@ -231,13 +248,12 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 				return fmt.Errorf("compile campaign %d variant %d: %w", p.CampaignID, r.VariantID, err)
 			}
 		}
-		deferredNow, err := w.deliver(ctx, camp, c, r)
-		if err != nil {
-			return err
-		}
-		if deferredNow {
+		if w.deliver(ctx, out, camp, c, r) {
 			deferred++
 		}
+	}
+	if err := out.settle(0); err != nil { // the batch's outcomes, durable before it counts what is left
+		return err
 	}
 	if w.chain != nil {
 		if err := w.chain.Next(ctx, p.CampaignID); err != nil {
@@ -247,6 +263,16 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if deferred > 0 {
 		return fmt.Errorf("campaign %d batch %d-%d: %d %w", p.CampaignID, p.From, p.To, deferred, errDeferred)
 	}
+	// A batch at the end of an audience still being copied (copy.go) may
+	// have run before the rest of its range was in the ledger: it runs
+	// again after a retry's pause, and takes the rows copied meanwhile.
+	if held.after < p.To {
+		if copying, err := w.store.Copying(ctx, p.CampaignID); err != nil {
+			return err
+		} else if copying {
+			return fmt.Errorf("campaign %d batch %d-%d: %w", p.CampaignID, p.From, p.To, errCopying)
+		}
+	}
 	if done, err := w.store.FinishIfDone(ctx, p.CampaignID); err != nil {
 		return err
 	} else if done {
@@ -255,56 +281,52 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// deliver sends one row and records the relay's answer; it reports whether
-// the row was deferred. The row's lease is kept from the send until its
-// outcome is written, however long either takes.
-func (w *Worker) deliver(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (deferred bool, err error) {
+// deliver sends one row and hands the relay's answer to the committer; it
+// reports whether the row was deferred. The row's lease is kept from the
+// send until its outcome is durable, however long either takes.
+func (w *Worker) deliver(ctx context.Context, out *sender, camp *store.Campaign, c *render.Compiled, r store.Recipient) (deferred bool) {
 	stop := w.keep(r.SendID)
-	defer stop()
 	status, reply, relay := w.sendOne(ctx, camp, c, r)
-	var write func(context.Context) error
-	outcome := func(status string, countAttempt bool) func(context.Context) error {
-		return func(ctx context.Context) error {
-			return w.store.RecordOutcome(ctx, r.SendID, status, reply, countAttempt)
-		}
-	}
+	o := store.Outcome{SendID: r.SendID, Status: status, Reply: reply, Attempt: true}
 	switch status {
-	case store.SendBounced:
-		write = func(ctx context.Context) error { return w.store.Bounce(ctx, r.SendID, reply) }
 	case store.SendBlocked:
-		write = func(ctx context.Context) error { return w.store.RecordBlocked(ctx, r.SendID, reply, relay) }
+		o.Relay = relay
 	case sendThrottled, sendUntried: // deferred without using up an attempt (pacing.go)
-		status, reply = w.retry(r, status, reply)
-		switch status {
+		o.Status, o.Reply = w.retry(r, status, reply)
+		switch o.Status {
 		case store.SendFailed:
-			write = outcome(status, true)
 		case sendThrottled:
 			deferred = true
-			write = func(ctx context.Context) error { return w.store.RecordThrottled(ctx, r.SendID, reply) }
+			o.Status, o.Attempt, o.Throttled = store.SendDeferred, false, true
 		default:
 			deferred = true
-			write = outcome(store.SendDeferred, false)
+			o.Status, o.Attempt = store.SendDeferred, false
 		}
 	case store.SendDeferred:
-		status, reply = w.retry(r, status, reply)
-		deferred = status != store.SendFailed
-		write = outcome(status, true)
-	default: // sent, failed, blocked, unknown
-		write = outcome(status, true)
+		o.Status, o.Reply = w.retry(r, status, reply)
+		deferred = o.Status != store.SendFailed
 	}
 	// The relay has answered: its answer is recorded even when the task
 	// is being stopped, or the row would be sent again.
-	if err := w.record(ctx, r.SendID, write); err != nil {
-		return deferred, err
-	}
-	if status == store.SendBounced && w.notifier != nil {
-		ctx := context.WithoutCancel(ctx)
-		data := map[string]any{"email": r.Email, "contact_id": r.ContactID, "campaign_id": camp.ID, "reply": reply, "at": w.now().UTC()}
+	ctx = context.WithoutCancel(ctx)
+	out.hand(o, func(err error) {
+		stop()
+		if err == nil {
+			w.recorded(ctx, camp, r, o)
+		}
+	})
+	return deferred
+}
+
+// recorded runs once an outcome is durable: a hard bounce is told to the
+// notifier (outgoing webhooks).
+func (w *Worker) recorded(ctx context.Context, camp *store.Campaign, r store.Recipient, o store.Outcome) {
+	if o.Status == store.SendBounced && w.notifier != nil {
+		data := map[string]any{"email": r.Email, "contact_id": r.ContactID, "campaign_id": camp.ID, "reply": o.Reply, "at": w.now().UTC()}
 		if nerr := w.notifier.Notify(ctx, "bounce", data); nerr != nil {
 			w.log.Error("queue bounce webhook", "send_id", r.SendID, "err", nerr)
 		}
 	}
-	return deferred, nil
 }
 
 // sendOne sends one row's message; it returns the ledger status of the

@@ -53,10 +53,10 @@ type Config struct {
 	URL             string
 	MaxConns        int // connections open at once; default 4
 	MessagesPerConn int // reconnect after this many messages; default 1000
-	// Timeout bounds connection setup, and each message's exchange with the
-	// reply to its final dot (RFC 5321 lets a relay take 10 minutes over
-	// that one); no reply within it makes the message StatusUnknown.
-	// Default 30s.
+	// Timeout bounds connection setup, and every write and every wait for
+	// a reply of a message's exchange, the reply to its final dot included
+	// (RFC 5321 lets a relay take 10 minutes over that one); no reply to the
+	// final dot within it makes the message StatusUnknown. Default 30s.
 	Timeout     time.Duration
 	IdleTimeout time.Duration // an idle connection older than this is replaced, not reused; default 30s
 	HeloName    string        // name sent in EHLO; default: the local host name

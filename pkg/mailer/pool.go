@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/textproto"
 	"sync"
 	"time"
 
@@ -74,6 +73,17 @@ type conn struct {
 	sent     int
 	reused   bool // has been handed to an earlier Send
 	lastUsed time.Time
+
+	pipelining bool   // the relay offers PIPELINING (RFC 2920)
+	mailParams string // MAIL FROM parameters, as go-mail sends them
+	// dirty: the last transaction did not end with the relay's reply to
+	// its data; the next one starts with RSET.
+	dirty bool
+	// broken: a write failed or a reply was missing or unreadable; the
+	// session is out of step and must not be reused.
+	broken bool
+	cmds   []byte    // the opening commands of the transaction under way
+	steps  []command // where each of them ends in cmds
 }
 
 // NewPool checks cfg and prepares a pool; it opens no connection until the
@@ -227,104 +237,6 @@ func (p *Pool) putBuf(b *[]byte) {
 	p.bufs.Put(b)
 }
 
-// transaction is one message on the wire.
-type transaction struct {
-	from, to string
-	wire     []byte // the message as DATA: dot-stuffed, with the final dot
-	reply    string // the relay's answer to the data
-}
-
-// stage says which SMTP command an error answered.
-type stage int
-
-const (
-	stageConn stage = iota + 1 // before any command: the connection is gone
-	stageMailFrom
-	stageRcptTo
-	stageData
-	// stageReply: the whole message, final dot included, went out; the
-	// error is about the relay's reply to it.
-	stageReply
-)
-
-func (s stage) String() string {
-	switch s {
-	case stageMailFrom:
-		return "MAIL FROM"
-	case stageRcptTo:
-		return "RCPT TO"
-	case stageData:
-		return "DATA"
-	case stageReply:
-		return "reply to DATA"
-	}
-	return "connection"
-}
-
-// smtpError is a failed transaction: the stage, and the relay's reply (a
-// *textproto.Error) or what went wrong without one.
-type smtpError struct {
-	stage stage
-	err   error
-}
-
-func (e *smtpError) Error() string { return e.stage.String() + ": " + e.err.Error() }
-func (e *smtpError) Unwrap() error { return e.err }
-
-// transact sends one message on an open session: MAIL FROM, RCPT TO, DATA.
-// One message per Send on a kept-open connection: a NOOP before and an RSET
-// after each would double the round trips. A dead connection shows at MAIL
-// FROM instead, and Send retries that. After a refused MAIL FROM or RCPT
-// TO it sends RSET, so the session can take the next message.
-func (p *Pool) transact(sc *smtp.Client, t *transaction) error {
-	if err := sc.UpdateDeadline(p.cfg.Timeout); err != nil {
-		return &smtpError{stageConn, err}
-	}
-	if err := sc.Mail(t.from); err != nil {
-		_ = sc.Reset()
-		return &smtpError{stageMailFrom, err}
-	}
-	if err := sc.Rcpt(t.to); err != nil {
-		_ = sc.Reset()
-		return &smtpError{stageRcptTo, err}
-	}
-	// DATA goes around go-mail's Data: its writer dot-stuffs byte by byte
-	// and flushes every 4 KB, and once opened it would write a final dot in
-	// front of the next command even if unused.
-	if err := dataCmd(sc.Text); err != nil {
-		return &smtpError{stageData, err}
-	}
-	// The message goes out stuffed and whole, final dot included, in one
-	// write: a flush on an empty bufio.Writer, or a write straight through
-	// it when the message is larger than its buffer.
-	if _, err := sc.Text.W.Write(t.wire); err != nil {
-		return &smtpError{stageData, err}
-	}
-	if err := sc.Text.W.Flush(); err != nil {
-		return &smtpError{stageData, err}
-	}
-	// From here on, a failure may come after the relay took the message.
-	_, reply, err := sc.Text.ReadResponse(250)
-	if err != nil {
-		return &smtpError{stageReply, err}
-	}
-	t.reply = reply
-	return nil
-}
-
-// dataCmd sends DATA and reads the 354 go-ahead. The pool holds the client
-// alone for the whole transaction, so go-mail's lock is not needed.
-func dataCmd(text *textproto.Conn) error {
-	id, err := text.Cmd("DATA")
-	if err != nil {
-		return err
-	}
-	text.StartResponse(id)
-	defer text.EndResponse(id)
-	_, _, err = text.ReadResponse(354)
-	return err
-}
-
 func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry, unsent bool) {
 	c, err := p.acquire(ctx)
 	if err != nil {
@@ -334,7 +246,7 @@ func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry,
 	}
 
 	stop := context.AfterFunc(ctx, c.nc.abort)
-	err = p.transact(c.sc, t)
+	err = p.transact(c, t)
 	aborted := !stop()
 	if err == nil {
 		c.sent++
@@ -361,24 +273,16 @@ func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry,
 		// message, so it must not be sent again as if it had not.
 		res = Result{Status: StatusUnknown, Reply: "no reply after the message was sent: " + res.Reply}
 	}
-	switch {
-	case res.Code == 0 || res.Code == 421 || aborted:
+	if c.broken || res.Code == 0 || res.Code == 421 || aborted {
 		// No reply, or the relay is closing: the session is unusable.
 		p.discard(c, err)
 		retry = c.reused && !aborted && se != nil && se.stage <= stageMailFrom
-	case se != nil && (se.stage == stageMailFrom || se.stage == stageRcptTo):
-		// transact has sent RSET already; if that failed, the next MAIL
-		// FROM finds out.
-		p.release(c, true, "")
-	default:
-		// Refused at or after DATA: end the transaction before reusing.
-		if rerr := c.sc.Reset(); rerr != nil {
-			p.discard(c, rerr)
-		} else {
-			p.release(c, true, "")
-		}
+		return res, retry, false
 	}
-	return res, retry, false
+	// A refusal: the session is in step, and the next transaction starts
+	// with RSET (transact).
+	p.release(c, true, "")
+	return res, false, false
 }
 
 // acquire waits for a free slot, then takes an idle connection or dials one.
@@ -470,8 +374,16 @@ func (p *Pool) open(ctx context.Context) (*conn, error) {
 		p.logger.Debug("smtp connect failed", "addr", p.client.ServerAddr(), "error", err)
 		return nil, err
 	}
-	p.logger.Debug("smtp connection opened", "addr", p.client.ServerAddr())
-	return &conn{sc: sc, nc: slot.nc}, nil
+	c := &conn{sc: sc, nc: slot.nc}
+	c.pipelining, _ = sc.Extension("PIPELINING")
+	if ok, _ := sc.Extension("8BITMIME"); ok {
+		c.mailParams += " BODY=8BITMIME"
+	}
+	if ok, _ := sc.Extension("SMTPUTF8"); ok {
+		c.mailParams += " SMTPUTF8"
+	}
+	p.logger.Debug("smtp connection opened", "addr", p.client.ServerAddr(), "pipelining", c.pipelining)
+	return c, nil
 }
 
 // dial is go-mail's dialer: it wraps the connection so that a cancelled

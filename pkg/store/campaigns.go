@@ -67,20 +67,31 @@ func (s *Store) CampaignsSending(ctx context.Context) ([]int64, error) {
 }
 
 // StartCampaign moves a draft (or scheduled) campaign to sending and
-// snapshots its audience into the ledger, in one transaction: the contacts
-// audienceQuery selects, each once. A campaign that is neither is a conflict,
-// so a second send adds nobody, and of two dispatchers starting a due
-// scheduled campaign at once only one does. It returns the number of recipients.
+// snapshots its whole audience into the ledger, in one transaction: the
+// contacts audienceQuery selects, each once. A campaign that is neither is a
+// conflict, so a second send adds nobody, and of two dispatchers starting a
+// due scheduled campaign at once only one does. It returns the number of
+// recipients.
 func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
+	total, _, err := s.StartCampaignCopy(ctx, id, 0)
+	return total, err
+}
+
+// StartCampaignCopy is StartCampaign that copies only the first page of
+// the audience (up to firstPage contacts, in id order; firstPage <= 0 copies
+// all of it) before it commits: the first batches can be sent at once, while
+// CopyAudience copies the rest, page after page (copy.go). more reports that
+// the audience may have more contacts to copy. An A/B test's audience is
+// split as a whole, in one page. It returns the recipients in the ledger.
+func (s *Store) StartCampaignCopy(ctx context.Context, id int64, firstPage int) (total int64, more bool, err error) {
 	now := time.Now().UTC()
-	var total int64
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var c Campaign
 		if err := tx.NewSelect().Model(&c).Where("id = ?", id).Scan(ctx); err != nil {
 			return notFound(err, "campaign", id)
 		}
 		res, err := tx.NewUpdate().Model((*Campaign)(nil)).
-			Set("status = ?", CampaignSending).Set("started_at = ?", now).
+			Set("status = ?", CampaignSending).Set("started_at = ?", now).Set("total = 0").
 			Where("id = ? AND status IN (?)", id, bun.List([]string{CampaignDraft, CampaignScheduled})).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("start campaign: %w", err)
@@ -88,17 +99,18 @@ func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.New(errs.Conflict, "campaign %d was already sent (status %s)", id, c.Status)
 		}
-		// The same query CountAudience counts (segments.go): suppressions,
-		// statuses and preferences are applied there.
-		audience, err := s.audienceQuery(ctx, tx, c.Audience, c.TopicID, now)
-		if err != nil {
-			return err
-		}
+		c.StartedAt = &now
 		if c.AB.Share > 0 {
 			// The test share is queued with its variants, the rest held for the winner.
 			phase := ABTesting
 			if c.AB.Share == 100 {
 				phase = ABSplit
+			}
+			// The same query CountAudience counts (segments.go): suppressions,
+			// statuses and preferences are applied there.
+			audience, err := s.audienceQuery(ctx, tx, c.Audience, c.TopicID, now)
+			if err != nil {
+				return err
 			}
 			if err := snapshotSplit(ctx, tx, &c, audience, now); err != nil {
 				return err
@@ -106,27 +118,29 @@ func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 			if _, err := tx.NewUpdate().Model((*Campaign)(nil)).Set("ab_phase = ?", phase).Where("id = ?", id).Exec(ctx); err != nil {
 				return fmt.Errorf("start A/B test: %w", err)
 			}
-		} else {
-			audience = audience.ColumnExpr("?, c.id, c.email, ?, 0, '', ?", id, SendQueued, now).OrderExpr("c.id")
-			if _, err := tx.NewRaw(`INSERT INTO sends (campaign_id, contact_id, email, status, attempts, last_reply, updated_at) ? ON CONFLICT (campaign_id, contact_id) DO NOTHING`, audience).Exec(ctx); err != nil {
-				return fmt.Errorf("snapshot audience: %w", err)
+			total, err = tx.NewSelect().Model((*Send)(nil)).Where("campaign_id = ?", id).Count(ctx)
+			if err != nil {
+				return err
 			}
+			_, err = tx.NewUpdate().Model((*Campaign)(nil)).Set("total = ?", total).Where("id = ?", id).Exec(ctx)
+			return err
 		}
-		n, err := tx.NewSelect().Model((*Send)(nil)).Where("campaign_id = ?", id).Count(ctx)
+		total, err = s.copyPage(ctx, tx, &c, 0, firstPage)
 		if err != nil {
 			return err
 		}
-		total = n
-		_, err = tx.NewUpdate().Model((*Campaign)(nil)).Set("total = ?", total).Where("id = ?", id).Exec(ctx)
-		return err
+		if more = firstPage > 0 && total >= int64(firstPage); more {
+			return markCopying(ctx, tx, id)
+		}
+		return nil
 	})
-	if err == nil {
-		s.analyzeSends(ctx, total)
+	if err == nil && !more {
+		s.AnalyzeSends(ctx, total)
 	}
-	return total, err
+	return total, more, err
 }
 
-// analyzeSends refreshes PostgreSQL's statistics of the ledger after a
+// AnalyzeSends refreshes PostgreSQL's statistics of the ledger after a
 // snapshot added n rows. Until autovacuum gets to it, the planner believes
 // the fresh rows are not there and reads every waiting row of the campaign
 // through the (campaign_id, status) index for each claim and dispatch (44 ms
@@ -134,7 +148,7 @@ func (s *Store) StartCampaign(ctx context.Context, id int64) (int64, error) {
 // the statistics are known). SQLite plans these queries without statistics.
 // A failure is not the send's: the campaign has started, and autovacuum
 // analyzes the table later anyway.
-func (s *Store) analyzeSends(ctx context.Context, n int64) {
+func (s *Store) AnalyzeSends(ctx context.Context, n int64) {
 	if s.dialect != "pg" || n < 10000 {
 		return
 	}
@@ -165,9 +179,18 @@ func (s *Store) FinishIfDone(ctx context.Context, campaignID int64) (bool, error
 	if err != nil || waiting {
 		return false, err
 	}
-	_, err = s.db.NewUpdate().Model((*Campaign)(nil)).Set("status = ?", CampaignSent).Set("finished_at = ?", time.Now().UTC()).
-		Where("id = ? AND status = ?", campaignID, CampaignSending).Exec(ctx)
-	return err == nil, err
+	// Not while its audience is still being copied (copy.go): rows to come wait too.
+	res, err := s.db.NewUpdate().Model((*Campaign)(nil)).Set("status = ?", CampaignSent).Set("finished_at = ?", time.Now().UTC()).
+		Where("id = ? AND status = ?", campaignID, CampaignSending).
+		Where("NOT EXISTS (?)", s.db.NewSelect().Model((*Setting)(nil)).Where("key = ?", copyKey(campaignID))).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
+	}
+	copying, err := s.Copying(ctx, campaignID)
+	return err == nil && !copying, err
 }
 
 // CampaignStats counts a campaign's ledger rows by status and its events by kind

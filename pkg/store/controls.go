@@ -92,6 +92,11 @@ func (s *Store) CancelCampaign(ctx context.Context, id int64) (int64, error) {
 		if err := s.moveCampaign(ctx, tx, id, CampaignCancelled, CampaignSending, CampaignPaused); err != nil {
 			return err
 		}
+		// A copy of its audience still going stops here (it waits for the
+		// page being copied, whose rows are skipped below).
+		if err := unmarkCopying(ctx, tx, id); err != nil {
+			return err
+		}
 		now := time.Now().UTC()
 		res, err := tx.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendSkipped).Set("last_reply = ?", "campaign cancelled").
 			Set("updated_at = ?", now).Where("campaign_id = ? AND status IN (?)", id, unfinished).Exec(ctx)
@@ -133,16 +138,19 @@ func (s *Store) moveCampaignSet(ctx context.Context, db bun.IDB, id int64, to st
 
 // Progress is where a campaign's send stands.
 type Progress struct {
-	Status    string  `json:"status"`
-	Total     int64   `json:"total"`
-	Sent      int64   `json:"sent"`
-	Failed    int64   `json:"failed"`
-	Bounced   int64   `json:"bounced"`
-	Skipped   int64   `json:"skipped"`
-	Blocked   int64   `json:"blocked"`   // refused for the sender's sake (5.7.x, blocklists, policy)
-	Unknown   int64   `json:"unknown"`   // went out with no reply; resent only on request
-	Remaining int64   `json:"remaining"` // queued, deferred or held for an A/B winner
-	Rate      float64 `json:"rate"`      // messages per second accepted over the window
+	Status    string `json:"status"`
+	Total     int64  `json:"total"`
+	Sent      int64  `json:"sent"`
+	Failed    int64  `json:"failed"`
+	Bounced   int64  `json:"bounced"`
+	Skipped   int64  `json:"skipped"`
+	Blocked   int64  `json:"blocked"`   // refused for the sender's sake (5.7.x, blocklists, policy)
+	Unknown   int64  `json:"unknown"`   // went out with no reply; resent only on request
+	Remaining int64  `json:"remaining"` // queued, deferred or held for an A/B winner
+	// Copying says the audience is still being copied into the ledger:
+	// Total and Remaining grow until it is done.
+	Copying bool    `json:"copying"`
+	Rate    float64 `json:"rate"` // messages per second accepted over the window
 	// RateLimit is the campaign's configured rate, messages per second; 0 is none.
 	RateLimit float64 `json:"rate_limit"`
 	// ETASeconds is how long the remaining rows take at Rate; nil when
@@ -165,6 +173,9 @@ func (s *Store) CampaignProgress(ctx context.Context, id int64, window time.Dura
 	p := &Progress{Status: c.Status, Total: c.Total, Sent: st.Sends[SendSent], Failed: st.Sends[SendFailed],
 		Bounced: st.Sends[SendBounced], Skipped: st.Sends[SendSkipped], Blocked: st.Sends[SendBlocked], Unknown: st.Sends[SendUnknown], RateLimit: c.RatePerSecond,
 		Remaining: st.Sends[SendQueued] + st.Sends[SendDeferred] + st.Sends[SendHeld], WindowSecs: window.Seconds()}
+	if p.Copying, err = s.Copying(ctx, id); err != nil {
+		return nil, err
+	}
 	recent, err := s.db.NewSelect().Model((*Send)(nil)).
 		Where("campaign_id = ? AND sent_at >= ?", id, time.Now().UTC().Add(-window)).Count(ctx)
 	if err != nil {

@@ -28,15 +28,13 @@ func leaseTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond
 // ClaimRecipients leases up to limit waiting rows of a campaign with ids in
 // [lo, hi] whose lease is unset or expired at now, until now+lease, and returns
 // them with their contacts' data, in id order. Rows leased by another worker
-// are left alone.
+// are left alone. On PostgreSQL the claim and the read are one statement
+// (an UPDATE ... RETURNING in a CTE, joined with contacts); SQLite cannot put
+// an UPDATE in a CTE, and reads the claimed rows in a second statement, in
+// process and without a round trip.
 func (s *Store) ClaimRecipients(ctx context.Context, campaignID, lo, hi int64, limit int, lease time.Duration, now time.Time) (*Claim, error) {
 	now = leaseTime(now)
 	until := leaseTime(now.Add(lease))
-	free := func(q *bun.UpdateQuery) *bun.UpdateQuery {
-		return q.Where("status IN (?)", waiting).WhereGroup(" AND ", func(q *bun.UpdateQuery) *bun.UpdateQuery {
-			return q.Where("lease_until IS NULL").WhereOr("lease_until <= ?", now)
-		})
-	}
 	candidates := s.db.NewSelect().Model((*Send)(nil)).Column("id").
 		Where("campaign_id = ? AND id BETWEEN ? AND ? AND status IN (?)", campaignID, lo, hi, waiting).
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
@@ -56,13 +54,25 @@ func (s *Store) ClaimRecipients(ctx context.Context, campaignID, lo, hi int64, l
 	// PostgreSQL's READ COMMITTED, an UPDATE that waited for another one's row
 	// lock re-reads the row, and must then see it taken. SQLite runs one
 	// writer at a time.
+	claim := s.db.NewUpdate().Model((*Send)(nil)).Set("lease_until = ?", until).Where(inCandidates, candidates).
+		Where("status IN (?)", waiting).WhereGroup(" AND ", func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Where("lease_until IS NULL").WhereOr("lease_until <= ?", now)
+	})
+	c := &Claim{Until: until}
+	if s.dialect == "pg" {
+		// The UPDATE returns the ledger's columns (the outer query would
+		// read the rows as they were before it); contacts are joined to them.
+		claim = claim.Returning("id, contact_id, email, attempts, variant_id, throttled, first_attempt_at")
+		q := s.recipientsFrom(s.db.NewSelect().With("claimed", claim), "claimed AS s").OrderExpr("s.id")
+		if err := q.Scan(ctx, &c.Recipients); err != nil {
+			return nil, fmt.Errorf("claim recipients of campaign %d: %w", campaignID, err)
+		}
+		return c, nil
+	}
 	var ids []int64
-	err := free(s.db.NewUpdate().Model((*Send)(nil)).Set("lease_until = ?", until).Where(inCandidates, candidates)).
-		Returning("id").Scan(ctx, &ids)
-	if err != nil {
+	if err := claim.Returning("id").Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("claim recipients of campaign %d: %w", campaignID, err)
 	}
-	c := &Claim{Until: until}
 	if len(ids) == 0 {
 		return c, nil
 	}

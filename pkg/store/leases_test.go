@@ -200,3 +200,31 @@ func TestSchedule(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimReadsInOneStatement: a claim returns its rows with their contacts'
+// data in one statement on PostgreSQL, two on SQLite (no UPDATE in a CTE).
+func TestClaimReadsInOneStatement(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		ctx := context.Background()
+		c, _ := mustStarted(t, s, nil, "ada", "bob", "cy")
+		want := map[string]int64{"pg": 1, "sqlite": 2}[s.Dialect()]
+		stmts := s.Statements()
+		claim, err := s.ClaimRecipients(ctx, c.ID, 0, 1<<62, 2, time.Minute, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Statements() - stmts; got != want {
+			t.Errorf("a claim took %d statements on %s; want %d", got, s.Dialect(), want)
+		}
+		if d := cmp.Diff([]string{"ada", "bob"}, firstNames(claim.Recipients)); d != "" {
+			t.Errorf("claimed (-want +got):\n%s", d)
+		}
+		for _, r := range claim.Recipients {
+			if r.Email != r.FirstName+"@example.org" || r.ContactStatus != store.ContactSubscribed || r.Suppressed {
+				t.Errorf("claimed row %+v lacks its contact's data", r)
+			}
+		}
+	})
+}

@@ -31,15 +31,8 @@ func (s *Store) ExtendLease(ctx context.Context, sendID int64, until time.Time) 
 // with the relay's reply and the relay's name, one more attempt; the
 // contact and its address are left alone.
 func (s *Store) RecordBlocked(ctx context.Context, sendID int64, reply, relay string) error {
-	now := time.Now().UTC()
-	_, err := s.db.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendBlocked).Set("last_reply = ?", reply).
-		Set("relay = ?", relay).Set("updated_at = ?", now).Set("lease_until = NULL").
-		Set("attempts = attempts + 1").Set("first_attempt_at = coalesce(first_attempt_at, ?)", now).
-		Where("id = ?", sendID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("record the block of send %d: %w", sendID, err)
-	}
-	return nil
+	_, err := s.RecordOutcomes(ctx, []Outcome{{SendID: sendID, Status: SendBlocked, Reply: reply, Attempt: true, Relay: relay}})
+	return err
 }
 
 // blockedByRelay counts a campaign's blocked rows per relay.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/errs"
 )
@@ -56,14 +55,6 @@ func (s *Store) SetCampaignRate(ctx context.Context, id int64, perSecond float64
 // stays deferred, the attempt is counted, and so is the throttling, which
 // does not count toward the attempts allowed.
 func (s *Store) RecordThrottled(ctx context.Context, sendID int64, reply string) error {
-	now := time.Now().UTC()
-	_, err := s.db.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendDeferred).Set("last_reply = ?", reply).
-		Set("updated_at = ?", now).Set("lease_until = NULL").
-		Set("attempts = attempts + 1").Set("throttled = throttled + 1").
-		Set("first_attempt_at = coalesce(first_attempt_at, ?)", now).
-		Where("id = ?", sendID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("record throttled send %d: %w", sendID, err)
-	}
-	return nil
+	_, err := s.RecordOutcomes(ctx, []Outcome{{SendID: sendID, Status: SendDeferred, Reply: reply, Throttled: true}})
+	return err
 }

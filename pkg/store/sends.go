@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -46,7 +47,13 @@ func (s *Store) PendingRecipients(ctx context.Context, campaignID, lo, hi int64)
 
 // recipientsQuery selects ledger rows as Recipients, with their contacts' data.
 func (s *Store) recipientsQuery() *bun.SelectQuery {
-	return s.db.NewSelect().TableExpr("sends AS s").
+	return s.recipientsFrom(s.db.NewSelect(), "sends AS s")
+}
+
+// recipientsFrom selects the rows of table (ledger rows, or rows with the
+// ledger's columns, named s) as Recipients, joined with their contacts.
+func (s *Store) recipientsFrom(q *bun.SelectQuery, table string) *bun.SelectQuery {
+	return q.TableExpr(table).
 		Join("JOIN contacts AS c ON c.id = s.contact_id").
 		ColumnExpr("s.id AS send_id, s.contact_id, s.email, c.first_name, c.last_name, s.attempts, c.status AS contact_status").
 		ColumnExpr("coalesce(s.variant_id, 0) AS variant_id, s.throttled, s.first_attempt_at").
@@ -54,45 +61,22 @@ func (s *Store) recipientsQuery() *bun.SelectQuery {
 }
 
 // RecordOutcome writes what happened to one ledger row: its new status, the
-// relay's reply, and one more attempt. sent_at is set when status is SendSent.
-// The row's lease is cleared: a deferred row may be claimed again.
+// relay's reply, and, when countAttempt, one more attempt. sent_at is set
+// when status is SendSent. The row's lease is cleared: a deferred row may be
+// claimed again.
 func (s *Store) RecordOutcome(ctx context.Context, sendID int64, status, reply string, countAttempt bool) error {
-	now := time.Now().UTC()
-	q := s.db.NewUpdate().Model((*Send)(nil)).Set("status = ?", status).Set("last_reply = ?", reply).Set("updated_at = ?", now).
-		Set("lease_until = NULL").Where("id = ?", sendID)
-	if countAttempt {
-		q = q.Set("attempts = attempts + 1").Set("first_attempt_at = coalesce(first_attempt_at, ?)", now)
-	}
-	if status == SendSent {
-		q = q.Set("sent_at = ?", now)
-	}
-	if _, err := q.Exec(ctx); err != nil {
-		return fmt.Errorf("record outcome of send %d: %w", sendID, err)
-	}
-	return nil
+	_, err := s.RecordOutcomes(ctx, []Outcome{{SendID: sendID, Status: status, Reply: reply, Attempt: countAttempt}})
+	return err
 }
 
 // Bounce records a permanent refusal: the ledger row bounced, the contact marked
 // bounced and its address suppressed, in one transaction.
 func (s *Store) Bounce(ctx context.Context, sendID int64, reply string) error {
-	now := time.Now().UTC()
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var snd Send
-		if err := tx.NewSelect().Model(&snd).Where("id = ?", sendID).Scan(ctx); err != nil {
-			return notFound(err, "send", sendID)
-		}
-		if _, err := tx.NewUpdate().Model((*Send)(nil)).Set("status = ?", SendBounced).Set("last_reply = ?", reply).
-			Set("attempts = attempts + 1").Set("updated_at = ?", now).Set("lease_until = NULL").Where("id = ?", sendID).Exec(ctx); err != nil {
-			return err
-		}
-		if _, err := tx.NewUpdate().Model((*Contact)(nil)).Set("status = ?", ContactBounced).Set("updated_at = ?", now).
-			Where("id = ?", snd.ContactID).Exec(ctx); err != nil {
-			return err
-		}
-		_, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: bouncedReason + reply, CreatedAt: now}).
-			On("CONFLICT (email_key) DO NOTHING").Exec(ctx)
-		return err
-	})
+	n, err := s.RecordOutcomes(ctx, []Outcome{{SendID: sendID, Status: SendBounced, Reply: reply, Attempt: true}})
+	if err == nil && n == 0 {
+		return notFound(sql.ErrNoRows, "send", sendID)
+	}
+	return err
 }
 
 // GetSend returns the ledger row with id.

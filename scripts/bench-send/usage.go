@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -162,50 +160,4 @@ func runReport(mode string, n int, before, after usage, workerPID int, pg, redis
 	}
 	fmt.Printf("%s:   SQL: %s)\n", mode, sql)
 	fmt.Printf("%s:   peak RSS MiB: %s\n", mode, strings.Join(rss, ", "))
-}
-
-// startDelayProxy forwards connections to target and holds every chunk the
-// server sends for rtt before passing it on: each SMTP reply then arrives
-// one round trip late, as from a relay rtt away.
-func startDelayProxy(target string, rtt time.Duration) (addr string, closeFn func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serveDelayed(c, target, rtt)
-		}
-	}()
-	return ln.Addr().String(), func() { ln.Close() }, nil
-}
-
-func serveDelayed(client net.Conn, target string, rtt time.Duration) {
-	defer client.Close()
-	server, err := net.Dial("tcp", target)
-	if err != nil {
-		return
-	}
-	defer server.Close()
-	go func() {
-		_, _ = io.Copy(server, client)
-		server.Close()
-	}()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := server.Read(buf)
-		if n > 0 {
-			time.Sleep(rtt)
-			if _, werr := client.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
 }

@@ -4,7 +4,8 @@
 // answers the number of messages accepted so far. With -recipients it also
 // counts messages per recipient, and GET /recipients answers
 // {"messages", "distinct", "duplicates"}: a fault test counts with it the
-// messages a recipient got more than once.
+// messages a recipient got more than once. It offers PIPELINING, as most
+// relays do (go-smtp's server); bench-send -rtt puts it at a distance.
 //
 //	go run ./scripts/smtp-sink -smtp 127.0.0.1:2526 -http 127.0.0.1:2527
 package main
