@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/store"
+	"github.com/dearfriend/dearfriend/pkg/testenv"
 	"github.com/dearfriend/dearfriend/scripts/internal/benchdb"
 )
 
@@ -18,6 +19,10 @@ func database(dir string) (env []string, dsn string, cleanup func(), err error) 
 		return nil, "", nil, err
 	}
 	queue := fmt.Sprintf("bounceloop%d", time.Now().UnixNano())
+	if shared := os.Getenv("DEARFRIEND_TEST_REDIS_URL"); shared != "" {
+		dropDB := cleanup
+		cleanup = func() { testenv.DropQueueKeys(shared, queue); dropDB() } // the shared Redis keeps nothing of ours
+	}
 	return []string{"DEARFRIEND_DATABASE_URL=" + dsn, "DEARFRIEND_REDIS_URL=" + redis, "DEARFRIEND_QUEUE=" + queue}, dsn, cleanup, nil
 }
 
