@@ -157,7 +157,7 @@ func run(keep bool, timeout time.Duration) error {
 		if i%5 == 0 {
 			pf.flush()
 		}
-		n, err := st.countStatus(ctx, unknown, "bounced")
+		n, err := st.countStatus(context.WithoutCancel(ctx), unknown, "bounced")
 		if err != nil {
 			return fail(err)
 		}
