@@ -237,7 +237,8 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		a.worker = delivery.NewWorker(a.store, messages, a.relays, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
 			append(headerOpts, delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch),
-				delivery.WithRateLimiter(a.limiter), delivery.WithMaxRetryAge(cfg.MaxRetryAge), delivery.WithLease(o.lease))...)
+				delivery.WithRateLimiter(a.limiter), delivery.WithMaxRetryAge(cfg.MaxRetryAge), delivery.WithLease(o.lease),
+				delivery.WithCommitLinger(cfg.CommitLinger))...)
 		// Closed before the store: an outcome write still being retried gives up.
 		a.closers = append(a.closers, a.worker.Close)
 	}

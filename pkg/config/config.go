@@ -87,6 +87,9 @@ type Config struct {
 	// SweepInterval is how often serve and dev start due scheduled campaigns
 	// and enqueue again what the ledger says is left (delivery.Dispatcher.Sweep).
 	SweepInterval time.Duration // DEARFRIEND_SWEEP_INTERVAL: a Go duration, default 30s
+	// CommitLinger is how long a worker's committer lets an outcome wait for
+	// others to share its statement, when not every sender waits on it.
+	CommitLinger time.Duration // DEARFRIEND_COMMIT_LINGER: a Go duration, default 2ms
 
 	// MaxRetryAge fails a deferred recipient first tried longer ago than
 	// this, whatever its attempts (throttled ones included).
@@ -185,6 +188,9 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_SWEEP_INTERVAL must be a duration like 30s or 500ms, got %q", get("SWEEP_INTERVAL", "")))
 	}
 	c.SweepInterval = sweep
+	if c.CommitLinger, err = time.ParseDuration(get("COMMIT_LINGER", "2ms")); err != nil {
+		errList = append(errList, fmt.Errorf("DEARFRIEND_COMMIT_LINGER must be a duration like 2ms or 500us, got %q", get("COMMIT_LINGER", "")))
+	}
 	if mode == ModeDev {
 		if c.DatabaseURL == "" {
 			c.DatabaseURL = "./data/dearfriend.db"
@@ -383,6 +389,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
 		bad("DEARFRIEND_METRICS_ADDR must be host:port, like 127.0.0.1:9090, got %q", c.MetricsAddr)
+	}
+	if c.CommitLinger <= 0 || c.CommitLinger > time.Second {
+		bad("DEARFRIEND_COMMIT_LINGER must be more than 0 and at most 1s, got %s", c.CommitLinger)
 	}
 	if c.SweepInterval < 100*time.Millisecond || c.SweepInterval > time.Hour {
 		bad("DEARFRIEND_SWEEP_INTERVAL must be between 100ms and 1h, got %s", c.SweepInterval)

@@ -16,11 +16,10 @@ type transaction struct {
 type stage int
 
 const (
-	stageConn stage = iota + 1 // before any command: the connection is gone
 	// stageMailFrom: MAIL FROM, or the RSET sent just before it (nothing
 	// of the message has reached the relay yet: a stale connection shows
 	// here).
-	stageMailFrom
+	stageMailFrom stage = iota + 1
 	stageRcptTo
 	stageData
 	// stageReply: the whole message, final dot included, went out; the

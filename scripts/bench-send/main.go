@@ -224,6 +224,9 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		"DEARFRIEND_FROM_NAME":  "Bench",
 		"DEARFRIEND_FROM_EMAIL": "bench@dearfriend.test",
 	}
+	if v := os.Getenv("DEARFRIEND_COMMIT_LINGER"); v != "" { // compared across runs
+		env["DEARFRIEND_COMMIT_LINGER"] = v
+	}
 	appMode := config.ModeDev
 	if workerBin != "" {
 		appMode = config.ModeServe
