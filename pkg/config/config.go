@@ -430,9 +430,13 @@ func (c Config) String() string {
 		}
 		return "(set)"
 	}
-	return fmt.Sprintf("mode=%s http=%s public=%s database=%s redis=%s smtp=%s api_token=%s secret=%s",
+	s := fmt.Sprintf("mode=%s http=%s public=%s database=%s redis=%s smtp=%s api_token=%s secret=%s",
 		c.Mode, c.HTTPAddr, c.PublicURL, Redact(c.DatabaseURL), Redact(orDefault(c.RedisURL, "(in-process)")),
 		Redact(orDefault(c.SMTPURL, "(capture "+c.DevSMTPAddr+")")), hide(c.APIToken), hide(c.Secret))
+	if c.Mode.Receives() {
+		s += " inbound=" + c.InboundAddr + " bounce_domain=" + c.BounceDomain
+	}
+	return s
 }
 
 func orDefault(s, def string) string {
