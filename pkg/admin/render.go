@@ -107,4 +107,5 @@ var statusOf = map[errs.Code]int{
 	errs.Conflict:  http.StatusConflict,
 	errs.Forbidden: http.StatusForbidden,
 	errs.TooLarge:  http.StatusRequestEntityTooLarge,
+	errs.Malformed: http.StatusBadRequest,
 }

@@ -51,6 +51,7 @@ type API struct {
 	log         *slog.Logger
 	jobs        *jobs // imports running in the background
 	previews    Previews
+	reports     Reports // nil: POST /api/v1/bounces answers 404 (bounces.go)
 }
 
 // New returns the API; token is the bearer token every request must carry.
@@ -96,6 +97,7 @@ var statusOf = map[errs.Code]int{
 	errs.Forbidden:    http.StatusForbidden,
 	errs.Unauthorized: http.StatusUnauthorized,
 	errs.TooLarge:     http.StatusRequestEntityTooLarge,
+	errs.Malformed:    http.StatusBadRequest,
 }
 
 // error writes err in the one error shape; anything not a domain error is a

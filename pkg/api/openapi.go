@@ -130,8 +130,16 @@ func routes() []route {
 		{pattern: "POST /api/v1/topics", summary: "Create a topic contacts can opt out of", in: object(map[string]any{"name": typ("string"), "description": typ("string")}, "name"), out: anyObject, status: http.StatusCreated},
 		{pattern: "GET /api/v1/topics/{id}", summary: "A topic", out: anyObject},
 
+		{pattern: "POST /api/v1/bounces", summary: "Take what the mail system reported back: a returned message as it arrived (Content-Type message/rfc822 or text/plain), " +
+			"or JSON events, one object or an array (kind hard, soft, complaint or auto_reply; without a kind, status and diagnostic are classified). " +
+			"Each is matched to its send (VERP token, Message-ID, else the address's latest send) and acted on once (event_id). " +
+			"400 for a body that cannot be read, 413 over 10 MiB", in: object(map[string]any{"recipient": typ("string"), "kind": typ("string"),
+			"status": typ("string"), "diagnostic": typ("string"), "message_id": typ("string"), "token": typ("string"), "event_id": typ("string")}),
+			out: object(map[string]any{"events": typ("integer"), "matched": typ("integer"), "ignored": typ("integer"), "duplicates": typ("integer")})},
+		{pattern: "GET /api/v1/stats/bounces", summary: "Failures by kind (hard, soft, block, complaint) per UTC day over the last `days` (default 30), at send time and reported later; of one campaign with campaign_id",
+			query: []string{"days", "campaign_id"}, out: object(map[string]any{"days": typ("integer"), "since": typ("string"), "campaign_id": typ("integer"), "by_day": arrayOf(anyObject)})},
 		{pattern: "GET /api/v1/webhooks", summary: "Every webhook", out: listOf("webhooks", "Object")},
-		{pattern: "POST /api/v1/webhooks", summary: "Register a URL; the signing secret is shown only in this answer", in: object(map[string]any{"url": typ("string"), "events": arrayOf(typ("string"))}, "url"), out: anyObject, status: http.StatusCreated},
+		{pattern: "POST /api/v1/webhooks", summary: "Register a URL for events (unsubscribe, bounce, signature, complaint, campaign.paused); the signing secret is shown only in this answer", in: object(map[string]any{"url": typ("string"), "events": arrayOf(typ("string"))}, "url"), out: anyObject, status: http.StatusCreated},
 		{pattern: "DELETE /api/v1/webhooks/{id}", summary: "Remove a webhook", out: anyObject},
 	}
 }
@@ -192,6 +200,7 @@ func components() map[string]any {
 			"id": integer, "name": str, "message_id": integer, "audience": ref("Audience"), "status": str,
 			"total": integer, "created_at": when, "started_at": when, "finished_at": when, "stats": anyObject,
 			"send_at": when, "ab_test": ref("ABTest"), "variants": arrayOf(ref("Variant")), "rate_per_second": typ("number"),
+			"pause_reason": str,
 		}),
 		"Segment":      object(map[string]any{"id": integer, "name": str, "description": str, "rules": ref("Rule"), "created_at": when, "updated_at": when}),
 		"SegmentInput": object(map[string]any{"name": str, "description": str, "rules": ref("Rule")}, "name", "rules"),

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+
+	"github.com/dearfriend/dearfriend/pkg/bounce"
 )
 
 // Mux is where routes are registered: an *http.ServeMux, or a recorder in the
@@ -87,6 +89,9 @@ func (a *API) Routes(mux Mux) {
 	mux.Handle("GET /api/v1/topics", a.handle(a.listTopics))
 	mux.Handle("POST /api/v1/topics", a.handle(a.createTopic))
 	mux.Handle("GET /api/v1/topics/{id}", a.handle(a.getTopic))
+
+	mux.Handle("POST /api/v1/bounces", a.handleLimit(bounce.MaxSize, a.takeBounces))
+	mux.Handle("GET /api/v1/stats/bounces", a.handle(a.bounceStats))
 
 	mux.Handle("GET /api/v1/webhooks", a.handle(a.listWebhooks))
 	mux.Handle("POST /api/v1/webhooks", a.handle(a.createWebhook))

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/export"
 )
 
@@ -77,4 +78,36 @@ func (a *API) campaignRecipientsCSV(w http.ResponseWriter, r *http.Request) erro
 			return nil
 		}
 	}
+}
+
+// bounceStats answers GET /api/v1/stats/bounces?days=N[&campaign_id=ID]:
+// failures by kind per UTC day over the last N days (default 30), at send
+// time and reported later, of every campaign or of one.
+func (a *API) bounceStats(w http.ResponseWriter, r *http.Request) error {
+	days := 30
+	if v := r.URL.Query().Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			return errs.Field("days", "must be a whole number of days from 1 to 3650, got %q", v)
+		}
+		days = n
+	}
+	var id int64
+	if v := r.URL.Query().Get("campaign_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return errs.Field("campaign_id", "must be a campaign id, got %q", v)
+		}
+		if _, err := a.store.GetCampaign(r.Context(), n); err != nil {
+			return err
+		}
+		id = n
+	}
+	since := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1-days)
+	out, err := a.store.BouncesByDay(r.Context(), id, since)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"days": days, "since": since, "campaign_id": id, "by_day": out})
+	return nil
 }

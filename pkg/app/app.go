@@ -29,6 +29,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/delivery"
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
+	"github.com/dearfriend/dearfriend/pkg/feedback"
 	"github.com/dearfriend/dearfriend/pkg/inbound"
 	"github.com/dearfriend/dearfriend/pkg/mailer"
 	"github.com/dearfriend/dearfriend/pkg/metrics"
@@ -207,7 +208,10 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	a.dispatch = delivery.NewDispatcher(a.store, a.client, cfg.Queue, cfg.BatchSize, a.log, delivery.WithDepth(2*cfg.Concurrency),
 		delivery.WithStartCheck(messages.Check))
 	a.webhooks = webhook.NewNotifier(a.store, a.client, cfg.Queue)
-	a.bounces = pendingSink{a.log}
+	guard := feedback.NewGuard(a.store, cfg.Feedback, a.webhooks, a.metrics, a.log)
+	sink := feedback.New(feedback.Deps{Store: a.store, Tokens: signer, Deployment: deployment, Policy: cfg.Feedback,
+		Notifier: a.webhooks, Counter: a.metrics, Guard: guard, Log: a.log})
+	a.bounces = sink
 	if cfg.Mode.Receives() {
 		if err = a.openInbound(cfg, signer); err != nil {
 			return nil, err
@@ -238,7 +242,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		a.worker = delivery.NewWorker(a.store, messages, a.relays, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
 			append(headerOpts, delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch),
 				delivery.WithRateLimiter(a.limiter), delivery.WithMaxRetryAge(cfg.MaxRetryAge), delivery.WithLease(o.lease),
-				delivery.WithCommitLinger(cfg.CommitLinger))...)
+				delivery.WithCommitLinger(cfg.CommitLinger), delivery.WithOutcomeCheck(guard))...)
 		// Closed before the store: an outcome write still being retried gives up.
 		a.closers = append(a.closers, a.worker.Close)
 	}
@@ -246,7 +250,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	if a.listener != nil {
 		mux := http.NewServeMux()
 		previews := delivery.NewPreviews(a.store, compiler, links, cfg.UnsubscribeMailto, a.client, cfg.Queue, a.log, headerOpts...)
-		apiHandlers := api.New(a.store, compiler, a.dispatch, a.apiToken, a.log).WithPreviews(previews)
+		apiHandlers := api.New(a.store, compiler, a.dispatch, a.apiToken, a.log).WithPreviews(previews).WithReports(sink)
 		if cfg.APIToken == "" {
 			// The generated token is read at each request: an admin may rotate it.
 			apiHandlers.WithTokenSource(func(ctx context.Context) (string, error) { return a.store.SettingValue(ctx, store.SettingAPIToken) })

@@ -116,6 +116,10 @@ type Config struct {
 	// AllowHTTP lets serve and worker start with an http:// (or no) public
 	// URL, for a private test; production links are https.
 	AllowHTTP bool // DEARFRIEND_ALLOW_HTTP: default false
+
+	// Feedback is the policy for bounces and complaints, and the
+	// reputation guard's thresholds (feedback.go).
+	Feedback Feedback
 }
 
 // FromEnv builds the config of mode from getenv (os.Getenv in main, a map in tests).
@@ -191,6 +195,8 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 	if c.CommitLinger, err = time.ParseDuration(get("COMMIT_LINGER", "2ms")); err != nil {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_COMMIT_LINGER must be a duration like 2ms or 500us, got %q", get("COMMIT_LINGER", "")))
 	}
+	fb, fbErrs := feedbackFromEnv(get, num)
+	c.Feedback, errList = fb, append(errList, fbErrs...)
 	if mode == ModeDev {
 		if c.DatabaseURL == "" {
 			c.DatabaseURL = "./data/dearfriend.db"
@@ -376,6 +382,7 @@ func (c Config) Validate() error {
 	}
 	c.validateSigning(bad)
 	c.validateProduction(bad)
+	c.Feedback.validate(bad)
 	for name, n := range map[string]int{"BATCH_SIZE": c.BatchSize, "WORKERS": c.Concurrency, "SMTP_CONNS": c.SMTPConns, "MAX_ATTEMPTS": c.MaxAttempts} {
 		if n < 1 || n > 100000 {
 			bad("DEARFRIEND_%s must be between 1 and 100000, got %d", name, n)

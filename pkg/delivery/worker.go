@@ -138,6 +138,7 @@ type Worker struct {
 	limiter      mailer.RateWaiter // nil: campaign rates are not enforced
 	maxRetryAge  time.Duration     // 0: retries are bounded by attempts only
 	lease        time.Duration     // how long a claim holds its rows (lease.go)
+	check        OutcomeCheck      // nil: nothing watches a campaign's outcomes (check.go)
 	now          func() time.Time
 	log          *slog.Logger
 	// life ends with Close: outcome writes stop retrying (commit.go).
@@ -255,6 +256,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	if err := out.settle(0); err != nil { // the batch's outcomes, durable before it counts what is left
 		return err
 	}
+	w.checkOutcomes(ctx, p.CampaignID)
 	if w.chain != nil {
 		if err := w.chain.Next(ctx, p.CampaignID); err != nil {
 			return fmt.Errorf("campaign %d: next batch: %w", p.CampaignID, err)

@@ -1,5 +1,5 @@
 // Package errs is the one error vocabulary of dearfriend: domain errors carry a
-// code (invalid, not_found, conflict, forbidden, too_large) and, where it helps,
+// code (invalid, not_found, conflict, forbidden, too_large, malformed) and, where it helps,
 // the field at fault. Packages return these; only the edges (pkg/api, pkg/track)
 // map a code to an HTTP status. It must not import anything of the project.
 package errs
@@ -20,6 +20,9 @@ const (
 	Forbidden    Code = "forbidden"
 	Unauthorized Code = "unauthorized"
 	TooLarge     Code = "too_large"
+	// Malformed: the request could not be read at all (not JSON, not a
+	// message, a content type not taken), as opposed to read and refused.
+	Malformed Code = "malformed"
 )
 
 // Error is a domain error a person can read.

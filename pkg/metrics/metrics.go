@@ -28,6 +28,7 @@ type Metrics struct {
 	throttles   *prometheus.CounterVec
 	waits       *prometheus.CounterVec
 	waitSeconds *prometheus.HistogramVec
+	feedback    feedbackSeries // reports.go
 }
 
 // New registers every series, and Go runtime and process metrics (memory,
@@ -58,7 +59,8 @@ func New() *Metrics {
 			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 60},
 		}, []string{"scope"}),
 	}
-	m.reg.MustRegister(m.messages, m.latency, m.throttles, m.waits, m.waitSeconds,
+	m.feedback = newFeedbackSeries()
+	m.reg.MustRegister(m.messages, m.latency, m.throttles, m.waits, m.waitSeconds, m.feedback.reports, m.feedback.pauses,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -33,7 +33,9 @@ func (s *Store) CreateCampaign(ctx context.Context, c *Campaign, variants ...Var
 	c.CreatedAt = time.Now().UTC()
 	c.AB.Phase, c.AB.WinnerID, c.AB.DecidedAt = "", nil, nil
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(c).Returning("id").Exec(ctx); err != nil {
+		// The guard's columns start at their defaults (guard.go).
+		if _, err := tx.NewInsert().Model(c).ExcludeColumn("pause_reason", "guard_attempted", "guard_sent", "guard_hard",
+			"guard_blocked", "guard_complaints").Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("insert campaign: %w", err)
 		}
 		if len(variants) == 0 {

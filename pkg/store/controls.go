@@ -78,9 +78,28 @@ func (s *Store) PauseCampaign(ctx context.Context, id int64) error {
 	return s.moveCampaign(ctx, s.db, id, CampaignPaused, CampaignSending)
 }
 
-// ResumeCampaign moves a paused campaign back to sending; any other status is a conflict.
+// ResumeCampaign moves a paused campaign back to sending; any other status
+// is a conflict. After a pause of the reputation guard, its reason is
+// cleared and the counts it paused on are acknowledged (guard.go): the
+// guard judges only what comes next.
 func (s *Store) ResumeCampaign(ctx context.Context, id int64) error {
-	return s.moveCampaign(ctx, s.db, id, CampaignSending, CampaignPaused)
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var c Campaign
+		if err := tx.NewSelect().Model(&c).Column("pause_reason").Where("id = ?", id).Scan(ctx); err != nil {
+			return notFound(err, "campaign", id)
+		}
+		if c.PauseReason == "" { // an organizer's own pause: nothing to acknowledge
+			return s.moveCampaign(ctx, tx, id, CampaignSending, CampaignPaused)
+		}
+		g, err := s.guardCounts(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return s.moveCampaignSet(ctx, tx, id, CampaignSending, func(q *bun.UpdateQuery) *bun.UpdateQuery {
+			return q.Set("pause_reason = ''").Set("guard_attempted = ?", g.Attempted).Set("guard_sent = ?", g.Sent).
+				Set("guard_hard = ?", g.Hard).Set("guard_blocked = ?", g.Blocked).Set("guard_complaints = ?", g.Complaints)
+		}, CampaignPaused)
+	})
 }
 
 // CancelCampaign moves a sending or paused campaign to cancelled and marks its
@@ -138,15 +157,17 @@ func (s *Store) moveCampaignSet(ctx context.Context, db bun.IDB, id int64, to st
 
 // Progress is where a campaign's send stands.
 type Progress struct {
-	Status    string `json:"status"`
-	Total     int64  `json:"total"`
-	Sent      int64  `json:"sent"`
-	Failed    int64  `json:"failed"`
-	Bounced   int64  `json:"bounced"`
-	Skipped   int64  `json:"skipped"`
-	Blocked   int64  `json:"blocked"`   // refused for the sender's sake (5.7.x, blocklists, policy)
-	Unknown   int64  `json:"unknown"`   // went out with no reply; resent only on request
-	Remaining int64  `json:"remaining"` // queued, deferred or held for an A/B winner
+	Status string `json:"status"`
+	// PauseReason says why the reputation guard paused the campaign.
+	PauseReason string `json:"pause_reason,omitempty"`
+	Total       int64  `json:"total"`
+	Sent        int64  `json:"sent"`
+	Failed      int64  `json:"failed"`
+	Bounced     int64  `json:"bounced"`
+	Skipped     int64  `json:"skipped"`
+	Blocked     int64  `json:"blocked"`   // refused for the sender's sake (5.7.x, blocklists, policy)
+	Unknown     int64  `json:"unknown"`   // went out with no reply; resent only on request
+	Remaining   int64  `json:"remaining"` // queued, deferred or held for an A/B winner
 	// Copying says the audience is still being copied into the ledger:
 	// Total and Remaining grow until it is done.
 	Copying bool    `json:"copying"`
@@ -170,7 +191,7 @@ func (s *Store) CampaignProgress(ctx context.Context, id int64, window time.Dura
 	if err != nil {
 		return nil, err
 	}
-	p := &Progress{Status: c.Status, Total: c.Total, Sent: st.Sends[SendSent], Failed: st.Sends[SendFailed],
+	p := &Progress{Status: c.Status, PauseReason: c.PauseReason, Total: c.Total, Sent: st.Sends[SendSent], Failed: st.Sends[SendFailed],
 		Bounced: st.Sends[SendBounced], Skipped: st.Sends[SendSkipped], Blocked: st.Sends[SendBlocked], Unknown: st.Sends[SendUnknown], RateLimit: c.RatePerSecond,
 		Remaining: st.Sends[SendQueued] + st.Sends[SendDeferred] + st.Sends[SendHeld], WindowSecs: window.Seconds()}
 	if p.Copying, err = s.Copying(ctx, id); err != nil {

@@ -17,7 +17,8 @@ type HistoryItem struct {
 }
 
 // ContactHistory returns up to limit items of a contact's history, newest
-// first: its messages, opens, clicks, unsubscribes and signatures.
+// first: its messages, opens, clicks, unsubscribes, complaints, bounce
+// reports ("bounce_hard", "bounce_soft", "bounce_block") and signatures.
 func (s *Store) ContactHistory(ctx context.Context, contactID int64, limit int) ([]HistoryItem, error) {
 	sends := s.db.NewSelect().TableExpr("sends AS s").Join("JOIN campaigns AS c ON c.id = s.campaign_id").
 		ColumnExpr("coalesce(s.sent_at, s.updated_at) AS at, 'message' AS kind, c.name AS subject, s.status AS detail, FALSE AS machine").
@@ -26,11 +27,15 @@ func (s *Store) ContactHistory(ctx context.Context, contactID int64, limit int) 
 		Join("LEFT JOIN links AS l ON l.id = e.link_id").
 		ColumnExpr("e.created_at AS at, e.kind, c.name AS subject, coalesce(l.url, e.reason) AS detail, e.machine").
 		Where("e.contact_id = ?", contactID)
+	// Reports of the mail system, in their own words; a complaint is an event already.
+	reports := s.db.NewSelect().TableExpr("bounce_events AS b").Join("JOIN campaigns AS c ON c.id = b.campaign_id").
+		ColumnExpr("b.reported_at AS at, 'bounce_' || b.kind AS kind, c.name AS subject, b.source || ': ' || b.diagnostic AS detail, FALSE AS machine").
+		Where("b.contact_id = ? AND b.kind <> ?", contactID, ReportComplaint)
 	signatures := s.db.NewSelect().TableExpr("signatures AS g").Join("JOIN petitions AS p ON p.id = g.petition_id").
 		ColumnExpr("g.created_at AS at, 'signature' AS kind, p.title AS subject, g.comment AS detail, FALSE AS machine").
 		Where("g.contact_id = ?", contactID)
 	out := []HistoryItem{}
-	if err := s.db.NewSelect().TableExpr("(?) AS h", sends.UnionAll(events).UnionAll(signatures)).ColumnExpr("h.*").
+	if err := s.db.NewSelect().TableExpr("(?) AS h", sends.UnionAll(events).UnionAll(reports).UnionAll(signatures)).ColumnExpr("h.*").
 		OrderExpr("h.at DESC").Limit(int64(limit)).Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("contact history: %w", err)
 	}

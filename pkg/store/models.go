@@ -157,6 +157,12 @@ type Campaign struct {
 	SendAt *time.Time `bun:"send_at" json:"send_at,omitempty"`
 	// AB is the campaign's A/B test; zero when it has no variants (variants.go).
 	AB ABTest `bun:"embed:ab_" json:"ab_test,omitzero"`
+	// PauseReason says why the reputation guard paused the campaign; empty
+	// when it is not paused or an organizer paused it. Resuming clears it.
+	PauseReason string `bun:"pause_reason" json:"pause_reason,omitempty"`
+	// Guard holds the counts the organizer's last resume acknowledged
+	// (feedback.go): the guard judges only what came after them.
+	Guard GuardCounts `bun:"embed:guard_" json:"-"`
 }
 
 // UTM holds a campaign's analytics parameters; an empty one is not added.

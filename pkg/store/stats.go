@@ -48,6 +48,8 @@ type Report struct {
 	OpenRate   float64 `json:"open_rate"`
 	ClickRate  float64 `json:"click_rate"`
 	ActionRate float64 `json:"action_rate"`
+	// Bounces counts failures by kind, at send time and reported later.
+	Bounces *Bounces `json:"bounces"`
 }
 
 // engagementColumns aggregate events into an Engagement.
@@ -105,6 +107,9 @@ func (s *Store) CampaignReport(ctx context.Context, campaignID int64) (*Report, 
 		return nil, fmt.Errorf("count clicks per link: %w", err)
 	}
 	if r.Actions, err = s.CampaignActions(ctx, campaignID); err != nil {
+		return nil, err
+	}
+	if r.Bounces, err = s.CampaignBounceKinds(ctx, campaignID); err != nil {
 		return nil, err
 	}
 	if r.Sent > 0 {

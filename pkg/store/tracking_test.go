@@ -227,7 +227,8 @@ func TestCampaignReport(t *testing.T) {
 				{LinkID: links[0], URL: "https://example.org/a", Engagement: store.Engagement{Total: 2, Unique: 2, HumanTotal: 1, HumanUnique: 1}},
 				{LinkID: links[1], URL: "https://example.org/b", Engagement: store.Engagement{Total: 1, Unique: 1, HumanTotal: 1, HumanUnique: 1}},
 			},
-			Unsubscribes: 1, OpenRate: 0.5, ClickRate: 1}
+			Unsubscribes: 1, OpenRate: 0.5, ClickRate: 1,
+			Bounces: &store.Bounces{Hard: 1, BlockByRelay: map[string]int64{}, Reported: map[string]int64{"hard": 0, "soft": 0, "block": 0, "complaint": 0}}}
 		if diff := cmp.Diff(want, rep); diff != "" {
 			t.Errorf("report (-want +got):\n%s", diff)
 		}

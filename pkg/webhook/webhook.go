@@ -31,10 +31,14 @@ const (
 	EventUnsubscribe = "unsubscribe"
 	EventBounce      = "bounce"
 	EventSignature   = "signature"
+	// EventComplaint: a recipient marked a message as spam (a feedback loop).
+	EventComplaint = "complaint"
+	// EventCampaignPaused: the reputation guard paused a sending campaign.
+	EventCampaignPaused = "campaign.paused"
 )
 
 // Events lists every event a webhook may name.
-var Events = []string{EventUnsubscribe, EventBounce, EventSignature}
+var Events = []string{EventUnsubscribe, EventBounce, EventSignature, EventComplaint, EventCampaignPaused}
 
 // Headers of every delivery. The signature is "sha256=" and the hex HMAC-SHA256,
 // keyed by the webhook's secret, of the timestamp, a dot and the body: a
