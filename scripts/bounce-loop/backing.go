@@ -61,3 +61,12 @@ func (c *checker) countStatus(ctx context.Context, emails []string, status strin
 	}
 	return n, nil
 }
+
+// sends counts a campaign's ledger rows by status.
+func (c *checker) sends(ctx context.Context, campaign int64) (map[string]int64, error) {
+	st, err := c.st.Stats(ctx, campaign)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %d: %w", campaign, err)
+	}
+	return st.Sends, nil
+}

@@ -195,7 +195,7 @@ func run(keep bool, timeout time.Duration) error {
 	if err != nil {
 		return fail(err)
 	}
-	stats, err := api.Stats(ctx, second)
+	stats, err := st.sends(ctx, second)
 	if err != nil {
 		return fail(err)
 	}

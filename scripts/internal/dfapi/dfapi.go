@@ -124,10 +124,3 @@ func (c *Client) SendCampaign(ctx context.Context, list int64, name string) (int
 	}
 	return camp.ID, nil
 }
-
-// Stats returns a campaign's ledger rows by status.
-func (c *Client) Stats(ctx context.Context, id int64) (map[string]int64, error) {
-	var st store.CampaignStats
-	err := c.JSON(ctx, "GET", fmt.Sprintf("/api/v1/campaigns/%d/stats", id), nil, &st)
-	return st.Sends, err
-}
