@@ -21,9 +21,10 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
-const importUsage = `usage: dearfriend import FILE --list NAME [--encoding utf-8|latin-1|windows-1252] [--mapping JSON] [--batch N]
+const importUsage = `usage: dearfriend import FILE --list NAME [--encoding auto|utf-8|latin-1|windows-1252] [--mapping JSON] [--batch N]
 
-Imports the contacts of a CSV file into a list, in the database of
+Imports the contacts of a CSV file into a list (created when no list has
+that name, and removed again if the file is refused), in the database of
 DEARFRIEND_DATABASE_URL (default: the dev database ./data/dearfriend.db).
 Columns are mapped by header (email, first_name, last_name, postal_code or zip,
 region or state, country, time_zone, tags; others become custom fields);
@@ -37,7 +38,7 @@ func importFile(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, importUsage) }
 	list := fs.String("list", "", "the name of the list to import into")
-	encoding := fs.String("encoding", "utf-8", "the file's encoding")
+	encoding := fs.String("encoding", "auto", "the file's encoding (auto: UTF-8, or Windows-1252 when the file is not valid UTF-8)")
 	mapping := fs.String("mapping", "", `JSON {"Header": "field"}`)
 	batch := fs.Int("batch", audience.DefaultBatchSize, "rows per transaction")
 	var file string
@@ -92,11 +93,8 @@ func importFile(args []string, stderr io.Writer) int {
 }
 
 func runImport(ctx context.Context, st *store.Store, file, listName, encoding string, m audience.Mapping, batch int, stderr io.Writer) error {
-	l, err := st.ListNamed(ctx, listName)
+	l, created, err := listNamed(ctx, st, listName, stderr)
 	if err != nil {
-		if errs.CodeOf(err) == errs.NotFound {
-			return errs.Field("--list", "no list is named %q; create it first (POST /api/v1/lists)", listName)
-		}
 		return err
 	}
 	info, err := os.Stat(file)
@@ -116,6 +114,11 @@ func runImport(ctx context.Context, st *store.Store, file, listName, encoding st
 		},
 	})
 	if err != nil {
+		if created { // the file was refused whole: leave no empty list behind
+			if derr := st.DeleteList(ctx, l.ID); derr != nil {
+				return fmt.Errorf("%w (and removing the new list %q: %v)", err, listName, derr)
+			}
+		}
 		return err
 	}
 	job.BatchSize = batch
@@ -133,6 +136,25 @@ func runImport(ctx context.Context, st *store.Store, file, listName, encoding st
 		printRejects(ctx, st, imp, stderr)
 	}
 	return nil
+}
+
+// listNamed returns the list called name, creating it when no list has that
+// name; created says it did.
+func listNamed(ctx context.Context, st *store.Store, name string, stderr io.Writer) (*store.List, bool, error) {
+	l, err := st.ListNamed(ctx, name)
+	if err == nil || errs.CodeOf(err) != errs.NotFound {
+		return l, false, err
+	}
+	name, _, err = store.CheckNamed(name, "", store.MaxListName)
+	if err != nil {
+		return nil, false, errs.Field("--list", "a new list's name is required, at most %d characters", store.MaxListName)
+	}
+	l = &store.List{Name: name}
+	if err := st.CreateList(ctx, l); err != nil {
+		return nil, false, fmt.Errorf("create list %q: %w", name, err)
+	}
+	fmt.Fprintf(stderr, "created the list %q (id %d)\n", name, l.ID)
+	return l, true, nil
 }
 
 // printRejects lists the first rejected rows of an import.
@@ -190,6 +212,7 @@ func (p *progress) update(read int64, imp store.Import) {
 }
 
 func (p *progress) done(imp store.Import) {
-	p.bar.finish(fmt.Sprintf("import %d %s: %d rows in %s: %d imported, %d updated, %d rejected",
-		imp.ID, imp.Status, imp.RowsDone, time.Since(p.start).Round(time.Millisecond), imp.Imported, imp.Updated, imp.Rejected))
+	p.bar.finish(fmt.Sprintf("import %d %s: %d rows in %s: %d imported, %d updated, %d rejected; read as %s, %d regions written as state or province codes",
+		imp.ID, imp.Status, imp.RowsDone, time.Since(p.start).Round(time.Millisecond), imp.Imported, imp.Updated, imp.Rejected,
+		imp.Encoding, imp.RegionsNormalized))
 }

@@ -40,7 +40,7 @@ func TestImportCommand(t *testing.T) {
 		wantCode   int
 		wantStderr []string
 	}{
-		{"unknown list", []string{"import", good, "--list", "Nobody"}, 2, []string{`no list is named "Nobody"`}},
+		{"a new list for a refused file", []string{"import", binary, "--list", "Nobody"}, 2, []string{`created the list "Nobody"`, "is not a CSV text file"}},
 		{"binary", []string{"import", binary, "--list", "Signers"}, 2, []string{"is not a CSV text file"}},
 		{"unknown mapping field", []string{"import", good, "--list", "Signers", "--mapping", `{"Name": "fullname"}`}, 2, []string{`mapping.Name: unknown field "fullname"`}},
 		{"good", []string{"import", "--list", "Signers", "--mapping", `{"Name": "first_name"}`, good}, 0,
@@ -66,5 +66,21 @@ func TestImportCommand(t *testing.T) {
 	}
 	if n, err := st.CountContacts(ctx); err != nil || n != 2 {
 		t.Errorf("contacts = %d, %v; want 2", n, err)
+	}
+	if l, err := st.ListNamed(ctx, "Nobody"); err == nil {
+		t.Errorf("the list made for a refused file is still there: %+v", l)
+	}
+
+	// A list no list is named is created, and the rows go into it.
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"import", good, "--list", "Newcomers"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("import into a new list: exit %d; stderr:\n%s", code, stderr.String())
+	}
+	l, err := st.ListNamed(ctx, "Newcomers")
+	if err != nil {
+		t.Fatalf("the new list: %v", err)
+	}
+	if n, err := st.CountListMembers(ctx, l.ID); err != nil || n != 2 {
+		t.Errorf("the new list has %d members, %v; want 2", n, err)
 	}
 }

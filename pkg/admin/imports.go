@@ -3,11 +3,13 @@ package admin
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/errs"
@@ -50,8 +52,16 @@ func (h *Handler) createImport(w http.ResponseWriter, r *http.Request, s *signed
 	}
 	f := NewForm(r.PostForm)
 	listID, _ := strconv.ParseInt(f.Get("list"), 10, 64)
-	if listID <= 0 {
-		f.Fail("list", "Choose the list to import into.")
+	newName := strings.TrimSpace(f.Get("new_list"))
+	switch {
+	case listID > 0 && newName != "":
+		f.Fail("new_list", "Choose a list or name a new one, not both.")
+	case listID <= 0 && newName == "":
+		f.Fail("list", "Choose the list to import into, or name a new one.")
+	case newName != "":
+		if _, _, err := store.CheckNamed(newName, "", store.MaxListName); err != nil {
+			f.Fail("new_list", fmt.Sprintf("A list's name is at most %d characters.", store.MaxListName))
+		}
 	}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
@@ -63,20 +73,45 @@ func (h *Handler) createImport(w http.ResponseWriter, r *http.Request, s *signed
 		h.showImportForm(w, r, s, http.StatusUnprocessableEntity, f)
 		return
 	}
+	var created *store.List
+	if newName != "" {
+		created = &store.List{Name: newName}
+		if err := h.Store.CreateList(r.Context(), created); err != nil {
+			if f.Take(err) {
+				f.Errors["new_list"] = f.Errors["name"]
+				delete(f.Errors, "name")
+				h.showImportForm(w, r, s, http.StatusUnprocessableEntity, f)
+				return
+			}
+			h.failFor(w, r, s, err)
+			return
+		}
+		listID = created.ID
+	}
+	// A file refused whole leaves no new, empty list behind.
+	undo := func() {
+		if created != nil {
+			if err := h.Store.DeleteList(r.Context(), created.ID); err != nil {
+				h.Log.Error("remove the list made for a refused import", "list_id", created.ID, "err", err)
+			}
+		}
+	}
 	rows, err := countRows(file)
 	if err == nil {
 		_, err = file.Seek(0, io.SeekStart)
 	}
 	if err != nil {
+		undo()
 		h.failFor(w, r, s, err)
 		return
 	}
-	imp, err := h.Imports.StartImport(r.Context(), file, audience.ImportRequest{ListID: listID, Filename: filepath.Base(hdr.Filename)})
+	imp, err := h.Imports.StartImport(r.Context(), file, audience.ImportRequest{ListID: listID, Filename: filepath.Base(hdr.Filename), Encoding: f.Get("encoding")})
 	if err != nil {
+		undo()
 		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
 			field := "file" // the encoding, the header and the rows are all the file's
-			if e.Field == "list" {
-				field = "list"
+			if e.Field == "list" || e.Field == "encoding" {
+				field = e.Field
 			}
 			f.Fail(field, sentence(e.Message))
 			h.showImportForm(w, r, s, http.StatusUnprocessableEntity, f)

@@ -154,7 +154,7 @@ func TestImportAPIRefuses(t *testing.T) {
 		wantField string
 	}{
 		{"binary", "\x7fELF\x02\x01\x01\x00\x00\x00", map[string]string{"list": "l"}, "file"},
-		{"Latin-1 declared UTF-8", "email,first_name\nj@example.org,Jos\xe9\n", map[string]string{"list": "l"}, "file"},
+		{"Latin-1 declared UTF-8", "email,first_name\nj@example.org,Jos\xe9\n", map[string]string{"list": "l", "encoding": "utf-8"}, "file"},
 		{"unknown mapping field", "email,Zip\nj@example.org,1\n", map[string]string{"list": "l", "mapping": `{"Zip": "zip_code"}`}, "mapping.Zip"},
 		{"mapping not JSON", "email\nj@example.org\n", map[string]string{"list": "l", "mapping": `Zip=zip`}, "mapping"},
 		{"unknown list", "email\nj@example.org\n", map[string]string{"list": "nope"}, "list"},

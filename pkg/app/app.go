@@ -29,6 +29,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/delivery"
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
+	"github.com/dearfriend/dearfriend/pkg/esp"
 	"github.com/dearfriend/dearfriend/pkg/feedback"
 	"github.com/dearfriend/dearfriend/pkg/inbound"
 	"github.com/dearfriend/dearfriend/pkg/mailer"
@@ -87,6 +88,8 @@ type options struct {
 	lease    time.Duration
 	storeOps []store.OpenOption
 	scanner  time.Duration
+	ses      esp.SESOptions
+	hookTap  func([]bounce.Event)
 }
 
 // WithLogger sets the logger (default: slog.Default()).
@@ -101,6 +104,16 @@ func WithLease(d time.Duration) Option { return func(o *options) { o.lease = d }
 // scanner's (track.RecorderOptions.ScannerWindow, 10 s without it): tests
 // that click as a person shorten it rather than wait it out.
 func WithScannerWindow(d time.Duration) Option { return func(o *options) { o.scanner = d } }
+
+// WithSNS fetches SNS signing certificates with fetch and visits
+// SubscribeURLs with confirm: tests, since AWS cannot be reached from them.
+func WithSNS(fetch esp.CertFetcher, confirm func(ctx context.Context, subscribeURL string) error) Option {
+	return func(o *options) { o.ses.Fetch, o.ses.Confirm = fetch, confirm }
+}
+
+// WithHookTap shows tap what each sending-service webhook hands the sink,
+// before the sink takes it (tests).
+func WithHookTap(tap func([]bounce.Event)) Option { return func(o *options) { o.hookTap = tap } }
 
 // WithStoreOptions opens the database with opts (fault injection in tests).
 func WithStoreOptions(opts ...store.OpenOption) Option {
@@ -293,6 +306,9 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		adminUI.Routes(mux)
 		a.closers = append(a.closers, func() { adminUI.Close() })
+		if err := a.routeHooks(mux, cfg, o.ses, o.hookTap); err != nil {
+			return nil, err
+		}
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.HandleFunc("GET /readyz", a.ready)
 		mux.Handle("GET /metrics", a.metrics.Handler())
@@ -320,6 +336,31 @@ func (a *App) openInbound(cfg config.Config, signer *track.Signer) error {
 	}
 	a.inbound = srv
 	a.closers = append(a.closers, func() { srv.Close(); a.inboundListener.Close() })
+	return nil
+}
+
+// routeHooks adds the webhooks of the sending services configured; each
+// hands its events to a.bounces, read at each request.
+func (a *App) routeHooks(mux *http.ServeMux, cfg config.Config, ses esp.SESOptions, tap func([]bounce.Event)) error {
+	hc := esp.Config{SESTopicARNs: cfg.SESTopicARNs, PostmarkUser: cfg.PostmarkUser, PostmarkPassword: cfg.PostmarkPassword,
+		MailgunKey: cfg.MailgunKey, MaxAge: cfg.HookMaxAge, Log: a.log, SES: ses,
+		Seen: esp.NewRedisSeen(a.rdb, cfg.Queue+":hooks:mailgun:")}
+	if cfg.SendGridKey != "" {
+		key, err := esp.ParseSendGridKey(cfg.SendGridKey)
+		if err != nil {
+			return fmt.Errorf("DEARFRIEND_SENDGRID_WEBHOOK_KEY: %w", err)
+		}
+		hc.SendGridKey = key
+	}
+	sink := esp.SinkFunc(func(ctx context.Context, evs []bounce.Event) error {
+		if tap != nil {
+			tap(evs)
+		}
+		return a.bounces.Take(ctx, evs)
+	})
+	if on := esp.Routes(mux, sink, hc); len(on) > 0 {
+		a.log.Info("sending-service webhooks on", "hooks", on)
+	}
 	return nil
 }
 

@@ -140,6 +140,10 @@ func TestFeedbackLoop(t *testing.T) {
 			if got := h.postJSONReport(map[string]any{"token": forged, "recipient": "t01@example.org", "kind": "hard"}); got.Ignored != 1 {
 				t.Errorf("forged token: %+v, want ignored", got)
 			}
+			// A genuine token of a send that does not exist: ignored.
+			if got := h.postJSONReport(map[string]any{"token": signer.Sign(track.KindBounce, 1<<40, 0), "kind": "hard"}); got != (taken{Events: 1, Ignored: 1}) {
+				t.Errorf("token of no send: %+v, want ignored", got)
+			}
 			// By Message-ID; another deployment's changes nothing.
 			dep, err := st.SettingValue(ctx, delivery.SettingDeploymentID)
 			if err != nil {
@@ -208,6 +212,19 @@ func TestFeedbackLoop(t *testing.T) {
 				t.Errorf("after bad input: %s, want subscribed", s)
 			}
 
+			resp, err := http.Get(h.app.URL() + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, line := range []string{`dearfriend_reports_total{kind="duplicate",source="api"} 1`, `dearfriend_reports_total{kind="complaint",source="api"} 1`,
+				`dearfriend_reports_total{kind="soft",source="api"} 2`} {
+				if !strings.Contains(string(metrics), line) {
+					t.Errorf("/metrics lacks %s:\n%s", line, grepLines(string(metrics), "dearfriend_reports"))
+				}
+			}
+
 			// Webhooks: the complaint and the suppressing bounces.
 			events := map[string]int{}
 			for deadline := time.Now().Add(30 * time.Second); events["complaint"] < 1 || events["bounce"] < 4; {
@@ -242,4 +259,15 @@ func (h *harness) sendTo(emails []string) int64 {
 	}
 	h.waitFinished(camp.ID)
 	return camp.ID
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/dearfriend/dearfriend/pkg/admin"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -77,6 +79,14 @@ func TestReputationGuard(t *testing.T) {
 			h.call("GET", fmt.Sprintf("/api/v1/campaigns/%d/progress", camp.ID), nil, &p)
 			if p.PauseReason != got.PauseReason {
 				t.Errorf("progress pause reason %q, want %q", p.PauseReason, got.PauseReason)
+			}
+			if _, err := admin.CreateUser(context.Background(), h.app.Store(), "maya@example.org", store.RoleOrganizer, "correct horse battery"); err != nil {
+				t.Fatal(err)
+			}
+			c := signedInClient(t, h.app.URL(), "maya@example.org", "correct horse battery")
+			page := getPage(t, c, fmt.Sprintf("%s/admin/campaigns/%d", h.app.URL(), camp.ID))
+			if page.status != 200 || !strings.Contains(page.body, `id="pause-reason"`) || !strings.Contains(page.body, "hard bounces are 50.0%") {
+				t.Errorf("admin campaign page (%d) does not show the guard's reason", page.status)
 			}
 			select {
 			case body := <-hooks:

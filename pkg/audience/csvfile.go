@@ -11,25 +11,29 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/errs"
 )
 
-// The encodings a CSV file may be in.
+// The encodings a CSV file may be in. Auto is UTF-8 unless the file is not
+// valid UTF-8, then Windows-1252 (which reads Latin-1's letters the same).
 const (
+	Auto        = "auto"
 	UTF8        = "utf-8"
 	Latin1      = "latin-1"
 	Windows1252 = "windows-1252"
 )
 
-// ParseEncoding names the encoding s spells ("" is UTF-8); another is an
+// ParseEncoding names the encoding s spells ("" is Auto); another is an
 // error naming field.
 func ParseEncoding(field, s string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "utf-8", "utf8":
+	case "", "auto":
+		return Auto, nil
+	case "utf-8", "utf8":
 		return UTF8, nil
 	case "latin-1", "latin1", "iso-8859-1", "iso8859-1":
 		return Latin1, nil
 	case "windows-1252", "cp1252":
 		return Windows1252, nil
 	}
-	return "", errs.Field(field, "unknown encoding %q: use utf-8, latin-1 or windows-1252", s)
+	return "", errs.Field(field, "unknown encoding %q: use auto, utf-8, latin-1 or windows-1252", s)
 }
 
 // decode turns r into UTF-8 text from enc, without a UTF-8 byte order mark.
@@ -83,14 +87,21 @@ const (
 type Checker struct {
 	enc     string
 	off     int64 // bytes seen
+	line    int64 // the line being read, from 1 (a quoted cell's newline counts: it is a line of the file)
 	lineLen int
 	carry   []byte // the start of a UTF-8 sequence cut by the chunk's end
 	buf     []byte
 	err     error
+	badUTF8 bool // the file failed as UTF-8 only
 }
 
 // NewChecker checks a file in encoding enc.
-func NewChecker(enc string) *Checker { return &Checker{enc: enc} }
+func NewChecker(enc string) *Checker { return &Checker{enc: enc, line: 1} }
+
+// lineAt is the line of the i-th byte of p, the chunk being written.
+func (c *Checker) lineAt(p []byte, i int) int64 {
+	return c.line + int64(bytes.Count(p[:i], []byte{'\n'}))
+}
 
 func (c *Checker) fail(format string, args ...any) error {
 	c.err = errs.Field("file", "is not a CSV text file: "+format, args...)
@@ -104,13 +115,13 @@ func (c *Checker) Write(p []byte) (int, error) {
 	}
 	n := len(p)
 	if i := bytes.IndexByte(p, 0); i >= 0 {
-		return 0, c.fail("a NUL byte at offset %d (a binary file?)", c.off+int64(i))
+		return 0, c.fail("a NUL byte on line %d (a binary file?)", c.lineAt(p, i))
 	}
 	if c.off < sniffSize {
 		head := p[:min(int64(len(p)), sniffSize-c.off)]
 		for i, b := range head {
 			if (b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f') || b == 0x7f {
-				return 0, c.fail("control byte 0x%02x at offset %d (a binary file?)", b, c.off+int64(i))
+				return 0, c.fail("control byte 0x%02x on line %d (a binary file?)", b, c.lineAt(p, i))
 			}
 		}
 	}
@@ -122,7 +133,7 @@ func (c *Checker) Write(p []byte) (int, error) {
 			c.lineLen += i
 		}
 		if c.lineLen > MaxLineLength {
-			return 0, c.fail("a line longer than %d bytes near offset %d", MaxLineLength, c.off)
+			return 0, c.fail("line %d is longer than %d bytes", c.line, MaxLineLength)
 		}
 		if i < 0 {
 			break
@@ -131,6 +142,7 @@ func (c *Checker) Write(p []byte) (int, error) {
 		if err := c.utf8(p[:i+1]); err != nil {
 			return 0, err
 		}
+		c.line++
 		c.off += int64(i + 1)
 		p = p[i+1:]
 		if len(p) == 0 {
@@ -169,7 +181,8 @@ func (c *Checker) utf8(p []byte) error {
 			}
 			bad += size
 		}
-		return c.fail("invalid UTF-8 at offset %d; if the file is Latin-1, say encoding latin-1", c.off-int64(len(c.carry))+int64(bad))
+		c.badUTF8 = true
+		return c.fail("invalid UTF-8 on line %d; if the file is Windows-1252 or Latin-1, say so", c.line)
 	}
 	c.carry = append(c.carry[:0], b[cut:]...)
 	return nil
@@ -184,20 +197,48 @@ func (c *Checker) Close() error {
 		return c.fail("the file is empty")
 	}
 	if len(c.carry) > 0 {
-		return c.fail("invalid UTF-8 at the end of the file")
+		c.badUTF8 = true
+		return c.fail("invalid UTF-8 at the end of the file (line %d)", c.line)
 	}
 	return nil
+}
+
+// CheckEncoded checks the file open opens, in enc, and returns the encoding
+// to read it in: Auto becomes UTF-8, or Windows-1252 when the file is not
+// valid UTF-8 but passes as Windows-1252.
+func CheckEncoded(open func() (io.ReadCloser, error), enc string) (string, error) {
+	try := enc
+	if enc == Auto {
+		try = UTF8
+	}
+	var bad bool
+	err := withFile(open, func(r io.Reader) error {
+		var err error
+		bad, err = checkFile(r, try)
+		return err
+	})
+	if err == nil || !bad || enc != Auto {
+		return try, err
+	}
+	return Windows1252, withFile(open, func(r io.Reader) error { return CheckFile(r, Windows1252) })
 }
 
 // CheckFile reads r to its end through a Checker: a streamed first pass that
 // refuses a file before anything of it is written.
 func CheckFile(r io.Reader, enc string) error {
+	_, err := checkFile(r, enc)
+	return err
+}
+
+// checkFile is CheckFile that also says whether the file failed for
+// invalid UTF-8 alone.
+func checkFile(r io.Reader, enc string) (badUTF8 bool, err error) {
 	c := NewChecker(enc)
 	if _, err := io.Copy(c, r); err != nil {
 		if c.err != nil {
-			return c.err
+			return c.badUTF8, c.err
 		}
-		return err
+		return false, err
 	}
-	return c.Close()
+	return c.badUTF8, c.Close()
 }

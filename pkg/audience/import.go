@@ -50,7 +50,7 @@ func StartImport(ctx context.Context, st *store.Store, req ImportRequest) (*Job,
 		}
 		return nil, err
 	}
-	if err := withFile(req.Open, func(r io.Reader) error { return CheckFile(r, enc) }); err != nil {
+	if enc, err = CheckEncoded(req.Open, enc); err != nil {
 		return nil, err
 	}
 	if err := withFile(req.Open, func(r io.Reader) error {
@@ -112,12 +112,12 @@ func (j *Job) Run(ctx context.Context, progress func(store.Import)) (err error) 
 	size := max(j.BatchSize, 1)
 	var b store.ImportBatch
 	flush := func() error {
-		b.RowsDone = rd.Rows()
+		b.RowsDone, b.RegionsNormalized = rd.Rows(), rd.RegionsNormalized()
 		c, err := j.st.ApplyImportBatch(ctx, &j.imp, source, b)
 		if err != nil {
 			return err
 		}
-		j.imp.RowsDone = b.RowsDone
+		j.imp.RowsDone, j.imp.RegionsNormalized = b.RowsDone, b.RegionsNormalized
 		j.imp.Imported += c.Imported
 		j.imp.Updated += c.Updated
 		j.imp.Rejected += c.Rejected

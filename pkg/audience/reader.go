@@ -80,6 +80,9 @@ type Reader struct {
 	// reject naming the line, never as a silent loss.
 	seen map[uint64]int64
 	seed maphash.Seed
+	// normalized counts the valid rows whose region was a state or
+	// province name (or a code in lower case) written as its code.
+	normalized int64
 }
 
 // NewReader reads the header of r (in encoding enc) and maps its columns.
@@ -214,6 +217,10 @@ func normalizeHeader(h string) string {
 // Header is the header line of the file.
 func (rd *Reader) Header() []string { return rd.header }
 
+// RegionsNormalized counts the valid rows read so far whose region was
+// rewritten as a state or province code ("New York", "ny": "NY").
+func (rd *Reader) RegionsNormalized() int64 { return rd.normalized }
+
 // Rows counts the data rows read so far, rejected ones included.
 func (rd *Reader) Rows() int64 { return rd.rows }
 
@@ -250,10 +257,14 @@ func (rd *Reader) Next() (Record, error) {
 	if len(fields) != len(rd.header) {
 		rec.Reject = fmt.Sprintf("has %d fields, the header has %d", len(fields), len(rd.header))
 	} else {
-		rec.Row, rec.Reject = rd.contact(fields)
+		var normalized bool
+		rec.Row, rec.Reject, normalized = rd.contact(fields)
 		rec.Row.Line = rec.Line
 		if rec.Reject == "" {
 			rec.Reject = rd.repeated(rec.Row.Email, rec.Line)
+		}
+		if rec.Reject == "" && normalized {
+			rd.normalized++
 		}
 	}
 	if rec.Reject != "" {
@@ -276,9 +287,9 @@ func (rd *Reader) repeated(email string, line int64) string {
 	return ""
 }
 
-// contact turns the fields of a row into an import row, or says why it cannot.
-func (rd *Reader) contact(fields []string) (store.ImportRow, string) {
-	var row store.ImportRow
+// contact turns the fields of a row into an import row, or says why it
+// cannot; normalized says the region was rewritten as its code.
+func (rd *Reader) contact(fields []string) (row store.ImportRow, reject string, normalized bool) {
 	for i, col := range rd.cols {
 		v := strings.TrimSpace(fields[i])
 		if col.field == "" || v == "" {
@@ -286,18 +297,18 @@ func (rd *Reader) contact(fields []string) (store.ImportRow, string) {
 		}
 		h := rd.header[i]
 		if len(v) > maxFieldBytes {
-			return row, fmt.Sprintf("column %q: longer than %d bytes", h, maxFieldBytes)
+			return row, fmt.Sprintf("column %q: longer than %d bytes", h, maxFieldBytes), false
 		}
 		// A custom field may hold several lines (a quoted cell keeps them);
 		// the contact's own fields end up in mail headers and must not.
 		if err := input.Check(h, v, col.field == "attr"); err != nil {
-			return row, fmt.Sprintf("column %q: %s", h, messageOf(err))
+			return row, fmt.Sprintf("column %q: %s", h, messageOf(err)), false
 		}
 		switch col.field {
 		case "email":
 			email, err := NormalizeEmail(h, v)
 			if err != nil {
-				return row, fmt.Sprintf("column %q: %s", h, messageOf(err))
+				return row, fmt.Sprintf("column %q: %s", h, messageOf(err)), false
 			}
 			row.Email = email
 		case "first_name":
@@ -307,30 +318,31 @@ func (rd *Reader) contact(fields []string) (store.ImportRow, string) {
 		case "postal_code":
 			row.PostalCode = v
 		case "region":
-			row.Region = v
+			row.Region = NormalizeRegion(v)
+			normalized = row.Region != v
 		case "country":
 			row.Country = v
 		case "time_zone":
 			if !rd.validZone(v) {
-				return row, fmt.Sprintf("column %q: %q is not an IANA time zone", h, v)
+				return row, fmt.Sprintf("column %q: %q is not an IANA time zone", h, v), false
 			}
 			row.TimeZone = v
 		case "consent_at":
 			t, ok := parseTime(v)
 			if !ok {
-				return row, fmt.Sprintf("column %q: %q is not a date (2006-01-02 or RFC 3339)", h, v)
+				return row, fmt.Sprintf("column %q: %q is not a date (2006-01-02 or RFC 3339)", h, v), false
 			}
 			row.ConsentAt = &t
 		case "tags":
 			tags, reason := splitTags(v)
 			if reason != "" {
-				return row, fmt.Sprintf("column %q: %s", h, reason)
+				return row, fmt.Sprintf("column %q: %s", h, reason), false
 			}
 			row.Tags = tags
 		case "attributes":
 			attrs, err := attributesJSON(v)
 			if err != nil {
-				return row, fmt.Sprintf("column %q: %v", h, err)
+				return row, fmt.Sprintf("column %q: %v", h, err), false
 			}
 			if row.Attributes == nil {
 				row.Attributes = map[string]any{}
@@ -343,7 +355,7 @@ func (rd *Reader) contact(fields []string) (store.ImportRow, string) {
 		case "attr":
 			val, err := AttributeValue(col.typ, v)
 			if err != nil {
-				return row, fmt.Sprintf("column %q: %v", h, err)
+				return row, fmt.Sprintf("column %q: %v", h, err), false
 			}
 			if row.Attributes == nil {
 				row.Attributes = map[string]any{}
@@ -352,9 +364,9 @@ func (rd *Reader) contact(fields []string) (store.ImportRow, string) {
 		}
 	}
 	if row.Email == "" {
-		return row, "no email address"
+		return row, "no email address", false
 	}
-	return row, ""
+	return row, "", normalized
 }
 
 func (rd *Reader) validZone(v string) bool {

@@ -15,10 +15,7 @@ import (
 // readAll reads every record of a file, checked first as an import does.
 func readAll(tb testing.TB, file, enc string, m Mapping) ([]Record, error) {
 	tb.Helper()
-	if err := CheckFile(strings.NewReader(file), enc); err != nil {
-		return nil, err
-	}
-	rd, err := NewReader(strings.NewReader(file), enc, m)
+	rd, err := readerOf(file, enc, m)
 	if err != nil {
 		return nil, err
 	}
@@ -33,6 +30,15 @@ func readAll(tb testing.TB, file, enc string, m Mapping) ([]Record, error) {
 		}
 		out = append(out, rec)
 	}
+}
+
+// readerOf checks file in enc (Auto recognizing it) and opens a Reader on it.
+func readerOf(file, enc string, m Mapping) (*Reader, error) {
+	enc, err := CheckEncoded(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(file)), nil }, enc)
+	if err != nil {
+		return nil, err
+	}
+	return NewReader(strings.NewReader(file), enc, m)
 }
 
 func TestReaderRows(t *testing.T) {
@@ -53,6 +59,20 @@ func TestReaderRows(t *testing.T) {
 			}},
 		{"latin-1", "email,first_name\njos\xe9@example.org,Jos\xe9\n", "latin-1", nil,
 			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "josé@example.org", FirstName: "José"}}}},
+		{"latin-1 recognized when not UTF-8", "email,first_name\njos\xe9@example.org,Jos\xe9\n", "", nil,
+			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "josé@example.org", FirstName: "José"}}}},
+		{"windows-1252 recognized when not UTF-8", "email,last_name\nmo@example.org,O\x92Brien\n", "auto", nil,
+			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "mo@example.org", LastName: "O’Brien"}}}},
+		{"UTF-8 stays UTF-8", "email,first_name\njose@example.org,Jos\u00e9\n", "", nil,
+			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "jose@example.org", FirstName: "José"}}}},
+		{"state and province names as codes", "email,state\na@example.org,New York\nb@example.org,new  york\nc@example.org,ny\nd@example.org,Qu\u00e9bec\ne@example.org,Bavaria\n", "", nil,
+			[]Record{
+				{Line: 2, Row: store.ImportRow{Line: 2, Email: "a@example.org", Region: "NY"}},
+				{Line: 3, Row: store.ImportRow{Line: 3, Email: "b@example.org", Region: "NY"}},
+				{Line: 4, Row: store.ImportRow{Line: 4, Email: "c@example.org", Region: "NY"}},
+				{Line: 5, Row: store.ImportRow{Line: 5, Email: "d@example.org", Region: "QC"}},
+				{Line: 6, Row: store.ImportRow{Line: 6, Email: "e@example.org", Region: "Bavaria"}},
+			}},
 		{"header aliases, tags and custom fields", "E-mail,Zip,State,Tags,Favorite Color\njane@example.org,02134,MA,\"a, b;c\",blue\n", "", nil,
 			[]Record{{Line: 2, Row: store.ImportRow{Line: 2, Email: "jane@example.org", PostalCode: "02134", Region: "MA",
 				Tags: []string{"a", "b", "c"}, Attributes: map[string]any{"favorite_color": "blue"}}}}},
@@ -107,20 +127,26 @@ func TestReaderRefuses(t *testing.T) {
 		wantMsg   string
 	}{
 		{"empty", "", "utf-8", nil, "file", "empty"},
-		{"NUL byte", "email\na@example.org\x00\n", "utf-8", nil, "file", "NUL byte at offset 19"},
+		{"NUL byte", "email\na@example.org\x00\n", "utf-8", nil, "file", "NUL byte on line 2"},
+		{"NUL byte after a quoted newline", "email,notes\na@example.org,\"one\ntwo\"\nb@example.org,\x00\n", "utf-8", nil, "file", "NUL byte on line 4"},
 		{"binary head", "\x89PNG\r\n\x1a\n", "utf-8", nil, "file", "control byte 0x1a"},
-		{"invalid UTF-8", "email,first_name\njose@example.org,Jos\xe9\n", "utf-8", nil, "file", "invalid UTF-8 at offset 37"},
+		{"invalid UTF-8", "email,first_name\njose@example.org,Jos\xe9\n", "utf-8", nil, "file", "invalid UTF-8 on line 2"},
+		{"invalid UTF-8 on a later line", "email\na@example.org\nb@example.org\nJos\xe9@example.org\n", "utf-8", nil, "file", "invalid UTF-8 on line 4"},
+		{"unknown encoding", "email\na@example.org\n", "ebcdic", nil, "encoding", `unknown encoding "ebcdic"`},
 		{"truncated UTF-8 at the end", "email\n\xc3", "utf-8", nil, "file", "invalid UTF-8 at the end"},
 		{"no email column", "name,zip\nJane,02134\n", "utf-8", nil, "mapping", "no column holds the email address"},
 		{"unknown mapping field", "Mail\nx@example.org\n", "utf-8", Mapping{"Mail": "emial"}, "mapping.Mail", `unknown field "emial"`},
 		{"mapping names a missing column", "email\nx@example.org\n", "utf-8", Mapping{"Zip": "postal_code"}, "mapping.Zip", "names no column"},
 		{"unknown attribute type", "email,n\nx@example.org,1\n", "utf-8", Mapping{"n": "attributes.n:money"}, "mapping.n", `unknown type "money"`},
 		{"two columns for one field", "email,Mail\nx@example.org,y@example.org\n", "utf-8", nil, "mapping.Mail", "both fill email"},
-		{"a line over the limit", "email\n" + strings.Repeat("a", MaxLineLength+1), "utf-8", nil, "file", "longer than"},
+		{"a line over the limit", "email\n" + strings.Repeat("a", MaxLineLength+1), "utf-8", nil, "file", "line 2 is longer than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := readAll(t, tt.file, tt.enc, tt.m)
+			enc, err := ParseEncoding("encoding", tt.enc)
+			if err == nil {
+				_, err = readAll(t, tt.file, enc, tt.m)
+			}
 			e, ok := errs.As(err)
 			if !ok || e.Code != errs.Invalid || e.Field != tt.wantField || !strings.Contains(e.Message, tt.wantMsg) {
 				t.Fatalf("got %v, want an invalid error on %s containing %q", err, tt.wantField, tt.wantMsg)
@@ -192,4 +218,36 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReaderCountsRegions counts the valid rows whose region was rewritten:
+// not a code already upper case, not an unknown region, not a rejected row.
+func TestReaderCountsRegions(t *testing.T) {
+	file := "email,region\na@example.org,New York\nb@example.org,NY\nc@example.org,ontario\nd@example.org,Bavaria\nnot-an-email,Texas\n"
+	rd, err := readerOf(file, Auto, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := rd.Next(); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rd.RegionsNormalized(); got != 2 {
+		t.Errorf("RegionsNormalized() = %d, want 2 (New York, ontario)", got)
+	}
+}
+
+func TestNormalizeRegion(t *testing.T) {
+	for in, want := range map[string]string{
+		"New York": "NY", "new york": "NY", "ny": "NY", "N.Y.": "NY", " NY ": "NY", "District of Columbia": "DC",
+		"British Columbia": "BC", "québec": "QC", "Newfoundland and Labrador": "NL", "Bavaria": "Bavaria", "": "",
+		"New Yorkshire": "New Yorkshire",
+	} {
+		if got := NormalizeRegion(in); got != want {
+			t.Errorf("NormalizeRegion(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

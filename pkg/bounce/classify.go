@@ -263,7 +263,7 @@ var powerMTABadMailbox = regexp.MustCompile(`(?i)x-powermta-bouncecategory: ?bad
 
 // ownVerdict are the words a server writes about its own users when it
 // bounces without quoting any SMTP reply: no filter speaks like this.
-var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: |address couldn.t be found|invalid final delivery userid|not listed in public name & address book|ディレクトリのリストにありません`)
+var ownVerdict = regexp.MustCompile(`(?i)unrouteable address|please check if (?:the )?address is correct|wasn.t found at the destination domain|recipient name is not recognized|no mailbox here by that name|^unknown user: |address couldn.t be found|invalid final delivery userid|not listed in public name & address book|ディレクトリのリストにありません`)
 
 // postfixSaid is how Postfix quotes a remote server: "host mx[192.0.2.1] said:".
 var postfixSaid = regexp.MustCompile(`\] said: `)

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/textproto"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -110,6 +111,24 @@ func textFailures(m message, p *parts) []Failure {
 		if len(hits) >= maxFailures {
 			break
 		}
+	}
+	if len(hits) == 0 && len(failed) > 0 {
+		// Exim names in X-Failed-Recipients what its prose may describe
+		// only by the delivery that failed ("save to ...", a pipe, a
+		// generated address): the header is the recipient, the prose the
+		// reason. Which words belong to which address is a guess when
+		// there are several, so never a hard one.
+		var out []Failure
+		for a := range failed {
+			f := Failure{Recipient: a, Diagnostic: strings.Join(strings.Fields(text), " ")}
+			classifyFailure(&f, text)
+			if f.Kind == Hard && len(failed) > 1 {
+				f.Kind = Soft
+			}
+			out = append(out, f)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Recipient < out[j].Recipient })
+		return out
 	}
 	if len(hits) == 0 && p.original != nil && (textReason(text) != "" || statusRE.MatchString(text)) {
 		// The prose names no address (old Sendmail, Exim with a local

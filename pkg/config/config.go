@@ -117,6 +117,14 @@ type Config struct {
 	// URL, for a private test; production links are https.
 	AllowHTTP bool // DEARFRIEND_ALLOW_HTTP: default false
 
+	// Sending services' webhooks (serve and dev): each is on when its
+	// settings are set.
+	SESTopicARNs     []string      // DEARFRIEND_SES_TOPIC_ARNS: comma-separated SNS topic ARNs; POST /hooks/ses
+	SendGridKey      string        // DEARFRIEND_SENDGRID_WEBHOOK_KEY: the Signed Event Webhook's verification key (base64 DER); POST /hooks/sendgrid
+	PostmarkUser     string        // DEARFRIEND_POSTMARK_WEBHOOK_USER: basic auth of POST /hooks/postmark, with the password
+	PostmarkPassword string        // DEARFRIEND_POSTMARK_WEBHOOK_PASSWORD: at least 16 characters
+	MailgunKey       string        // DEARFRIEND_MAILGUN_SIGNING_KEY: the HTTP webhook signing key; POST /hooks/mailgun
+	HookMaxAge       time.Duration // DEARFRIEND_HOOK_MAX_AGE: SendGrid's and Mailgun's replay window, default 10m
 	// Feedback is the policy for bounces and complaints, and the
 	// reputation guard's thresholds (feedback.go).
 	Feedback Feedback
@@ -192,6 +200,18 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_SWEEP_INTERVAL must be a duration like 30s or 500ms, got %q", get("SWEEP_INTERVAL", "")))
 	}
 	c.SweepInterval = sweep
+	for _, arn := range strings.Split(get("SES_TOPIC_ARNS", ""), ",") {
+		if arn = strings.TrimSpace(arn); arn != "" {
+			c.SESTopicARNs = append(c.SESTopicARNs, arn)
+		}
+	}
+	c.SendGridKey = get("SENDGRID_WEBHOOK_KEY", "")
+	c.PostmarkUser = get("POSTMARK_WEBHOOK_USER", "")
+	c.PostmarkPassword = get("POSTMARK_WEBHOOK_PASSWORD", "")
+	c.MailgunKey = get("MAILGUN_SIGNING_KEY", "")
+	if c.HookMaxAge, err = time.ParseDuration(get("HOOK_MAX_AGE", "10m")); err != nil {
+		errList = append(errList, fmt.Errorf("DEARFRIEND_HOOK_MAX_AGE must be a duration like 10m, got %q", get("HOOK_MAX_AGE", "")))
+	}
 	if c.CommitLinger, err = time.ParseDuration(get("COMMIT_LINGER", "2ms")); err != nil {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_COMMIT_LINGER must be a duration like 2ms or 500us, got %q", get("COMMIT_LINGER", "")))
 	}
@@ -381,6 +401,7 @@ func (c Config) Validate() error {
 		bad("DEARFRIEND_QUEUE must be a plain name without spaces, colons or braces, got %q", c.Queue)
 	}
 	c.validateSigning(bad)
+	c.validateHooks(bad)
 	c.validateProduction(bad)
 	c.Feedback.validate(bad)
 	for name, n := range map[string]int{"BATCH_SIZE": c.BatchSize, "WORKERS": c.Concurrency, "SMTP_CONNS": c.SMTPConns, "MAX_ATTEMPTS": c.MaxAttempts} {
@@ -437,9 +458,9 @@ func (c Config) String() string {
 		}
 		return "(set)"
 	}
-	s := fmt.Sprintf("mode=%s http=%s public=%s database=%s redis=%s smtp=%s api_token=%s secret=%s",
+	s := fmt.Sprintf("mode=%s http=%s public=%s database=%s redis=%s smtp=%s api_token=%s secret=%s hooks=%s",
 		c.Mode, c.HTTPAddr, c.PublicURL, Redact(c.DatabaseURL), Redact(orDefault(c.RedisURL, "(in-process)")),
-		Redact(orDefault(c.SMTPURL, "(capture "+c.DevSMTPAddr+")")), hide(c.APIToken), hide(c.Secret))
+		Redact(orDefault(c.SMTPURL, "(capture "+c.DevSMTPAddr+")")), hide(c.APIToken), hide(c.Secret), orDefault(strings.Join(c.Hooks(), ","), "(none)"))
 	if c.Mode.Receives() {
 		s += " inbound=" + c.InboundAddr + " bounce_domain=" + c.BounceDomain
 	}

@@ -44,6 +44,10 @@ func TestValidateNamesTheProblem(t *testing.T) {
 		{"short retry age", ModeDev, map[string]string{"DEARFRIEND_MAX_RETRY_AGE": "5s"}, "DEARFRIEND_MAX_RETRY_AGE must be between 1m and 720h, got 5s"},
 		{"bad metrics addr", ModeDev, map[string]string{"DEARFRIEND_METRICS_ADDR": "9090"}, "DEARFRIEND_METRICS_ADDR must be host:port"},
 		{"bad pprof", ModeDev, map[string]string{"DEARFRIEND_PPROF": "yes please", "DEARFRIEND_METRICS_ADDR": "127.0.0.1:0"}, `DEARFRIEND_PPROF must be true or false (or 1 or 0), got "yes please"`},
+		{"bad guard fraction", ModeDev, map[string]string{"DEARFRIEND_BOUNCE_GUARD_HARD": "5%"}, `DEARFRIEND_BOUNCE_GUARD_HARD must be a fraction like 0.05 (5%), got "5%"`},
+		{"guard fraction over 1", ModeDev, map[string]string{"DEARFRIEND_BOUNCE_GUARD_COMPLAINT": "3"}, "DEARFRIEND_BOUNCE_GUARD_COMPLAINT must be a fraction above 0 and at most 1"},
+		{"negative soft limit", ModeDev, map[string]string{"DEARFRIEND_BOUNCE_SOFT_LIMIT": "-1"}, "DEARFRIEND_BOUNCE_SOFT_LIMIT must be between 0"},
+		{"bad guard switch", ModeDev, map[string]string{"DEARFRIEND_BOUNCE_GUARD": "maybe"}, `DEARFRIEND_BOUNCE_GUARD must be true or false, got "maybe"`},
 		{"pprof without metrics addr", ModeWorker, map[string]string{"DEARFRIEND_PPROF": "1"}, "DEARFRIEND_PPROF serves the profiler on the metrics listener only: set DEARFRIEND_METRICS_ADDR"},
 	}
 	for _, tt := range tests {

@@ -19,19 +19,22 @@ const (
 // Import is one CSV import and its progress.
 type Import struct {
 	bun.BaseModel `bun:"table:imports"`
-	ID            int64      `bun:"id,pk,autoincrement" json:"id"`
-	ListID        *int64     `bun:"list_id" json:"list_id"`
-	Filename      string     `bun:"filename" json:"filename"`
-	Encoding      string     `bun:"encoding" json:"encoding"`
-	Status        string     `bun:"status" json:"status"`
-	RowsDone      int64      `bun:"rows_done" json:"rows_done"`
-	Imported      int64      `bun:"imported" json:"imported"`
-	Updated       int64      `bun:"updated" json:"updated"`
-	Rejected      int64      `bun:"rejected" json:"rejected"`
-	Error         string     `bun:"error" json:"error,omitempty"`
-	CreatedAt     time.Time  `bun:"created_at" json:"created_at"`
-	HeartbeatAt   time.Time  `bun:"heartbeat_at" json:"heartbeat_at"`
-	FinishedAt    *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
+	ID            int64  `bun:"id,pk,autoincrement" json:"id"`
+	ListID        *int64 `bun:"list_id" json:"list_id"`
+	Filename      string `bun:"filename" json:"filename"`
+	Encoding      string `bun:"encoding" json:"encoding"`
+	Status        string `bun:"status" json:"status"`
+	RowsDone      int64  `bun:"rows_done" json:"rows_done"`
+	Imported      int64  `bun:"imported" json:"imported"`
+	Updated       int64  `bun:"updated" json:"updated"`
+	Rejected      int64  `bun:"rejected" json:"rejected"`
+	// RegionsNormalized counts the rows whose region was written as its
+	// state or province code.
+	RegionsNormalized int64      `bun:"regions_normalized" json:"regions_normalized"`
+	Error             string     `bun:"error" json:"error,omitempty"`
+	CreatedAt         time.Time  `bun:"created_at" json:"created_at"`
+	HeartbeatAt       time.Time  `bun:"heartbeat_at" json:"heartbeat_at"`
+	FinishedAt        *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
 }
 
 // ImportReject is a row an import refused: its line in the file, why, and the row as read.
@@ -64,6 +67,9 @@ type ImportBatch struct {
 	Rows     []ImportRow
 	Rejects  []ImportReject
 	RowsDone int64 // data rows read from the file so far, this batch included
+	// RegionsNormalized counts the rows read so far whose region was
+	// written as its code, this batch included.
+	RegionsNormalized int64
 }
 
 // ImportCounts is what a batch did.
@@ -182,6 +188,7 @@ func (s *Store) ApplyImportBatch(ctx context.Context, imp *Import, source string
 		}
 		_, err = tx.NewUpdate().Model((*Import)(nil)).
 			Set("rows_done = ?", b.RowsDone).
+			Set("regions_normalized = ?", b.RegionsNormalized).
 			Set("imported = imported + ?", counts.Imported).
 			Set("updated = updated + ?", counts.Updated).
 			Set("rejected = rejected + ?", counts.Rejected).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -78,4 +79,40 @@ func uniq(ids []int64) map[int64]struct{} {
 		m[id] = struct{}{}
 	}
 	return m
+}
+
+// RenameList gives list id a new name (checked as CreateList's callers
+// check it, with CheckNamed); a name already taken is a conflict.
+func (s *Store) RenameList(ctx context.Context, id int64, name string) error {
+	name, _, err := CheckNamed(name, "", MaxListName)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.NewUpdate().Model((*List)(nil)).Set("name = ?", name).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return &errs.Error{Code: errs.Conflict, Field: "name", Message: fmt.Sprintf("a list named %q already exists", name), Err: err}
+		}
+		return fmt.Errorf("rename list %d: %w", id, err)
+	}
+	return oneRow(res, "list", id)
+}
+
+// DeleteList removes list id and its memberships (ON DELETE CASCADE); the
+// contacts themselves stay, and imports that went into it keep their
+// record with no list.
+func (s *Store) DeleteList(ctx context.Context, id int64) error {
+	res, err := s.db.NewDelete().Model((*List)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete list %d: %w", id, err)
+	}
+	return oneRow(res, "list", id)
+}
+
+// oneRow turns an update or delete that touched no row into a not-found error.
+func oneRow(res sql.Result, what string, id int64) error {
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return notFound(sql.ErrNoRows, what, id)
+	}
+	return nil
 }
