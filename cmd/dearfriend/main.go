@@ -1,5 +1,6 @@
 // Command dearfriend is the one binary of dearfriend: dev (everything embedded
-// in one process), serve (API, tracking, pages), worker (sending), migrate,
+// in one process), serve (API, tracking, pages), worker (sending), inbound
+// (the SMTP server of bounces and mailto unsubscribes), migrate,
 // import, campaign (controls through the API), inline (the CSS inliner on
 // stdin), bounce (the delivery-report reader on stdin) and version.
 package main
@@ -29,6 +30,7 @@ commands:
   dev       everything in one process: SQLite, in-process Redis, SMTP capture, demo data
   serve     the HTTP server: API, tracking, public pages
   worker    the sending worker (asynq server)
+  inbound   the SMTP server of the bounce domain: bounces, feedback loops, mailto unsubscribes
   migrate   apply database migrations and exit
   import    import a CSV file of contacts: dearfriend import FILE --list NAME
   campaign  send, pause, resume, cancel a campaign or show its progress, through the API:
@@ -67,7 +69,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return campaignCommand(rest, os.Getenv, stdout, stderr)
 	case "user":
 		return userCommand(rest, stdin, stdout, stderr)
-	case "dev", "serve", "worker":
+	case "dev", "serve", "worker", "inbound":
 		return serve(config.Mode(cmd), rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -117,13 +119,14 @@ dearfriend is running (embedded mode)
   outbox      %[1]s/outbox/
   API         %[1]s/api/v1   (token: %[2]s)
   SMTP        %[3]s (captured, nothing leaves this machine)
+  inbound     %[4]s (SMTP: bounces, feedback loops, mailto unsubscribes)
 
 Send the demo action alert to the 1,000 demo supporters:
 
   curl -X POST -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/campaigns/1/send
   curl -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/campaigns/1
 
-`, u, a.APIToken(), captureAddr(a))
+`, u, a.APIToken(), captureAddr(a), a.InboundAddr())
 }
 
 func captureAddr(a *app.App) string {

@@ -31,6 +31,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
 	"github.com/dearfriend/dearfriend/pkg/esp"
 	"github.com/dearfriend/dearfriend/pkg/feedback"
+	"github.com/dearfriend/dearfriend/pkg/inbound"
 	"github.com/dearfriend/dearfriend/pkg/mailer"
 	"github.com/dearfriend/dearfriend/pkg/metrics"
 	"github.com/dearfriend/dearfriend/pkg/ratelimit"
@@ -74,6 +75,9 @@ type App struct {
 	// /debug/pprof/ with DEARFRIEND_PPROF.
 	metricsListener net.Listener
 	metricsHTTP     *http.Server
+	// inbound is the SMTP server of the bounce domain (dev and inbound modes).
+	inbound         *inbound.Server
+	inboundListener net.Listener
 }
 
 // Option adjusts New.
@@ -168,7 +172,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}
 
-	if cfg.Mode != config.ModeWorker {
+	if cfg.Mode.ServesHTTP() {
 		if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return nil, fmt.Errorf("listen on DEARFRIEND_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
@@ -221,6 +225,11 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	sink := feedback.New(feedback.Deps{Store: a.store, Tokens: signer, Deployment: deployment, Policy: cfg.Feedback,
 		Notifier: a.webhooks, Counter: a.metrics, Guard: guard, Log: a.log})
 	a.bounces = sink
+	if cfg.Mode.Receives() {
+		if err = a.openInbound(cfg, signer); err != nil {
+			return nil, err
+		}
+	}
 
 	if cfg.Mode == config.ModeDev {
 		// A fresh checkout can sign in to /admin at once; production uses
@@ -239,7 +248,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	// Campaign messages, previews and test sends carry the same headers.
 	headerOpts := []delivery.WorkerOption{delivery.WithBounceDomain(cfg.BounceDomain), delivery.WithOrgShortName(cfg.OrgShortName),
 		delivery.WithDeploymentID(deployment)}
-	if cfg.Mode != config.ModeServe {
+	if cfg.Mode.Sends() {
 		if err = a.openSMTP(cfg); err != nil {
 			return nil, err
 		}
@@ -312,6 +321,24 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	return a, nil
 }
 
+// openInbound listens on DEARFRIEND_INBOUND_ADDR for the mail system's
+// reports, which go to the bounces sink, and for mail to the List-Unsubscribe
+// mailto, which unsubscribes as the one-click POST does.
+func (a *App) openInbound(cfg config.Config, signer *track.Signer) error {
+	srv, err := inbound.New(inbound.Config{Domain: cfg.BounceDomain, FeedbackAddress: cfg.FBLAddress,
+		UnsubscribeAddress: cfg.UnsubscribeMailto, MaxConns: cfg.InboundConns},
+		inbound.Deps{Sink: a.bounces, Unsubscriber: track.NewUnsubscriber(a.store, signer, a.webhooks, a.log), Signer: signer, Log: a.log})
+	if err != nil {
+		return err
+	}
+	if a.inboundListener, err = net.Listen("tcp", cfg.InboundAddr); err != nil {
+		return fmt.Errorf("listen on DEARFRIEND_INBOUND_ADDR %s: %w", cfg.InboundAddr, err)
+	}
+	a.inbound = srv
+	a.closers = append(a.closers, func() { srv.Close(); a.inboundListener.Close() })
+	return nil
+}
+
 // routeHooks adds the webhooks of the sending services configured; each
 // hands its events to a.bounces, read at each request.
 func (a *App) routeHooks(mux *http.ServeMux, cfg config.Config, ses esp.SESOptions, tap func([]bounce.Event)) error {
@@ -365,7 +392,7 @@ func (a *App) openQueue(cfg config.Config) error {
 	inspector := asynq.NewInspector(opt)
 	a.closers = append(a.closers, func() { inspector.Close() })
 	a.metrics.WatchQueue(inspector, cfg.Queue)
-	if cfg.Mode != config.ModeServe {
+	if cfg.Mode.Sends() {
 		a.server = asynq.NewServer(opt, asynq.Config{
 			Concurrency:    cfg.Concurrency,
 			Queues:         map[string]int{cfg.Queue: 1},
@@ -434,7 +461,7 @@ func dkimSigner(cfg config.Config) (*mailer.DKIMSigner, error) {
 
 // Run runs the parts of the mode until ctx is done, then shuts them down in order.
 func (a *App) Run(ctx context.Context) error {
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	if a.server != nil {
 		mux := asynq.NewServeMux()
 		mux.Handle(delivery.TypeSendBatch, a.worker)
@@ -468,6 +495,13 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		close(swept)
 	}
+	if a.inbound != nil {
+		go func() {
+			if err := a.inbound.Serve(a.inboundListener); err != nil {
+				errc <- err
+			}
+		}()
+	}
 	if a.metricsHTTP != nil {
 		go func() {
 			if err := a.metricsHTTP.Serve(a.metricsListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -486,6 +520,12 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	if a.http != nil {
 		a.http.Shutdown(shutdownCtx)
+	}
+	if a.inbound != nil {
+		// Messages under way are answered; idle sessions are closed.
+		if err := a.inbound.Shutdown(shutdownCtx); err != nil {
+			a.log.Warn("inbound SMTP shutdown", "err", err)
+		}
 	}
 	if a.recorder != nil {
 		// Every open and click answered is written before the process ends.
@@ -557,6 +597,15 @@ func (a *App) MetricsURL() string {
 		return ""
 	}
 	return "http://" + a.metricsListener.Addr().String()
+}
+
+// InboundAddr is the address of the inbound SMTP server ("" when the mode
+// runs none).
+func (a *App) InboundAddr() string {
+	if a.inboundListener == nil {
+		return ""
+	}
+	return a.inboundListener.Addr().String()
 }
 
 // Relays is the set of SMTP relays a worker sends through (nil in serve mode).

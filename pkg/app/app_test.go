@@ -100,6 +100,7 @@ func startOpts(t *testing.T, b backend, o harnessOpts, extraEnv ...map[string]st
 	h.queue = queue
 	env := map[string]string{
 		"DEARFRIEND_HTTP_ADDR":    "127.0.0.1:0",
+		"DEARFRIEND_INBOUND_ADDR": "127.0.0.1:0",
 		"DEARFRIEND_DATABASE_URL": b.dsn(t),
 		"DEARFRIEND_REDIS_URL":    b.redisURL,
 		"DEARFRIEND_QUEUE":        queue,

@@ -173,6 +173,7 @@ func TestBadRelayStopsStart(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
 		"DEARFRIEND_HTTP_ADDR":    "127.0.0.1:0",
+		"DEARFRIEND_INBOUND_ADDR": "127.0.0.1:0",
 		"DEARFRIEND_DATABASE_URL": testenv.SQLite(t),
 		"DEARFRIEND_SMTP_URL":     "smtp://a.example.org:25?weight=2, smtp://user:hunter2@b.example.org:587?rate=fast",
 		"DEARFRIEND_SEED":         "false",

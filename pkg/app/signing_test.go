@@ -138,6 +138,7 @@ func TestBadDKIMKeyStopsStart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{
 				"DEARFRIEND_HTTP_ADDR":     "127.0.0.1:0",
+				"DEARFRIEND_INBOUND_ADDR":  "127.0.0.1:0",
 				"DEARFRIEND_DATABASE_URL":  testenv.SQLite(t),
 				"DEARFRIEND_SMTP_URL":      "smtp://127.0.0.1:1?tls=none",
 				"DEARFRIEND_SEED":          "false",

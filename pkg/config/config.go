@@ -19,12 +19,23 @@ import (
 type Mode string
 
 // The modes: dev is everything in one process, embedded; serve is HTTP (API,
-// tracking, pages); worker is the asynq server that sends.
+// tracking, pages); worker is the asynq server that sends; inbound is the
+// SMTP server of the bounce domain (pkg/inbound).
 const (
-	ModeDev    Mode = "dev"
-	ModeServe  Mode = "serve"
-	ModeWorker Mode = "worker"
+	ModeDev     Mode = "dev"
+	ModeServe   Mode = "serve"
+	ModeWorker  Mode = "worker"
+	ModeInbound Mode = "inbound"
 )
+
+// ServesHTTP reports whether the mode runs the HTTP server (dev, serve).
+func (m Mode) ServesHTTP() bool { return m == ModeDev || m == ModeServe }
+
+// Sends reports whether the mode runs the sending worker (dev, worker).
+func (m Mode) Sends() bool { return m == ModeDev || m == ModeWorker }
+
+// Receives reports whether the mode runs the inbound SMTP server (dev, inbound).
+func (m Mode) Receives() bool { return m == ModeDev || m == ModeInbound }
 
 // Config is the whole configuration of one process.
 type Config struct {
@@ -59,6 +70,14 @@ type Config struct {
 	// BounceDomain turns on VERP: the envelope sender of each message is
 	// bounce+<token>@BounceDomain, so a bounce names the send it answers.
 	BounceDomain string // DEARFRIEND_BOUNCE_DOMAIN
+	// InboundAddr is where the inbound SMTP server (dev and inbound modes)
+	// listens for bounces, feedback-loop reports and mailto unsubscribes.
+	InboundAddr string // DEARFRIEND_INBOUND_ADDR: default :2525 (inbound), 127.0.0.1:2526 (dev)
+	// FBLAddress takes feedback-loop complaints (ARF) on the inbound server.
+	FBLAddress string // DEARFRIEND_FBL_ADDRESS: default fbl@<bounce domain>
+	// InboundConns bounds the inbound server's sessions at once; one more
+	// is answered 421.
+	InboundConns int // DEARFRIEND_INBOUND_CONNS: default 100
 
 	BatchSize       int           // DEARFRIEND_BATCH_SIZE: recipients per send task
 	Concurrency     int           // DEARFRIEND_WORKERS: send tasks processed at once per worker process
@@ -154,6 +173,8 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		DKIMSelector:      get("DKIM_SELECTOR", ""),
 		DKIMKeyFile:       get("DKIM_KEY_FILE", ""),
 		BounceDomain:      strings.ToLower(get("BOUNCE_DOMAIN", "")),
+		FBLAddress:        strings.ToLower(get("FBL_ADDRESS", "")),
+		InboundConns:      num("INBOUND_CONNS", 100),
 		BatchSize:         num("BATCH_SIZE", 250),
 		Concurrency:       num("WORKERS", 8),
 		SMTPConns:         num("SMTP_CONNS", 8),
@@ -205,6 +226,13 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	c.InboundAddr = get("INBOUND_ADDR", ":2525")
+	if mode == ModeDev {
+		c.InboundAddr = get("INBOUND_ADDR", "127.0.0.1:2526")
+	}
+	if c.FBLAddress == "" && c.BounceDomain != "" {
+		c.FBLAddress = "fbl@" + c.BounceDomain
+	}
 	if c.UnsubscribeMailto == "" {
 		if _, domain, ok := strings.Cut(c.FromEmail, "@"); ok {
 			c.UnsubscribeMailto = "unsubscribe@" + domain
@@ -306,15 +334,35 @@ func (c Config) validateSigning(bad func(format string, args ...any)) {
 	}
 }
 
+// validateInbound checks the settings of the inbound SMTP server.
+func (c Config) validateInbound(bad func(format string, args ...any)) {
+	if c.Mode == ModeInbound && c.BounceDomain == "" {
+		bad("DEARFRIEND_BOUNCE_DOMAIN is required for inbound: the server takes the bounces sent to bounce+<token>@ that domain, like bounces.example.org")
+	}
+	if !c.Mode.Receives() {
+		return
+	}
+	if _, _, err := net.SplitHostPort(c.InboundAddr); err != nil {
+		bad("DEARFRIEND_INBOUND_ADDR must be host:port, like :2525 or 127.0.0.1:2526, got %q", c.InboundAddr)
+	}
+	if _, err := mail.ParseAddress(c.FBLAddress); c.FBLAddress != "" && err != nil {
+		bad("DEARFRIEND_FBL_ADDRESS must be an email address, like fbl@bounces.example.org, got %q", c.FBLAddress)
+	}
+	if c.InboundConns < 1 || c.InboundConns > 100000 {
+		bad("DEARFRIEND_INBOUND_CONNS must be between 1 and 100000, got %d", c.InboundConns)
+	}
+}
+
 // Validate reports every problem at once, each as a sentence.
 func (c Config) Validate() error {
 	var errList []error
 	bad := func(format string, args ...any) { errList = append(errList, fmt.Errorf(format, args...)) }
 	switch c.Mode {
-	case ModeDev, ModeServe, ModeWorker:
+	case ModeDev, ModeServe, ModeWorker, ModeInbound:
 	default:
-		bad("mode must be dev, serve or worker, got %q", c.Mode)
+		bad("mode must be dev, serve, worker or inbound, got %q", c.Mode)
 	}
+	c.validateInbound(bad)
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("DEARFRIEND_HTTP_ADDR must be host:port, like 127.0.0.1:8080, got %q", c.HTTPAddr)
 	}
@@ -343,7 +391,7 @@ func (c Config) Validate() error {
 	if c.Secret != "" && len(c.Secret) < 32 {
 		bad("DEARFRIEND_SECRET must be at least 32 characters")
 	}
-	if c.Mode != ModeDev && c.PostalAddress == "" {
+	if (c.Mode == ModeServe || c.Mode == ModeWorker) && c.PostalAddress == "" {
 		bad("DEARFRIEND_POSTAL_ADDRESS is required: the law (CAN-SPAM) wants a postal address in every email footer")
 	}
 	if _, err := mail.ParseAddress(c.FromEmail); err != nil {
@@ -410,9 +458,13 @@ func (c Config) String() string {
 		}
 		return "(set)"
 	}
-	return fmt.Sprintf("mode=%s http=%s public=%s database=%s redis=%s smtp=%s api_token=%s secret=%s hooks=%s",
+	s := fmt.Sprintf("mode=%s http=%s public=%s database=%s redis=%s smtp=%s api_token=%s secret=%s hooks=%s",
 		c.Mode, c.HTTPAddr, c.PublicURL, Redact(c.DatabaseURL), Redact(orDefault(c.RedisURL, "(in-process)")),
 		Redact(orDefault(c.SMTPURL, "(capture "+c.DevSMTPAddr+")")), hide(c.APIToken), hide(c.Secret), orDefault(strings.Join(c.Hooks(), ","), "(none)"))
+	if c.Mode.Receives() {
+		s += " inbound=" + c.InboundAddr + " bounce_domain=" + c.BounceDomain
+	}
+	return s
 }
 
 func orDefault(s, def string) string {

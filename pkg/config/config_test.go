@@ -122,3 +122,46 @@ func TestSigningSettings(t *testing.T) {
 		t.Errorf("From under the DKIM domain refused: %v", err)
 	}
 }
+
+// TestInboundSettings: the inbound server's address depends on the mode,
+// the feedback address follows the bounce domain, and inbound mode refuses
+// to start without a bounce domain.
+func TestInboundSettings(t *testing.T) {
+	base := map[string]string{"DEARFRIEND_DATABASE_URL": "postgres://h/db", "DEARFRIEND_REDIS_URL": "redis://h:6379",
+		"DEARFRIEND_SECRET": strings.Repeat("s", 32), "DEARFRIEND_BOUNCE_DOMAIN": "Bounces.Example.org"}
+	c, err := FromEnv(ModeInbound, env(base))
+	if err != nil {
+		t.Fatalf("inbound: %v", err)
+	}
+	dev, err := FromEnv(ModeDev, env(nil))
+	if err != nil {
+		t.Fatalf("dev: %v", err)
+	}
+	got := []string{c.InboundAddr, c.FBLAddress, dev.InboundAddr, dev.FBLAddress}
+	if diff := cmp.Diff([]string{":2525", "fbl@bounces.example.org", "127.0.0.1:2526", ""}, got); diff != "" {
+		t.Errorf("inbound settings (-want +got):\n%s", diff)
+	}
+	if !ModeInbound.Receives() || ModeInbound.ServesHTTP() || ModeInbound.Sends() || !ModeDev.Receives() || ModeServe.Receives() {
+		t.Error("inbound mode runs the inbound server alone; dev runs it too")
+	}
+	for name, tc := range map[string]struct {
+		change map[string]string
+		want   string
+	}{
+		"no bounce domain": {map[string]string{"DEARFRIEND_BOUNCE_DOMAIN": ""}, "DEARFRIEND_BOUNCE_DOMAIN is required for inbound"},
+		"bad address":      {map[string]string{"DEARFRIEND_INBOUND_ADDR": "2525"}, "DEARFRIEND_INBOUND_ADDR must be host:port"},
+		"bad fbl":          {map[string]string{"DEARFRIEND_FBL_ADDRESS": "not an address"}, "DEARFRIEND_FBL_ADDRESS must be an email address"},
+		"no conns":         {map[string]string{"DEARFRIEND_INBOUND_CONNS": "0"}, "DEARFRIEND_INBOUND_CONNS must be between 1 and 100000"},
+	} {
+		e := map[string]string{}
+		for k, v := range base {
+			e[k] = v
+		}
+		for k, v := range tc.change {
+			e[k] = v
+		}
+		if _, err := FromEnv(ModeInbound, env(e)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}

@@ -64,6 +64,7 @@ type Deps struct {
 type Handler struct {
 	Deps
 	pages *template.Template
+	unsub *Unsubscriber
 	now   func() time.Time
 	links linkCache
 }
@@ -74,7 +75,7 @@ func New(d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Deps: d, pages: t, now: time.Now, links: linkCache{m: map[int64]cachedLink{}}}, nil
+	return &Handler{Deps: d, pages: t, unsub: NewUnsubscriber(d.Store, d.Signer, d.Notifier, d.Log), now: time.Now, links: linkCache{m: map[int64]cachedLink{}}}, nil
 }
 
 // Routes registers the endpoints on mux. GET patterns also answer HEAD.
@@ -237,17 +238,6 @@ func readForm(r *http.Request, limit int64) (url.Values, []byte, error) {
 	}
 	form, err := url.ParseQuery(string(body))
 	return form, body, err
-}
-
-func (h *Handler) notify(ctx context.Context, ev *store.Event, email string) {
-	if h.Notifier == nil || ev == nil {
-		return
-	}
-	data := map[string]any{"email": email, "contact_id": ev.ContactID, "campaign_id": ev.CampaignID,
-		"reason": ev.Reason, "list_id": ev.ListID, "at": ev.CreatedAt}
-	if err := h.Notifier.Notify(context.WithoutCancel(ctx), store.EventUnsubscribe, data); err != nil {
-		h.Log.Error("queue unsubscribe webhook", "contact_id", ev.ContactID, "err", err)
-	}
 }
 
 func truncate(s string, n int) string {

@@ -1,6 +1,7 @@
 package track
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -95,47 +96,48 @@ func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 // (CSRF token required; scope "all" or one list of the campaign; a reason).
 func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
+	form, formErr := readUnsubscribeForm(r, 4096)
+	if formErr == nil && isOneClick(form) {
+		// The same call as mail to the List-Unsubscribe mailto (pkg/inbound).
+		if err := h.unsub.OneClick(r.Context(), token, r.UserAgent()); errors.Is(err, ErrBadToken) {
+			http.NotFound(w, r)
+		} else if err != nil {
+			h.fail(w, r, err)
+		} else {
+			w.WriteHeader(http.StatusOK)
+		}
+		return
+	}
 	snd := h.send(w, r, KindUnsubscribe, token)
 	if snd == nil {
 		return
 	}
-	form, err := readUnsubscribeForm(r, 4096)
-	if err != nil {
+	if formErr != nil {
 		http.Error(w, "could not read the form", http.StatusBadRequest)
 		return
 	}
-	u := store.Unsubscription{SendID: snd.ID, UserAgent: truncate(r.UserAgent(), 512)}
-	var left string // the list left, when only one
-	oneClick := isOneClick(form)
-	if !oneClick {
-		if !h.Signer.CheckCSRF(formUnsubscribe, token, form.Get("csrf")) {
-			http.Error(w, "this form has expired or was not sent from our page; open the link in your email again", http.StatusForbidden)
-			return
-		}
-		u.Reason = reasonOf(form)
-		if scope := form.Get("scope"); scope != "" && scope != "all" {
-			lists, err := h.audienceLists(r, snd)
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			id, _ := atoi64(strings.TrimPrefix(scope, "list:"))
-			i := slices.IndexFunc(lists, func(l store.List) bool { return l.ID == id })
-			if i < 0 {
-				http.Error(w, "scope names no list of this email", http.StatusBadRequest)
-				return
-			}
-			u.ListID, left = &lists[i].ID, lists[i].Name
-		}
-	}
-	ev, err := h.Store.Unsubscribe(r.Context(), u)
-	if err != nil {
-		h.fail(w, r, err)
+	if !h.Signer.CheckCSRF(formUnsubscribe, token, form.Get("csrf")) {
+		http.Error(w, "this form has expired or was not sent from our page; open the link in your email again", http.StatusForbidden)
 		return
 	}
-	h.notify(r.Context(), ev, snd.Email)
-	if oneClick {
-		w.WriteHeader(http.StatusOK)
+	u := store.Unsubscription{SendID: snd.ID, UserAgent: truncate(r.UserAgent(), 512), Reason: reasonOf(form)}
+	var left string // the list left, when only one
+	if scope := form.Get("scope"); scope != "" && scope != "all" {
+		lists, err := h.audienceLists(r, snd)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		id, _ := atoi64(strings.TrimPrefix(scope, "list:"))
+		i := slices.IndexFunc(lists, func(l store.List) bool { return l.ID == id })
+		if i < 0 {
+			http.Error(w, "scope names no list of this email", http.StatusBadRequest)
+			return
+		}
+		u.ListID, left = &lists[i].ID, lists[i].Name
+	}
+	if err := h.unsub.Unsubscribe(r.Context(), snd, u); err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	h.page(w, http.StatusOK, "unsubscribed.html", pageData{Title: "Unsubscribed", Email: snd.Email, Notice: left,
@@ -253,9 +255,7 @@ func (h *Handler) savePreferences(w http.ResponseWriter, r *http.Request) {
 		var none *time.Time
 		err, notice = h.Store.UpdatePreferences(ctx, snd.ContactID, store.PreferenceChange{PausedUntil: &none}), "Email is on again."
 	case "unsubscribe":
-		var ev *store.Event
-		ev, err = h.Store.Unsubscribe(ctx, store.Unsubscription{SendID: snd.ID, Reason: "preference center", UserAgent: truncate(r.UserAgent(), 512)})
-		h.notify(ctx, ev, snd.Email)
+		err = h.unsub.Unsubscribe(ctx, snd, store.Unsubscription{SendID: snd.ID, Reason: "preference center", UserAgent: truncate(r.UserAgent(), 512)})
 		notice = "You are unsubscribed from all email."
 	case "resubscribe":
 		err, notice = h.Store.Resubscribe(ctx, snd.ContactID), "Welcome back: you are subscribed again."

@@ -206,6 +206,7 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 	defer closeReceiver()
 	env := map[string]string{
 		"DEARFRIEND_HTTP_ADDR":    "127.0.0.1:0",
+		"DEARFRIEND_INBOUND_ADDR": "127.0.0.1:0",
 		"DEARFRIEND_DATABASE_URL": dsn,
 		"DEARFRIEND_REDIS_URL":    redisURL,
 		"DEARFRIEND_QUEUE":        fmt.Sprintf("bench%d", time.Now().UnixNano()),

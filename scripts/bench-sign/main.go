@@ -91,6 +91,7 @@ func bench(o options) (result, error) {
 	defer dropQueue(redisURL, queue)
 	env := map[string]string{
 		"DEARFRIEND_HTTP_ADDR":      "127.0.0.1:0",
+		"DEARFRIEND_INBOUND_ADDR":   "127.0.0.1:0",
 		"DEARFRIEND_DATABASE_URL":   dsn,
 		"DEARFRIEND_REDIS_URL":      redisURL,
 		"DEARFRIEND_QUEUE":          queue,

@@ -122,6 +122,7 @@ func bench(o options, endpoint string) (result, error) {
 	secret := strings.Repeat("b", 40)
 	env := map[string]string{
 		"DEARFRIEND_HTTP_ADDR":      "127.0.0.1:0",
+		"DEARFRIEND_INBOUND_ADDR":   "127.0.0.1:0",
 		"DEARFRIEND_DATABASE_URL":   dsn,
 		"DEARFRIEND_REDIS_URL":      redisURL,
 		"DEARFRIEND_QUEUE":          fmt.Sprintf("benchtrack%d", time.Now().UnixNano()),
