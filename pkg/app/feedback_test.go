@@ -8,13 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/delivery"
 	"github.com/dearfriend/dearfriend/pkg/store"
+	"github.com/dearfriend/dearfriend/pkg/testenv"
 	"github.com/dearfriend/dearfriend/pkg/track"
 )
 
@@ -83,11 +83,7 @@ func TestFeedbackLoop(t *testing.T) {
 				return snd
 			}
 			read := func(name string) []byte {
-				raw, err := os.ReadFile("testdata/bounces/" + name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return raw
+				return testenv.BounceCase(t, name)
 			}
 
 			// A real Postfix DSN, by address: hard, suppressed; twice counts once.

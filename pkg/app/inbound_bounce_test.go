@@ -2,21 +2,18 @@ package app_test
 
 import (
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/dearfriend/dearfriend/pkg/store"
+	"github.com/dearfriend/dearfriend/pkg/testenv"
 )
 
 // TestInboundBounce: Postfix's DSN for a campaign's recipient, sent to the
 // message's VERP address, bounces and suppresses that contact alone; the
 // same report again changes nothing more.
 func TestInboundBounce(t *testing.T) {
-	dsn, err := os.ReadFile("../inbound/testdata/postfix-unknown-user.eml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dsn := testenv.BounceCase(t, "lhost-postfix-14.eml")
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dearfriend/dearfriend/pkg/bounce"
+	"github.com/dearfriend/dearfriend/pkg/testenv"
 	"github.com/dearfriend/dearfriend/pkg/track"
 )
 
@@ -109,13 +110,10 @@ func mustServe(tb testing.TB, cfg Config, rec *recorder) string {
 	return ln.Addr().String()
 }
 
+// mustRead is a real report of the shared collection (testenv.BounceCase).
 func mustRead(tb testing.TB, name string) []byte {
 	tb.Helper()
-	raw, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return raw
+	return testenv.BounceCase(tb, name)
 }
 
 // send delivers raw from the null sender to rcpts in one SMTP conversation
@@ -213,7 +211,7 @@ func TestRecipients(t *testing.T) {
 func TestReports(t *testing.T) {
 	rec := &recorder{}
 	addr := mustServe(t, Config{}, rec)
-	dsn, soft, arf, spam := mustRead(t, "postfix-unknown-user.eml"), mustRead(t, "postfix-deferred.eml"), mustRead(t, "arf-yahoo.eml"), mustRead(t, "not-a-report.eml")
+	dsn, soft, arf, spam := mustRead(t, "lhost-postfix-14.eml"), mustRead(t, "lhost-postfix-75.eml"), mustRead(t, "arf-02.eml"), mustRead(t, "is-not-bounce-01.eml")
 	tok := func(id int64) string { return signer.Sign(track.KindBounce, id, 0) }
 	for _, m := range []struct {
 		raw  []byte
@@ -258,7 +256,7 @@ func TestReports(t *testing.T) {
 func TestTryAgain(t *testing.T) {
 	rec := &recorder{}
 	addr := mustServe(t, Config{}, rec)
-	dsn := mustRead(t, "postfix-unknown-user.eml")
+	dsn := mustRead(t, "lhost-postfix-14.eml")
 	rec.setFail(errors.New("database is down"))
 	if c := send(t, addr, dsn, verp(9)); c != 451 {
 		t.Fatalf("report while the sink fails: %d, want 451", c)
@@ -284,7 +282,7 @@ func TestTryAgain(t *testing.T) {
 func TestLimits(t *testing.T) {
 	rec := &recorder{}
 	addr := mustServe(t, Config{MaxBytes: 4096, MaxRecipients: 2}, rec)
-	dsn := mustRead(t, "postfix-unknown-user.eml")
+	dsn := mustRead(t, "lhost-postfix-14.eml")
 	big := append([]byte(nil), dsn...)
 	big = append(big, []byte(strings.Repeat("padding line of a huge report\r\n", 200))...)
 	if c := send(t, addr, big, verp(1)); c != 552 {
@@ -415,7 +413,7 @@ func TestMailtoUnsubscribe(t *testing.T) {
 func TestMalformed(t *testing.T) {
 	rec := &recorder{}
 	addr := mustServe(t, Config{}, rec)
-	dsn := mustRead(t, "postfix-unknown-user.eml")
+	dsn := mustRead(t, "lhost-postfix-14.eml")
 	for name, raw := range map[string][]byte{
 		"truncated header": dsn[:200],
 		"no body":          []byte("Subject: Undelivered Mail Returned to Sender\r\nContent-Type: multipart/report; boundary=x\r\n"),
