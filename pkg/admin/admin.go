@@ -31,7 +31,8 @@ import (
 // Deps are the admin UI's dependencies.
 type Deps struct {
 	Store *store.Store
-	// Templates holds layout.html, form.html, one file per screen and
+	// Templates holds layout.html, form.html, bounce_days.html (shared
+	// parts), one file per screen and
 	// static/admin.css: templates/admin.
 	Templates fs.FS
 	// PublicURL is the base URL people reach the server at; https makes the
@@ -84,7 +85,7 @@ func New(d Deps) (*Handler, error) {
 		d.Now = time.Now
 	}
 	h := &Handler{Deps: d, pages: map[string]*template.Template{}, secure: strings.HasPrefix(d.PublicURL, "https://")}
-	base, err := template.New("").Funcs(funcs).ParseFS(d.Templates, "layout.html", "form.html")
+	base, err := template.New("").Funcs(funcs).ParseFS(d.Templates, "layout.html", "form.html", "bounce_days.html")
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +94,7 @@ func New(d Deps) (*Handler, error) {
 		return nil, err
 	}
 	for _, name := range names {
-		if name == "layout.html" || name == "form.html" {
+		if name == "layout.html" || name == "form.html" || name == "bounce_days.html" {
 			continue
 		}
 		t, err := template.Must(base.Clone()).ParseFS(d.Templates, name)

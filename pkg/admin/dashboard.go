@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
@@ -21,7 +23,9 @@ type campaignRow struct {
 }
 
 // dashboard shows the recent campaigns with their sent, open, click and
-// action rates; opens by people are shown apart from opens by mail proxies.
+// action rates; opens by people are shown apart from opens by mail proxies;
+// and bounces by kind and complaints per UTC day of the last
+// dashboardBounceDays days, across all campaigns.
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	ctx := r.Context()
 	cs, err := h.Store.RecentCampaigns(ctx, dashboardCampaigns)
@@ -49,9 +53,18 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, s *signedIn)
 		h.failFor(w, r, s, err)
 		return
 	}
+	since := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1-dashboardBounceDays)
+	bounces, err := h.loadBounceDays(ctx, 0, since, "bounce-days",
+		fmt.Sprintf("No bounces or complaints in the last %d days.", dashboardBounceDays))
+	if err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
 	h.render(w, r, s, http.StatusOK, "dashboard.html", view{Title: "Dashboard", Section: "Dashboard",
 		Data: struct {
-			Campaigns []campaignRow
-			Contacts  int64
-		}{rows, contacts}})
+			Campaigns  []campaignRow
+			Contacts   int64
+			Bounces    *bounceDays
+			BounceDays int
+		}{rows, contacts, bounces, dashboardBounceDays}})
 }

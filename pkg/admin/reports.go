@@ -25,7 +25,8 @@ func (h *Handler) reportRoutes(mux *http.ServeMux) {
 
 // campaignReport shows what a campaign did: outcomes and engagement with
 // their rates, activity over time, clicks per link, A/B variants,
-// unsubscribe reasons and bounces with the relay's answer.
+// unsubscribe reasons, bounces and complaints by day, and bounces with the
+// relay's answer.
 func (h *Handler) campaignReport(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	ctx := r.Context()
 	id, err := routeID(r, "campaign")
@@ -68,6 +69,11 @@ func (h *Handler) campaignReport(w http.ResponseWriter, r *http.Request, s *sign
 		h.failFor(w, r, s, err)
 		return
 	}
+	days, err := h.loadBounceDays(ctx, id, c.CreatedAt, "bounce-days", "No bounces or complaints yet.")
+	if err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
 	activity, err := activityChart(hours, actions).HTML()
 	if err != nil {
 		h.failFor(w, r, s, err)
@@ -82,7 +88,8 @@ func (h *Handler) campaignReport(w http.ResponseWriter, r *http.Request, s *sign
 			Bounces  []store.Bounce
 			Variants []store.VariantStats
 			Winner   int64
-		}{c, rep, activity, reasons, bounces, variants, derefID(c.AB.WinnerID)}})
+			Days     *bounceDays
+		}{c, rep, activity, reasons, bounces, variants, derefID(c.AB.WinnerID), days}})
 }
 
 func derefID(id *int64) int64 {

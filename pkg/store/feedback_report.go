@@ -118,3 +118,30 @@ func (s *Store) BouncesByDay(ctx context.Context, id int64, since time.Time) ([]
 	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })
 	return out, nil
 }
+
+// SentByDay counts the messages the relay accepted per UTC day since since, of campaign
+// id or of every campaign when id is 0; days with none are left out.
+func (s *Store) SentByDay(ctx context.Context, id int64, since time.Time) (map[string]int64, error) {
+	var rows []struct {
+		Day string `bun:"day"`
+		N   int64  `bun:"n"`
+	}
+	q := s.db.NewSelect().Model((*Send)(nil)).ColumnExpr(s.dayExpr("sent_at")+" AS day, count(*) AS n").
+		Where("sent_at >= ?", since.UTC()).GroupExpr("1") // sent_at stays when a report comes later
+	if id > 0 {
+		q = q.Where("campaign_id = ?", id)
+	} else {
+		// Only campaigns sending since since: each is then read by the
+		// (campaign_id, sent_at) index instead of every send ever.
+		q = q.Where("campaign_id IN (?)", s.db.NewSelect().Model((*Campaign)(nil)).Column("id").
+			Where("started_at IS NOT NULL AND (finished_at IS NULL OR finished_at >= ?)", since.UTC()))
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("count messages sent by day: %w", err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Day] = r.N
+	}
+	return out, nil
+}
