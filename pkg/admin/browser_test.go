@@ -78,7 +78,7 @@ func TestAdminInBrowser(t *testing.T) {
 	screen(t, ctx, "admin-contact-edit-error")
 
 	run(t, ctx, chromedp.Navigate(f.srv.URL+"/admin/lists"), chromedp.WaitVisible(chromedp.CSS("table")))
-	if got := evaluate[string](t, ctx, `document.querySelector('td.num').textContent`); got != "3" {
+	if got := evaluate[string](t, ctx, `document.querySelector('td[data-label=Members]').textContent`); got != "3" {
 		t.Errorf("the campaign's list has %q members, want 3", got)
 	}
 	screen(t, ctx, "admin-lists")

@@ -224,6 +224,11 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		if c.PostalAddress == "" {
 			c.PostalAddress = DemoPostalAddress
 		}
+		if c.BounceDomain == "" {
+			// The whole loop back works embedded: messages carry a VERP
+			// sender, and a report mailed to it reaches the inbound server.
+			c.BounceDomain = DevBounceDomain
+		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	c.InboundAddr = get("INBOUND_ADDR", ":2525")
@@ -246,6 +251,9 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 	}
 	return c, c.Validate()
 }
+
+// DevBounceDomain is the bounce domain of dev mode when none is set.
+const DevBounceDomain = "bounces.localhost"
 
 // shortName makes an organization's name into a Feedback-ID field: "Friends
 // of the Earth" gives "friends-of-the-earth".

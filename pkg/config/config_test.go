@@ -138,7 +138,7 @@ func TestInboundSettings(t *testing.T) {
 		t.Fatalf("dev: %v", err)
 	}
 	got := []string{c.InboundAddr, c.FBLAddress, dev.InboundAddr, dev.FBLAddress}
-	if diff := cmp.Diff([]string{":2525", "fbl@bounces.example.org", "127.0.0.1:2526", ""}, got); diff != "" {
+	if diff := cmp.Diff([]string{":2525", "fbl@bounces.example.org", "127.0.0.1:2526", "fbl@bounces.localhost"}, got); diff != "" {
 		t.Errorf("inbound settings (-want +got):\n%s", diff)
 	}
 	if !ModeInbound.Receives() || ModeInbound.ServesHTTP() || ModeInbound.Sends() || !ModeDev.Receives() || ModeServe.Receives() {
