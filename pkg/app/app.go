@@ -255,7 +255,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		a.worker = delivery.NewWorker(a.store, messages, a.relays, links, cfg.UnsubscribeMailto, cfg.MaxAttempts, a.log,
 			append(headerOpts, delivery.WithBounceNotifier(a.webhooks), delivery.WithChain(a.dispatch),
 				delivery.WithRateLimiter(a.limiter), delivery.WithMaxRetryAge(cfg.MaxRetryAge), delivery.WithLease(o.lease),
-				delivery.WithCommitLinger(cfg.CommitLinger), delivery.WithOutcomeCheck(guard))...)
+				delivery.WithCommitLinger(cfg.CommitLinger), delivery.WithOutcomeCheck(guard, 0))...)
 		// Closed before the store: an outcome write still being retried gives up.
 		a.closers = append(a.closers, a.worker.Close)
 	}

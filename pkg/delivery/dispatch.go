@@ -190,10 +190,11 @@ func (d *Dispatcher) ResendUnknown(ctx context.Context, campaignID int64) (int64
 
 // Next enqueues the next batch of a campaign after the dispatch cursor, if
 // any: a batch task calls it when it is done.
-func (d *Dispatcher) Next(ctx context.Context, campaignID int64) error {
+func (d *Dispatcher) Next(ctx context.Context, campaignID int64) (bool, error) {
 	// Batches already in Redis are passed over: after a sweep rewound the
 	// cursor, the batch that follows is after those.
-	return d.fill(ctx, campaignID, 1, true)
+	added, err := d.fill(ctx, campaignID, 1, true)
+	return added > 0, err
 }
 
 // enqueue rewinds the campaign's dispatch cursor and enqueues its first
@@ -203,21 +204,22 @@ func (d *Dispatcher) enqueue(ctx context.Context, campaignID int64) error {
 	if err := d.store.RewindDispatch(ctx, campaignID); err != nil {
 		return err
 	}
-	return d.fill(ctx, campaignID, d.depth, false)
+	_, err := d.fill(ctx, campaignID, d.depth, false)
+	return err
 }
 
 // fill takes up to n batches from the dispatch cursor on and enqueues them. A
 // batch already in Redis counts as one of the n, unless passTaken: then only
-// batches newly enqueued count.
-func (d *Dispatcher) fill(ctx context.Context, campaignID int64, n int, passTaken bool) error {
-	for added := 0; added < n; {
+// batches newly enqueued count. It returns how many it counted.
+func (d *Dispatcher) fill(ctx context.Context, campaignID int64, n int, passTaken bool) (added int, err error) {
+	for added < n {
 		lo, hi, ok, err := d.store.NextDispatch(ctx, campaignID, d.batchSize)
 		if err != nil || !ok {
-			return err
+			return added, err
 		}
 		task, err := NewSendBatchTask(SendBatchPayload{CampaignID: campaignID, From: lo, To: hi}, d.queue)
 		if err != nil {
-			return err
+			return added, err
 		}
 		_, err = d.client.EnqueueContext(ctx, task)
 		if err == nil || !passTaken {
@@ -230,8 +232,8 @@ func (d *Dispatcher) fill(ctx context.Context, campaignID int64, n int, passTake
 			if rerr := d.store.RewindDispatch(context.WithoutCancel(ctx), campaignID); rerr != nil {
 				d.log.Error("rewind dispatch", "campaign_id", campaignID, "err", rerr)
 			}
-			return fmt.Errorf("enqueue batch %d-%d: %w", lo, hi, err)
+			return added, fmt.Errorf("enqueue batch %d-%d: %w", lo, hi, err)
 		}
 	}
-	return nil
+	return added, nil
 }

@@ -69,8 +69,8 @@ func TestDispatchDepthIsBounded(t *testing.T) {
 	if got := pending(); got != 3 {
 		t.Errorf("after send: %d batches in Redis, want 3 of 20", got)
 	}
-	if err := d.Next(ctx, camp.ID); err != nil {
-		t.Fatal(err)
+	if more, err := d.Next(ctx, camp.ID); err != nil || !more {
+		t.Fatalf("next = %v, %v; want a batch enqueued", more, err)
 	}
 	if got := pending(); got != 4 {
 		t.Errorf("after next: %d batches in Redis, want 4", got)
@@ -80,6 +80,21 @@ func TestDispatchDepthIsBounded(t *testing.T) {
 	}
 	if got := pending(); got != 4 {
 		t.Errorf("after resume: %d batches in Redis, want still 4 (the same ids)", got)
+	}
+	// Next reports a batch enqueued until the cursor reaches the end.
+	enqueued := 0
+	for range 30 {
+		more, err := d.Next(ctx, camp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !more {
+			break
+		}
+		enqueued++
+	}
+	if enqueued != 16 || pending() != 20 {
+		t.Errorf("next enqueued %d more batches, %d in Redis; want 16, all 20", enqueued, pending())
 	}
 }
 

@@ -65,7 +65,9 @@ func WithBounceNotifier(n Notifier) WorkerOption {
 
 // Chain enqueues the batch that follows a finished one (Dispatcher.Next).
 type Chain interface {
-	Next(ctx context.Context, campaignID int64) error
+	// Next enqueues the campaign's next batch; more reports that it did,
+	// so rows still wait and the campaign is not done.
+	Next(ctx context.Context, campaignID int64) (more bool, err error)
 }
 
 var _ Chain = (*Dispatcher)(nil)
@@ -138,7 +140,7 @@ type Worker struct {
 	limiter      mailer.RateWaiter // nil: campaign rates are not enforced
 	maxRetryAge  time.Duration     // 0: retries are bounded by attempts only
 	lease        time.Duration     // how long a claim holds its rows (lease.go)
-	check        OutcomeCheck      // nil: nothing watches a campaign's outcomes (check.go)
+	check        *checker          // nil: nothing watches a campaign's outcomes (check.go)
 	now          func() time.Time
 	log          *slog.Logger
 	// life ends with Close: outcome writes stop retrying (commit.go).
@@ -205,6 +207,7 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 		}
 	}()
 	deferred := 0
+	urgent := false // a refusal: the outcome check runs at once (check.go)
 	for {
 		// Paced before a row is taken, so the wait does not eat its lease.
 		if err := w.pace(ctx, p.CampaignID); err != nil {
@@ -249,16 +252,19 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 				return fmt.Errorf("compile campaign %d variant %d: %w", p.CampaignID, r.VariantID, err)
 			}
 		}
-		if w.deliver(ctx, out, camp, c, r) {
+		d, refused := w.deliver(ctx, out, camp, c, r)
+		if d {
 			deferred++
 		}
+		urgent = urgent || refused
 	}
 	if err := out.settle(0); err != nil { // the batch's outcomes, durable before it counts what is left
 		return err
 	}
-	w.checkOutcomes(ctx, p.CampaignID)
+	w.checkOutcomes(ctx, p.CampaignID, urgent)
+	more := false // a batch enqueued: rows wait, the campaign is not done
 	if w.chain != nil {
-		if err := w.chain.Next(ctx, p.CampaignID); err != nil {
+		if more, err = w.chain.Next(ctx, p.CampaignID); err != nil {
 			return fmt.Errorf("campaign %d: next batch: %w", p.CampaignID, err)
 		}
 	}
@@ -275,6 +281,9 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 			return fmt.Errorf("campaign %d batch %d-%d: %w", p.CampaignID, p.From, p.To, errCopying)
 		}
 	}
+	if more {
+		return nil
+	}
 	if done, err := w.store.FinishIfDone(ctx, p.CampaignID); err != nil {
 		return err
 	} else if done {
@@ -284,9 +293,10 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 }
 
 // deliver sends one row and hands the relay's answer to the committer; it
-// reports whether the row was deferred. The row's lease is kept from the
-// send until its outcome is durable, however long either takes.
-func (w *Worker) deliver(ctx context.Context, out *sender, camp *store.Campaign, c *render.Compiled, r store.Recipient) (deferred bool) {
+// reports whether the row was deferred, and whether the relay refused it
+// for good (bounced or blocked). The row's lease is kept from the send until
+// its outcome is durable, however long either takes.
+func (w *Worker) deliver(ctx context.Context, out *sender, camp *store.Campaign, c *render.Compiled, r store.Recipient) (deferred, refused bool) {
 	stop := w.keep(r.SendID)
 	status, reply, relay := w.sendOne(ctx, camp, c, r)
 	o := store.Outcome{SendID: r.SendID, Status: status, Reply: reply, Attempt: true}
@@ -294,6 +304,7 @@ func (w *Worker) deliver(ctx context.Context, out *sender, camp *store.Campaign,
 	case store.SendBlocked, store.SendSent, store.SendBounced:
 		// The relay that answered: a block reported later is counted against it.
 		o.Relay = relay
+		refused = status != store.SendSent
 	case sendThrottled, sendUntried: // deferred without using up an attempt (pacing.go)
 		o.Status, o.Reply = w.retry(r, status, reply)
 		switch o.Status {
@@ -318,7 +329,7 @@ func (w *Worker) deliver(ctx context.Context, out *sender, camp *store.Campaign,
 			w.recorded(ctx, camp, r, o)
 		}
 	})
-	return deferred
+	return deferred, refused
 }
 
 // recorded runs once an outcome is durable: a hard bounce is told to the
