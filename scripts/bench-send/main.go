@@ -35,6 +35,8 @@
 // cost:
 //
 //	go run ./scripts/bench-send -n 2000 -runs 1 -rtt 20ms
+//
+// -dkim rsa or -dkim ed25519 signs every message, with a key made for the run.
 package main
 
 import (
@@ -46,6 +48,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -72,6 +75,7 @@ func main() {
 	only := flag.String("only", "", "run one mode only: embedded or postgres")
 	flag.StringVar(&workerBin, "worker-bin", "", "send from a separate `dearfriend worker` process built at this path (postgres mode only)")
 	flag.DurationVar(&rtt, "rtt", 0, "delay every reply of the receiving server by this `duration`, e.g. 20ms")
+	flag.StringVar(&dkimKind, "dkim", "", "sign every message with a new DKIM key of this `kind`: rsa (2048 bits) or ed25519")
 	flag.Parse()
 	if rtt < 0 {
 		fmt.Fprintln(os.Stderr, "bench-send: -rtt must not be negative")
@@ -120,6 +124,7 @@ var (
 	conns              int
 	workerBin          string
 	rtt                time.Duration
+	dkimKind           string
 )
 
 // receiver returns the SMTP address messages go to and a function counting
@@ -222,11 +227,16 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		"DEARFRIEND_ALLOW_HTTP": "1",
 		"DEARFRIEND_ORG_NAME":   "Bench Org",
 		"DEARFRIEND_FROM_NAME":  "Bench",
-		"DEARFRIEND_FROM_EMAIL": "bench@dearfriend.test",
+		"DEARFRIEND_FROM_EMAIL": "bench@example.org",
 	}
 	if v := os.Getenv("DEARFRIEND_COMMIT_LINGER"); v != "" { // compared across runs
 		env["DEARFRIEND_COMMIT_LINGER"] = v
 	}
+	dkim, err := dkimEnv(dkimKind, dir)
+	if err != nil {
+		return err
+	}
+	maps.Copy(env, dkim)
 	appMode := config.ModeDev
 	if workerBin != "" {
 		appMode = config.ModeServe
