@@ -124,7 +124,7 @@ func suppressBounced(ctx context.Context, db bun.IDB, ids []int64, outs []Outcom
 		}
 	}
 	if _, err := db.NewUpdate().Model((*Contact)(nil)).Set("status = ?", ContactBounced).Set("updated_at = ?", now).
-		Where("id IN (?) AND status <> ?", bun.List(contacts), ContactComplained).Exec(ctx); err != nil { // a complaint stays the stronger word
+		Where("id IN (?) AND status NOT IN (?)", bun.List(contacts), bun.List([]string{ContactComplained, ContactErased})).Exec(ctx); err != nil { // a complaint stays the stronger word
 		return fmt.Errorf("mark bounced contacts: %w", err)
 	}
 	if _, err := db.NewInsert().Model(&sups).On("CONFLICT (email_key) DO NOTHING").Exec(ctx); err != nil {

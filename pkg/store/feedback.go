@@ -118,7 +118,7 @@ func (s *Store) TakeBounceEvent(ctx context.Context, e *BounceEvent, soft SoftLi
 // the contact's status changed. A complained contact stays complained.
 func (s *Store) suppressContact(ctx context.Context, tx bun.IDB, snd Send, status, reason string, now time.Time) (bool, error) {
 	res, err := tx.NewUpdate().Model((*Contact)(nil)).Set("status = ?", status).Set("updated_at = ?", now).
-		Where("id = ? AND status NOT IN (?)", snd.ContactID, bun.List([]string{status, ContactComplained})).Exec(ctx)
+		Where("id = ? AND status NOT IN (?)", snd.ContactID, bun.List([]string{status, ContactComplained, ContactErased})).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("mark contact %d %s: %w", snd.ContactID, status, err)
 	}
