@@ -115,7 +115,7 @@ type PersonRecord struct {
 	Lists        []ContactList       `json:"lists"`
 	Preferences  *ContactPreferences `json:"preferences,omitempty"`
 	TopicOptouts []TopicOptout       `json:"topic_optouts"`
-	Signatures   []ContactSignature    `json:"signatures"`
+	Signatures   []ContactSignature  `json:"signatures"`
 	Letters      []SignedLetter      `json:"letters"`
 	Sends        []PersonSend        `json:"sends"`
 	Events       []Event             `json:"events"`
