@@ -74,9 +74,14 @@ func (h *Handler) contactOf(r *http.Request) (*store.Contact, error) {
 }
 
 // contactNotices are the confirmations a contact page shows after a change (?saved=).
-var contactNotices = map[string]string{"contact": "The contact is saved.", "tags": "The tags are added.", "untag": "The tag is removed.",
+var contactNotices = map[string]string{
+	"contact":       "The contact is saved.",
+	"tags":          "The tags are added.",
+	"untag":         "The tag is removed.",
 	"bounce_lifted": "The bounce is lifted: the contact is subscribed again and the address no longer suppressed.",
-	"listed":        "The contact is added to the list.", "unlisted": "The contact is taken off the list."}
+	"listed":        "The contact is added to the list.",
+	"unlisted":      "The contact is taken off the list.",
+}
 
 // contact shows a contact with its lists, custom fields, tags, signatures,
 // suppressions and history: the messages it was sent, its opens, clicks,
