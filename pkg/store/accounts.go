@@ -89,7 +89,7 @@ func (s *Store) changeUser(ctx context.Context, id int64, change func(*User) (st
 		}
 		if wasAdmin && (out.Role != RoleAdmin || out.DisabledAt != nil) && len(admins) <= 1 {
 			return &errs.Error{Code: errs.Conflict, Field: field,
-				Message: fmt.Sprintf("%s is the last admin who can sign in: make another user an admin first", out.Email)}
+				Message: fmt.Sprintf("the last admin who can sign in is %s: make another user an admin first", out.Email)}
 		}
 		if _, err := tx.NewUpdate().Model(&out).Column("role", "disabled_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update user %d: %w", id, err)
