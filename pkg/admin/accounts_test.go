@@ -158,7 +158,9 @@ func TestResetLink(t *testing.T) {
 		}{
 			{"weak", func() url.Values { return form("short", "short") }, http.StatusUnprocessableEntity, `id="f-password-error"`},
 			{"differ", func() url.Values { return form("a long new password", "a long new passwort") }, http.StatusUnprocessableEntity, `id="f-password2-error"`},
-			{"no token", func() url.Values { return url.Values{"password": {"a long new password"}, "password2": {"a long new password"}} },
+			{"no token", func() url.Values {
+				return url.Values{"password": {"a long new password"}, "password2": {"a long new password"}}
+			},
 				http.StatusForbidden, "This form has expired."},
 		} {
 			p := b.post(link, tc.form())
