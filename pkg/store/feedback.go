@@ -122,6 +122,9 @@ func (s *Store) suppressContact(ctx context.Context, tx bun.IDB, snd Send, statu
 	if err != nil {
 		return false, fmt.Errorf("mark contact %d %s: %w", snd.ContactID, status, err)
 	}
+	if snd.Email == "" { // an erased person: the erasure suppressed the address
+		return false, nil
+	}
 	if _, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: reason, CreatedAt: now}).
 		On("CONFLICT (email_key) DO NOTHING").Exec(ctx); err != nil {
 		return false, fmt.Errorf("suppress the address of contact %d: %w", snd.ContactID, err)

@@ -134,6 +134,17 @@ func TestEraseContact(t *testing.T) {
 			t.Fatalf("the suppression left: %+v, %v", sups, err)
 		}
 
+		// An old message's links do nothing more: no event, no suppression without an address.
+		if refs, err := s.SendRefs(ctx, []int64{janeSend}); err != nil || len(refs) != 0 {
+			t.Errorf("the erased person's send, looked up for an event: %v, %v; want none", refs, err)
+		}
+		if ev, err := s.Unsubscribe(ctx, store.Unsubscription{SendID: janeSend, UserAgent: "Jane's phone"}); err != nil || ev != nil {
+			t.Errorf("unsubscribing through an old message: %+v, %v; want nothing done", ev, err)
+		}
+		if all, err := s.ListSuppressions(ctx, 0, 10); err != nil || len(all) != 1 {
+			t.Errorf("suppressions: %+v, %v; want the erasure's alone", all, err)
+		}
+
 		// Stored again, as the API creates a contact and as a petition signs one up.
 		again := &store.Contact{Email: "jane@EXAMPLE.org", FirstName: "Jane"}
 		if err := s.CreateContact(ctx, again); err != nil {
