@@ -110,6 +110,9 @@ func TestEraseContact(t *testing.T) {
 		if n, err := s.CountSignatures(ctx, p.ID); err != nil || n != 1 {
 			t.Errorf("the petition counts %d, %v; want 1", n, err)
 		}
+		if rows, err := s.SignaturePage(ctx, p.ID, 0, 10); err != nil || len(rows) != 0 {
+			t.Errorf("the signatures delivered: %+v, %v; want none", rows, err)
+		}
 		if all, err := s.SearchContacts(ctx, store.ContactQuery{Limit: 10}); err != nil || len(all) != 1 || all[0].ID != lin.ID {
 			t.Errorf("contacts after erasing: %+v, %v; want Lin alone", all, err)
 		}
