@@ -185,7 +185,11 @@ func (h *Handler) showSignin(w http.ResponseWriter, r *http.Request, status int,
 	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: token, Path: "/admin/signin", HttpOnly: true,
 		Secure: h.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	f.Values.Set("password", "") // never sent back
-	h.render(w, r, nil, status, "signin.html", view{Title: "Sign in", Form: f, Data: token})
+	notice := ""
+	if r.URL.Query().Get("done") == "reset" {
+		notice = "Your new password is set. Sign in with it."
+	}
+	h.render(w, r, nil, status, "signin.html", view{Title: "Sign in", Form: f, Data: token, Notice: notice})
 }
 
 func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
@@ -235,6 +239,11 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 		h.Log.Warn("admin sign-in failed", "email", email, "address", address)
 		f.Fail("password", errBadSignin)
 		h.showSignin(w, r, http.StatusUnauthorized, f)
+		return
+	}
+	if u.DisabledAt != nil {
+		f.Fail("", "This account is disabled. Ask an admin to enable it again.")
+		h.showSignin(w, r, http.StatusForbidden, f)
 		return
 	}
 	if err := h.Store.ClearSigninFailures(ctx, email, now.Add(-FailureWindow)); err != nil {
@@ -304,13 +313,13 @@ func CreateUser(ctx context.Context, st *store.Store, email, role, password stri
 		return nil, errs.Field("role", "must be viewer, organizer or admin")
 	}
 	if len(password) < MinPassword || len(password) > MaxPassword {
-		return nil, errs.Field("password", "must be %d to %d characters", MinPassword, MaxPassword)
+		return nil, passwordRule()
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
-	u := &store.User{Email: strings.ToLower(addr), Role: role, PasswordHash: string(hash)}
+	u := &store.User{Email: strings.ToLower(addr), Role: role, PasswordHash: hash}
 	if err := st.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}

@@ -52,7 +52,11 @@ func (h *Handler) contacts(w http.ResponseWriter, r *http.Request, s *signedIn) 
 	if !f.OK() {
 		status = http.StatusUnprocessableEntity
 	}
-	h.render(w, r, s, status, "contacts.html", view{Title: "Contacts", Section: "Contacts", Form: f,
+	notice := ""
+	if q.Get("erased") != "" {
+		notice = "The person's data is erased. Their address stays suppressed: no campaign mails it, even if it is imported, added or signs again."
+	}
+	h.render(w, r, s, status, "contacts.html", view{Title: "Contacts", Section: "Contacts", Form: f, Notice: notice,
 		Data: struct {
 			Contacts  []store.Contact
 			Next      string
@@ -70,11 +74,18 @@ func (h *Handler) contactOf(r *http.Request) (*store.Contact, error) {
 }
 
 // contactNotices are the confirmations a contact page shows after a change (?saved=).
-var contactNotices = map[string]string{"contact": "The contact is saved.", "tags": "The tags are added.", "untag": "The tag is removed.",
-	"bounce_lifted": "The bounce is lifted: the contact is subscribed again and the address no longer suppressed."}
+var contactNotices = map[string]string{
+	"contact":       "The contact is saved.",
+	"tags":          "The tags are added.",
+	"untag":         "The tag is removed.",
+	"bounce_lifted": "The bounce is lifted: the contact is subscribed again and the address no longer suppressed.",
+	"listed":        "The contact is added to the list.",
+	"unlisted":      "The contact is taken off the list.",
+}
 
-// contact shows a contact with its tags and its history: the messages it was
-// sent, its opens, clicks and unsubscribes, its signatures.
+// contact shows a contact with its lists, custom fields, tags, signatures,
+// suppressions and history: the messages it was sent, its opens, clicks,
+// bounces and unsubscribes.
 func (h *Handler) contact(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	c, err := h.contactOf(r)
 	if err != nil {
@@ -84,24 +95,14 @@ func (h *Handler) contact(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	h.showContact(w, r, s, http.StatusOK, c, NewForm(nil), contactNotices[r.URL.Query().Get("saved")])
 }
 
-// showContact draws a contact's page; f is its add-tags form.
+// showContact draws a contact's page; f is its add-tags or add-to-list form.
 func (h *Handler) showContact(w http.ResponseWriter, r *http.Request, s *signedIn, status int, c *store.Contact, f *Form, notice string) {
-	tags, err := h.Store.ContactTags(r.Context(), c.ID)
+	p, err := h.profileOf(r, c)
 	if err != nil {
 		h.failFor(w, r, s, err)
 		return
 	}
-	history, err := h.Store.ContactHistory(r.Context(), c.ID, historyItems)
-	if err != nil {
-		h.failFor(w, r, s, err)
-		return
-	}
-	h.render(w, r, s, status, "contact.html", view{Title: c.Email, Section: "Contacts", Notice: notice, Form: f,
-		Data: struct {
-			Contact *store.Contact
-			Tags    []string
-			History []store.HistoryItem
-		}{c, tags, history}})
+	h.render(w, r, s, status, "contact.html", view{Title: c.Email, Section: "Contacts", Notice: notice, Form: f, Data: p})
 }
 
 func (h *Handler) editContactPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
@@ -111,17 +112,23 @@ func (h *Handler) editContactPage(w http.ResponseWriter, r *http.Request, s *sig
 		return
 	}
 	f := NewForm(url.Values{"first_name": {c.FirstName}, "last_name": {c.LastName}, "postal_code": {c.PostalCode},
-		"region": {c.Region}, "country": {c.Country}, "time_zone": {c.TimeZone}, "source": {c.Source}, "status": {c.Status}})
+		"region": {c.Region}, "country": {c.Country}, "time_zone": {c.TimeZone}, "source": {c.Source}, "status": {c.Status},
+		"new_type": {audience.TypeString}})
+	for k, v := range c.Attributes {
+		f.Values.Set(attrField(k), attrText(v))
+	}
 	h.showContactForm(w, r, s, http.StatusOK, c, f)
 }
 
 func (h *Handler) showContactForm(w http.ResponseWriter, r *http.Request, s *signedIn, status int, c *store.Contact, f *Form) {
 	h.render(w, r, s, status, "contact_edit.html", view{Title: "Edit " + c.Email, Section: "Contacts", Form: f,
 		Data: struct {
-			Contact  *store.Contact
-			Fields   any
-			Statuses string
-		}{c, contactFields, contactStatuses}})
+			Contact    *store.Contact
+			Fields     any
+			Statuses   string
+			Attributes []attrRow
+			Types      string
+		}{c, contactFields, contactStatuses, attrRows(c), attrTypes}})
 }
 
 // editContact saves the form with the API's rules (audience.CheckContactPatch
@@ -134,9 +141,14 @@ func (h *Handler) editContact(w http.ResponseWriter, r *http.Request, s *signedI
 		return
 	}
 	f := NewForm(r.PostForm)
+	attrs := formAttributes(f, c)
+	if !f.OK() {
+		h.showContactForm(w, r, s, http.StatusUnprocessableEntity, c, f)
+		return
+	}
 	p, err := audience.CheckContactPatch(store.ContactPatch{FirstName: f.Ptr("first_name"), LastName: f.Ptr("last_name"),
 		PostalCode: f.Ptr("postal_code"), Region: f.Ptr("region"), Country: f.Ptr("country"),
-		TimeZone: f.Ptr("time_zone"), Source: f.Ptr("source"), Status: f.Ptr("status")})
+		TimeZone: f.Ptr("time_zone"), Source: f.Ptr("source"), Status: f.Ptr("status"), Attributes: attrs})
 	if err == nil {
 		_, err = h.Store.UpdateContact(r.Context(), c.ID, p)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/export"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -249,4 +250,37 @@ func page(r *http.Request) (after int64, limit int, err error) {
 		}
 	}
 	return after, limit, nil
+}
+
+// eraseContact erases the person's data (store.EraseContact); the query
+// must say ?erase=true, as a contact cannot be deleted otherwise: its
+// ledger rows and signatures stay, without what identifies it.
+func (a *API) eraseContact(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("erase") != "true" {
+		return errs.Field("erase", "must be true: deleting a contact erases the person's data for good, and keeps the address suppressed")
+	}
+	if err := a.store.EraseContact(r.Context(), id, time.Now()); err != nil {
+		return err
+	}
+	a.log.Info("contact erased", "contact_id", id)
+	writeJSON(w, http.StatusOK, map[string]any{"erased": id})
+	return nil
+}
+
+// exportContact downloads everything stored about the person as JSON.
+func (a *API) exportContact(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	rec, err := a.store.PersonData(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	export.Person(w, rec)
+	return nil
 }

@@ -61,6 +61,8 @@ func routes() []route {
 		{pattern: "PATCH /api/v1/contacts/{id}", summary: "Change the fields the body names; a contact who left is never made mailable again", in: ref("ContactInput"), out: ref("Contact")},
 		{pattern: "POST /api/v1/contacts/{id}/tags", summary: "Put tags on a contact", in: object(map[string]any{"tags": arrayOf(typ("string"))}, "tags"), out: ref("Contact")},
 		{pattern: "DELETE /api/v1/contacts/{id}/tags/{tag}", summary: "Take a tag off a contact", out: ref("Contact")},
+		{pattern: "DELETE /api/v1/contacts/{id}", summary: `Erase the person's data everywhere, in one transaction, keeping counts and a suppression of the address (reason "erased"); needs ?erase=true`, out: anyObject, query: []string{"erase"}},
+		{pattern: "GET /api/v1/contacts/{id}/export.json", summary: "Everything stored about the person: contact, lists, tags, preferences, signatures, letters, sends, events, bounce reports, suppressions", out: anyObject},
 		{pattern: "DELETE /api/v1/contacts/{id}/bounce", summary: "Lift the suppression a bounce made: the contact is subscribed again, the suppression removed, an event recorded; 409 unless bounced", out: ref("Contact")},
 
 		{pattern: "POST /api/v1/imports", summary: "Upload a CSV (multipart: file, list, mapping, encoding); rows are imported in the background", in: object(map[string]any{"file": map[string]any{"type": "string", "format": "binary"}, "list": typ("string"), "mapping": typ("string"), "encoding": typ("string")}, "file"), inType: "multipart/form-data", out: ref("Import"), status: http.StatusAccepted},

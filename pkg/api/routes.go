@@ -26,6 +26,8 @@ func (a *API) Routes(mux Mux) {
 	mux.Handle("POST /api/v1/contacts/{id}/tags", a.handle(a.addContactTags))
 	mux.Handle("DELETE /api/v1/contacts/{id}/tags/{tag}", a.handle(a.removeContactTag))
 	mux.Handle("DELETE /api/v1/contacts/{id}/bounce", a.handle(a.liftBounce))
+	mux.Handle("DELETE /api/v1/contacts/{id}", a.handle(a.eraseContact))
+	mux.Handle("GET /api/v1/contacts/{id}/export.json", a.handle(a.exportContact))
 
 	mux.Handle("POST /api/v1/imports", a.handleLimit(maxImportBytes, a.createImport))
 	mux.Handle("GET /api/v1/imports/{id}", a.handle(a.getImport))

@@ -7,6 +7,7 @@ package export
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -83,4 +84,16 @@ func PetitionSignatures(ctx context.Context, w io.Writer, st *store.Store, p *st
 			return nil
 		}
 	}
+}
+
+// Person writes everything stored about one person (store.PersonData) as a
+// JSON download named contact-<id>.json: what a person asking for their
+// data is handed.
+func Person(w http.ResponseWriter, rec *store.PersonRecord) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="contact-%d.json"`, rec.Contact.ID))
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(rec) // an error here is the client gone; the headers are sent
 }

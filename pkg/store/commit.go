@@ -118,14 +118,17 @@ func suppressBounced(ctx context.Context, db bun.IDB, ids []int64, outs []Outcom
 	seen := map[string]bool{}
 	for i, r := range rows {
 		contacts[i] = r.ContactID
-		if key := EmailKey(r.Email); !seen[key] { // one address bounced twice in a batch: one suppression
+		if key := EmailKey(r.Email); key != "" && !seen[key] { // "": an erased person, suppressed already // one address bounced twice in a batch: one suppression
 			seen[key] = true
 			sups = append(sups, Suppression{Email: r.Email, EmailKey: key, Reason: bouncedReason + reply[r.ID], CreatedAt: now})
 		}
 	}
 	if _, err := db.NewUpdate().Model((*Contact)(nil)).Set("status = ?", ContactBounced).Set("updated_at = ?", now).
-		Where("id IN (?) AND status <> ?", bun.List(contacts), ContactComplained).Exec(ctx); err != nil { // a complaint stays the stronger word
+		Where("id IN (?) AND status NOT IN (?)", bun.List(contacts), bun.List([]string{ContactComplained, ContactErased})).Exec(ctx); err != nil { // a complaint stays the stronger word
 		return fmt.Errorf("mark bounced contacts: %w", err)
+	}
+	if len(sups) == 0 {
+		return nil
 	}
 	if _, err := db.NewInsert().Model(&sups).On("CONFLICT (email_key) DO NOTHING").Exec(ctx); err != nil {
 		return fmt.Errorf("suppress bounced addresses: %w", err)

@@ -70,10 +70,10 @@ func (s *Store) InsertContacts(ctx context.Context, cs []Contact) (int64, error)
 	return n, nil
 }
 
-// GetContact returns the contact with id.
+// GetContact returns the contact with id; an erased contact is not found.
 func (s *Store) GetContact(ctx context.Context, id int64) (*Contact, error) {
 	var c Contact
-	if err := s.db.NewSelect().Model(&c).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&c).Where("id = ? AND status <> ?", id, ContactErased).Scan(ctx); err != nil {
 		return nil, notFound(err, "contact", id)
 	}
 	return &c, nil
@@ -105,7 +105,7 @@ type ContactQuery struct {
 // SearchContacts returns a page of contacts in id order.
 func (s *Store) SearchContacts(ctx context.Context, cq ContactQuery) ([]Contact, error) {
 	var cs []Contact
-	q := s.db.NewSelect().Model(&cs).Where("id > ?", cq.After).Order("id").Limit(int64(cq.Limit))
+	q := s.db.NewSelect().Model(&cs).Where("id > ? AND status <> ?", cq.After, ContactErased).Order("id").Limit(int64(cq.Limit))
 	if p := strings.ToLower(strings.TrimSpace(cq.Search)); p != "" {
 		name := likeEscaper.Replace(p) + "%"
 		email := likeEscaper.Replace(EmailKey(p)) + "%"
@@ -123,9 +123,9 @@ func (s *Store) SearchContacts(ctx context.Context, cq ContactQuery) ([]Contact,
 	return cs, nil
 }
 
-// CountContacts counts every contact.
+// CountContacts counts every contact but the erased.
 func (s *Store) CountContacts(ctx context.Context) (int64, error) {
-	return s.db.NewSelect().Model((*Contact)(nil)).Count(ctx)
+	return s.db.NewSelect().Model((*Contact)(nil)).Where("status <> ?", ContactErased).Count(ctx)
 }
 
 // ContactPatch is a change to a contact; nil fields are left as they are.
@@ -180,7 +180,7 @@ func (s *Store) UpdateContact(ctx context.Context, id int64, p ContactPatch) (*C
 	var out *Contact
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var c Contact
-		q := tx.NewSelect().Model(&c).Where("id = ?", id)
+		q := tx.NewSelect().Model(&c).Where("id = ? AND status <> ?", id, ContactErased)
 		if s.dialect == "pg" {
 			q = q.For("UPDATE") // SQLite's write transactions are already exclusive
 		}
@@ -216,7 +216,7 @@ func (s *Store) ContactTags(ctx context.Context, contactID int64) ([]string, err
 // AddContactTags puts tags on a contact, creating the tags that do not exist.
 func (s *Store) AddContactTags(ctx context.Context, contactID int64, names []string) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		ok, err := tx.NewSelect().Model((*Contact)(nil)).Where("id = ?", contactID).Exists(ctx)
+		ok, err := tx.NewSelect().Model((*Contact)(nil)).Where("id = ? AND status <> ?", contactID, ContactErased).Exists(ctx)
 		if err != nil {
 			return err
 		}
@@ -304,7 +304,8 @@ func (s *Store) EachContact(ctx context.Context, filter ContactFilter, fn func([
 	var after int64
 	for {
 		var cs []Contact
-		q := s.db.NewSelect().TableExpr("contacts AS c").ColumnExpr("c.*").Where("c.id > ?", after).OrderExpr("c.id").Limit(1000)
+		q := s.db.NewSelect().TableExpr("contacts AS c").ColumnExpr("c.*").Where("c.id > ? AND c.status <> ?", after, ContactErased).
+			OrderExpr("c.id").Limit(1000)
 		if filter != nil {
 			q = filter(q)
 		}

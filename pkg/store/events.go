@@ -18,7 +18,9 @@ type SendRef struct {
 	SentAt     *time.Time `bun:"sent_at"`
 }
 
-// SendRefs returns the ledger rows with the given ids, by id; ids naming no row are absent.
+// SendRefs returns the ledger rows with the given ids, by id; ids naming no
+// row are absent, and so are the rows of an erased person (EraseContact
+// left them no address): their opens and clicks are not recorded.
 func (s *Store) SendRefs(ctx context.Context, ids []int64) (map[int64]SendRef, error) {
 	out := make(map[int64]SendRef, len(ids))
 	if len(ids) == 0 {
@@ -26,7 +28,7 @@ func (s *Store) SendRefs(ctx context.Context, ids []int64) (map[int64]SendRef, e
 	}
 	var rows []SendRef
 	if err := s.db.NewSelect().Model((*Send)(nil)).Column("id", "campaign_id", "contact_id", "sent_at").
-		Where("id IN (?)", bun.List(ids)).Scan(ctx, &rows); err != nil {
+		Where("id IN (?) AND email <> ''", bun.List(ids)).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("look up sends of events: %w", err)
 	}
 	for _, r := range rows {

@@ -118,9 +118,12 @@ func (s *Store) TakeBounceEvent(ctx context.Context, e *BounceEvent, soft SoftLi
 // the contact's status changed. A complained contact stays complained.
 func (s *Store) suppressContact(ctx context.Context, tx bun.IDB, snd Send, status, reason string, now time.Time) (bool, error) {
 	res, err := tx.NewUpdate().Model((*Contact)(nil)).Set("status = ?", status).Set("updated_at = ?", now).
-		Where("id = ? AND status NOT IN (?)", snd.ContactID, bun.List([]string{status, ContactComplained})).Exec(ctx)
+		Where("id = ? AND status NOT IN (?)", snd.ContactID, bun.List([]string{status, ContactComplained, ContactErased})).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("mark contact %d %s: %w", snd.ContactID, status, err)
+	}
+	if snd.Email == "" { // an erased person: the erasure suppressed the address
+		return false, nil
 	}
 	if _, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: reason, CreatedAt: now}).
 		On("CONFLICT (email_key) DO NOTHING").Exec(ctx); err != nil {

@@ -114,11 +114,12 @@ type SignatureRow struct {
 
 // SignaturePage returns up to limit signatures of petitionID with an id
 // above after, in id order: an export reads page after page in flat memory.
+// An erased person's signature is counted but not delivered.
 func (s *Store) SignaturePage(ctx context.Context, petitionID, after int64, limit int) ([]SignatureRow, error) {
 	var out []SignatureRow
 	if err := s.db.NewSelect().TableExpr("signatures AS sg").Join("JOIN contacts AS c ON c.id = sg.contact_id").
 		ColumnExpr("sg.id, c.first_name, c.last_name, sg.city, c.region, c.postal_code, sg.comment, sg.created_at").
-		Where("sg.petition_id = ? AND sg.id > ?", petitionID, after).OrderExpr("sg.id").Limit(int64(limit)).Scan(ctx, &out); err != nil {
+		Where("sg.petition_id = ? AND sg.id > ? AND c.status <> ?", petitionID, after, ContactErased).OrderExpr("sg.id").Limit(int64(limit)).Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("read signatures: %w", err)
 	}
 	return out, nil

@@ -280,6 +280,9 @@ func (s *Store) Unsubscribe(ctx context.Context, u Unsubscription) (*Event, erro
 				return err
 			}
 			changed, _ = res.RowsAffected()
+			if snd.Email == "" { // an erased person: the erasure suppressed the address
+				return nil
+			}
 			if _, err := tx.NewInsert().Model(&Suppression{Email: snd.Email, Reason: "unsubscribed", CreatedAt: now}).
 				On("CONFLICT (email_key) DO NOTHING").Exec(ctx); err != nil {
 				return err

@@ -62,9 +62,10 @@ func (s *Store) ListSegments(ctx context.Context) ([]Segment, error) {
 	return gs, err
 }
 
-// CountWhere counts the contacts for which cond holds, whatever their status.
+// CountWhere counts the contacts for which cond holds, whatever their
+// status (but erased).
 func (s *Store) CountWhere(ctx context.Context, cond Cond) (int64, error) {
-	n, err := s.db.NewSelect().TableExpr("contacts AS c").Where("?", cond.build(s.db)).Count(ctx)
+	n, err := s.db.NewSelect().TableExpr("contacts AS c").Where("?", cond.build(s.db)).Where("c.status <> ?", ContactErased).Count(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("count segment: %w", err)
 	}
@@ -75,7 +76,7 @@ func (s *Store) CountWhere(ctx context.Context, cond Cond) (int64, error) {
 func (s *Store) PreviewWhere(ctx context.Context, cond Cond, limit int) ([]Contact, error) {
 	cs := []Contact{}
 	err := s.db.NewSelect().Model(&cs).ModelTableExpr("contacts AS c").ColumnExpr("c.*").
-		Where("?", cond.build(s.db)).OrderExpr("c.id").Limit(int64(limit)).Scan(ctx)
+		Where("?", cond.build(s.db)).Where("c.status <> ?", ContactErased).OrderExpr("c.id").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("preview segment: %w", err)
 	}

@@ -29,6 +29,9 @@ type User struct {
 	PasswordHash  string    `bun:"password_hash" json:"-"`
 	Role          string    `bun:"role" json:"role"`
 	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
+	// DisabledAt is set while an admin has disabled the user: no sign-in,
+	// no session works.
+	DisabledAt *time.Time `bun:"disabled_at" json:"disabled_at,omitempty"`
 }
 
 // Session is a signed-in browser. IDHash is the SHA-256 of the cookie's
@@ -99,14 +102,14 @@ func (s *Store) CreateSession(ctx context.Context, ss *Session) error {
 }
 
 // SessionUser returns the session with idHash and its user, if the session
-// has not expired at now; otherwise ErrNotFound.
+// has not expired at now and the user is not disabled; otherwise ErrNotFound.
 func (s *Store) SessionUser(ctx context.Context, idHash string, now time.Time) (*Session, *User, error) {
 	var ss Session
 	if err := s.db.NewSelect().Model(&ss).Where("id_hash = ? AND expires_at > ?", idHash, now.UTC()).Scan(ctx); err != nil {
 		return nil, nil, notFound(err, "session", "")
 	}
 	var u User
-	if err := s.db.NewSelect().Model(&u).Where("id = ?", ss.UserID).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&u).Where("id = ? AND disabled_at IS NULL", ss.UserID).Scan(ctx); err != nil {
 		return nil, nil, notFound(err, "user", ss.UserID)
 	}
 	return &ss, &u, nil
