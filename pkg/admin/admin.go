@@ -25,6 +25,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 
+	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -65,6 +66,12 @@ type Deps struct {
 
 	// Now is the clock (time.Now when nil); tests move it.
 	Now func() time.Time
+
+	// Brand is the branding the Branding screen saves and the header
+	// shows; Library the image library of the Images screen. A nil one
+	// leaves its screen out (404).
+	Brand   *brand.Source
+	Library *brand.Library
 }
 
 // Handler serves the admin UI.
@@ -138,6 +145,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/users", h.action(store.RoleAdmin, h.createUser))
 	h.sendingRoutes(mux)
 	h.reportRoutes(mux)
+	h.brandingRoutes(mux)
 }
 
 // navItem is one entry of the header's navigation.
@@ -156,7 +164,9 @@ var nav = []navItem{
 	{Name: "Messages", Path: "/admin/messages", Role: store.RoleViewer},
 	{Name: "Campaigns", Path: "/admin/campaigns", Role: store.RoleViewer},
 	{Name: "Petitions", Path: "/admin/petitions", Role: store.RoleViewer},
+	{Name: "Images", Path: "/admin/media", Role: store.RoleViewer},
 	{Name: "Users", Path: "/admin/users", Role: store.RoleAdmin},
+	{Name: "Branding", Path: "/admin/branding", Role: store.RoleAdmin},
 	{Name: "Settings", Path: "/admin/settings", Role: store.RoleAdmin},
 	{Name: "Queue", Path: queuePath + "/", Role: store.RoleAdmin},
 }

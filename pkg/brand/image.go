@@ -52,8 +52,8 @@ func ReadImage(name string, data []byte) (*store.Media, error) {
 	if len(data) == 0 {
 		return nil, errs.Field("file", "is empty: choose an image file")
 	}
-	if len(data) > MaxImageSize {
-		return nil, errs.Field("file", "is %s; the limit is %s: make the image smaller and try again", Size(int64(len(data))), Size(MaxImageSize))
+	if err := CheckSize(int64(len(data))); err != nil {
+		return nil, err
 	}
 	ct := http.DetectContentType(data)
 	if !IsImageType(ct) {
@@ -73,6 +73,15 @@ func ReadImage(name string, data []byte) (*store.Media, error) {
 	sum := sha256.Sum256(data)
 	return &store.Media{SHA256: hex.EncodeToString(sum[:]), Name: cleanName(name, imageTypes[ct]), ContentType: ct,
 		Size: int64(len(data)), Width: w, Height: h, Data: data}, nil
+}
+
+// CheckSize refuses an image of n bytes when it is over MaxImageSize, on
+// the field "file": an upload's size is known before its bytes are read.
+func CheckSize(n int64) error {
+	if n > MaxImageSize {
+		return errs.Field("file", "is %s; the limit is %s: make the image smaller and try again", Size(n), Size(MaxImageSize))
+	}
+	return nil
 }
 
 // imageSize reads the width and height of an image of type ct.

@@ -3,9 +3,11 @@ package brand
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,10 +33,11 @@ var _ LibraryStore = (*store.Store)(nil)
 // name. An image deleted elsewhere may so be served by this process for
 // up to cacheFor more.
 type Library struct {
-	store LibraryStore
-	brand *Source
-	log   *slog.Logger
-	now   func() time.Time
+	store     LibraryStore
+	brand     Reader
+	publicURL string
+	log       *slog.Logger
+	now       func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -54,9 +57,51 @@ const (
 	ListLimit = 500
 )
 
-// NewLibrary returns the library of st; brand names the logo for /brand/logo.
-func NewLibrary(st LibraryStore, brand *Source, log *slog.Logger) *Library {
-	return &Library{store: st, brand: brand, log: log, now: time.Now, cache: map[string]cached{}}
+// NewLibrary returns the library of st; brand names the logo for
+// /brand/logo; publicURL is where the images' absolute URLs point.
+func NewLibrary(st LibraryStore, brand Reader, publicURL string, log *slog.Logger) *Library {
+	return &Library{store: st, brand: brand, publicURL: strings.TrimSuffix(publicURL, "/"), log: log, now: time.Now, cache: map[string]cached{}}
+}
+
+// URL is the absolute URL of an image, as an email needs it.
+func (l *Library) URL(m *store.Media) string { return l.publicURL + MediaPath(m.SHA256, m.ContentType) }
+
+// ListItem is one image as ServeList lists it.
+type ListItem struct {
+	ID          int64     `json:"id"`
+	URL         string    `json:"url"`  // absolute: what an email's <img src> takes
+	Path        string    `json:"path"` // the same under any host
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Width       int       `json:"width"`
+	Height      int       `json:"height"`
+	Size        int64     `json:"size"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ServeList answers the images of the library as JSON, newest first:
+// {"images": [ListItem...]}. It checks no one: the caller mounts it behind
+// its own sign-in (the admin's GET /admin/media.json), for editors that
+// let organizers pick an image.
+func (l *Library) ServeList(w http.ResponseWriter, r *http.Request) {
+	ms, err := l.List(r.Context())
+	if err != nil {
+		l.fail(w, r, err)
+		return
+	}
+	out := struct {
+		Images []ListItem `json:"images"`
+	}{Images: make([]ListItem, len(ms))}
+	for i, m := range ms {
+		out.Images[i] = ListItem{ID: m.ID, URL: l.URL(&m), Path: MediaPath(m.SHA256, m.ContentType), Name: m.Name,
+			ContentType: m.ContentType, Width: m.Width, Height: m.Height, Size: m.Size, CreatedAt: m.CreatedAt}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		l.log.Warn("write image list", "err", err)
+	}
 }
 
 // Add checks an upload (ReadImage) and stores it, by the user named by;
