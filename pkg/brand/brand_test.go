@@ -168,7 +168,8 @@ func TestReadImage(t *testing.T) {
 		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), "not a PNG, JPEG, GIF or WebP image (its content is text/plain)"},
 		{"pdf", []byte("%PDF-1.7\n"), "its content is application/pdf"},
 		{"truncated png", pngImage(t, 10, 10)[:20], "looks like a png image but cannot be read"},
-		{"too large", append(pngImage(t, 10, 10), make([]byte, brand.MaxImageSize)...), "the limit is 5 MB"},
+		{"too large", make([]byte, 6<<20), "is 6 MB; the limit is 5 MB"},
+		{"just too large", append(pngImage(t, 10, 10), make([]byte, brand.MaxImageSize)...), "bytes; the limit is 5,242,880 bytes"},
 		{"too wide", webpLossless(12000, 10), "the limit is 10000 on each side"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

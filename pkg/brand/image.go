@@ -13,6 +13,7 @@ import (
 	_ "image/png"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -78,10 +79,23 @@ func ReadImage(name string, data []byte) (*store.Media, error) {
 // CheckSize refuses an image of n bytes when it is over MaxImageSize, on
 // the field "file": an upload's size is known before its bytes are read.
 func CheckSize(n int64) error {
-	if n > MaxImageSize {
-		return errs.Field("file", "is %s; the limit is %s: make the image smaller and try again", Size(n), Size(MaxImageSize))
+	if n <= MaxImageSize {
+		return nil
 	}
-	return nil
+	size, limit := Size(n), Size(MaxImageSize)
+	if size == limit { // just over: say it in bytes
+		size, limit = bytesText(n), bytesText(MaxImageSize)
+	}
+	return errs.Field("file", "is %s; the limit is %s: make the image smaller and try again", size, limit)
+}
+
+// bytesText says n bytes with thousands separators: 5,242,881 bytes.
+func bytesText(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s + " bytes"
 }
 
 // imageSize reads the width and height of an image of type ct.
