@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/admin"
 	"github.com/dearfriend/dearfriend/pkg/config"
@@ -399,6 +400,54 @@ func TestImageLibrary(t *testing.T) {
 			}
 			if p := postPage(t, c, fmt.Sprintf("%s/admin/media/%d/delete", base, blueImg.ID), map[string][]string{"csrf": {token}}); p.status != 404 {
 				t.Errorf("delete it again: %d, want 404", p.status)
+			}
+		})
+	}
+}
+
+// TestBrandingAcrossProcesses runs two serve processes on one database: the
+// branding saved on one is on the other's pages within the Source's few
+// seconds, with no restart, and an image uploaded on one is served by the
+// other.
+func TestBrandingAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			dsn := b.dsn(t)
+			one := start(t, b, map[string]string{"DEARFRIEND_DATABASE_URL": dsn})
+			two := start(t, b, map[string]string{"DEARFRIEND_DATABASE_URL": dsn})
+			ctx := context.Background()
+			const password = "correct horse battery"
+			if _, err := admin.CreateUser(ctx, one.app.Store(), "ada@example.org", store.RoleAdmin, password); err != nil {
+				t.Fatal(err)
+			}
+			mustPetition(t, one, "river", 10)
+			if page := getPage(t, http.DefaultClient, two.app.URL()+"/a/river"); !strings.Contains(page.body, config.DemoOrgName) {
+				t.Fatalf("the second process's page before the save lacks %q", config.DemoOrgName)
+			}
+			c := signedInClient(t, one.app.URL(), "ada@example.org", password)
+			logo := pngLogo(t, 90, 30, color.RGBA{122, 31, 92, 255})
+			token := csrfOf(t, getPage(t, c, one.app.URL()+"/admin/branding").body)
+			if p := postMultipart(t, c, one.app.URL()+"/admin/branding", brandingFields(token), attachment{"logo", "logo.png", logo}); p.status != 200 {
+				t.Fatalf("save on the first process: %d", p.status)
+			}
+			_, row, err := one.app.Store().GetBranding(ctx)
+			if err != nil || row == nil {
+				t.Fatalf("stored logo: %v", err)
+			}
+			logoPath := "/media/" + row.SHA256 + ".png"
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				page := getPage(t, http.DefaultClient, two.app.URL()+"/a/river")
+				if strings.Contains(page.body, `<img src="`+logoPath+`"`) && strings.Contains(page.body, "background: #7a1f5c;") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the second process's page shows no new branding after 30 s:\n%s", page.body)
+				}
+			}
+			if resp, got := getRaw(t, two.app.URL()+logoPath, nil); resp.StatusCode != 200 || !bytes.Equal(got, logo) {
+				t.Errorf("the second process serves the logo: %d, %d bytes", resp.StatusCode, len(got))
 			}
 		})
 	}
