@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dearfriend/dearfriend/pkg/audience"
+	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/render"
@@ -61,6 +62,10 @@ type Deps struct {
 	TrustProxy bool
 	// Now is the clock (time.Now when nil); tests move it.
 	Now func() time.Time
+
+	// Brand is the branding read at each page; nil: Org's name and
+	// address in the default colors.
+	Brand brand.Reader
 }
 
 // Confirmer queues the confirmation email of a signature; queueing one
@@ -97,6 +102,9 @@ func New(d Deps) (*Handler, error) {
 		return nil, err
 	}
 	d.PublicURL = strings.TrimSuffix(d.PublicURL, "/")
+	if d.Brand == nil {
+		d.Brand = brand.Fixed(brand.Brand{OrgName: d.Org.Name, PostalAddress: d.Org.PostalAddress})
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -135,6 +143,7 @@ type pageData struct {
 	Recent                        []store.PublicSigner
 	Orgs                          []store.OrganizationSignature // a letter's approved signers
 	Letter                        bool
+	Brand                         brand.Brand
 }
 
 // fieldView is one labelled input of a form, with its error if any.
@@ -189,7 +198,12 @@ func (h *Handler) petition(w http.ResponseWriter, r *http.Request) (pageData, bo
 		h.fail(w, r, err)
 		return pageData{}, false
 	}
-	return pageData{Title: p.Title, OrgName: h.Org.Name, PostalAddress: h.Org.PostalAddress, Petition: p,
+	b, err := h.Brand.Current(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return pageData{}, false
+	}
+	return pageData{Title: p.Title, OrgName: b.OrgName, PostalAddress: b.PostalAddress, Brand: b, Petition: p,
 		Letter: p.Kind == store.PetitionKindLetter}, true
 }
 

@@ -135,7 +135,7 @@ func (h *Handler) confirmation(w http.ResponseWriter, r *http.Request, apply boo
 		h.fail(w, r, err)
 		return
 	}
-	cd.Changes = p.changes(c, h.Org.Name)
+	cd.Changes = p.changes(c, d.OrgName)
 	if !apply {
 		h.renderConfirm(w, http.StatusOK, cd)
 		return

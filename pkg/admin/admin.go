@@ -25,6 +25,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 
+	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -65,6 +66,12 @@ type Deps struct {
 
 	// Now is the clock (time.Now when nil); tests move it.
 	Now func() time.Time
+
+	// Brand is the branding the Branding screen saves and the header
+	// shows; Library the image library of the Images screen. A nil one
+	// leaves its screen out (404).
+	Brand   *brand.Source
+	Library *brand.Library
 }
 
 // Handler serves the admin UI.
@@ -151,6 +158,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/reset/{token}", h.reset)
 	h.sendingRoutes(mux)
 	h.reportRoutes(mux)
+	h.brandingRoutes(mux)
 }
 
 // navItem is one entry of the header's navigation.
@@ -169,7 +177,9 @@ var nav = []navItem{
 	{Name: "Messages", Path: "/admin/messages", Role: store.RoleViewer},
 	{Name: "Campaigns", Path: "/admin/campaigns", Role: store.RoleViewer},
 	{Name: "Petitions", Path: "/admin/petitions", Role: store.RoleViewer},
+	{Name: "Images", Path: "/admin/media", Role: store.RoleViewer},
 	{Name: "Users", Path: "/admin/users", Role: store.RoleAdmin},
+	{Name: "Branding", Path: "/admin/branding", Role: store.RoleAdmin},
 	{Name: "Settings", Path: "/admin/settings", Role: store.RoleAdmin},
 	{Name: "Queue", Path: queuePath + "/", Role: store.RoleAdmin},
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
@@ -28,6 +29,8 @@ type view struct {
 	User *store.User
 	CSRF string
 	Nav  []navItem
+	// Org is the organization the header names, when the branding is known.
+	Org *brand.Brand
 }
 
 // funcs are the template helpers every screen may use.
@@ -65,6 +68,14 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signedIn, st
 	}
 	if s != nil {
 		v.User, v.CSRF, v.Nav = s.User, s.Session.CSRFToken, h.navFor(s.User)
+	}
+	if h.Brand != nil {
+		// The header names the organization; a page is still shown without it.
+		if b, err := h.Brand.Current(r.Context()); err == nil {
+			v.Org = &b
+		} else {
+			h.Log.Warn("read branding for the admin header", "err", err)
+		}
 	}
 	setHeaders(w.Header())
 	w.WriteHeader(status)

@@ -26,6 +26,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/api"
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/bounce"
+	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/delivery"
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
@@ -214,6 +215,16 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 	if cfg.DKIMDomain != "" {
 		compilerOpts = append(compilerOpts, render.WithSigningDomain(cfg.DKIMDomain))
 	}
+	// The branding an admin saves stands in for the environment's, read at
+	// each compile and page (kept a few seconds per process).
+	brandSrc := brand.NewSource(a.store, brand.Brand{OrgName: cfg.OrgName, PostalAddress: cfg.PostalAddress,
+		FromName: cfg.FromName, FromEmail: cfg.FromEmail}, brand.DefaultTTL)
+	compilerOpts = append(compilerOpts, render.WithOrgSource(func() (render.Org, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b, err := brandSrc.Current(ctx)
+		return b.EmailOrg(publicURL), err
+	}))
 	compiler := render.NewCompiler(layouts, org, compilerOpts...)
 	signer := track.NewSigner(secret, cfg.PreviousSecret)
 	links := track.NewLinks(publicURL, signer)
@@ -260,6 +271,10 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		a.closers = append(a.closers, a.worker.Close)
 	}
 	a.confirm = delivery.NewConfirmations(a.client, cfg.Queue, a.worker, cfg.FromName, cfg.FromEmail, a.log)
+	a.confirm.SenderFrom(func(ctx context.Context) (string, string, error) {
+		b, err := brandSrc.Current(ctx)
+		return b.FromName, b.FromEmail, err
+	})
 	if a.listener != nil {
 		mux := http.NewServeMux()
 		previews := delivery.NewPreviews(a.store, compiler, links, cfg.UnsubscribeMailto, a.client, cfg.Queue, a.log, headerOpts...)
@@ -278,18 +293,22 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		a.recorder = track.NewRecorder(a.store, track.RecorderOptions{ScannerWindow: o.scanner}, a.log)
 		a.closers = append(a.closers, func() { a.closeRecorder() })
 		th, err := track.New(track.Deps{Store: a.store, Recorder: a.recorder, Signer: signer, Links: links, Viewer: messages,
-			Notifier: a.webhooks, Org: track.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log})
+			Notifier: a.webhooks, Org: track.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log,
+			Brand: brandSrc})
 		if err != nil {
 			return nil, err
 		}
 		th.Routes(mux)
 		ah, err := action.New(action.Deps{Store: a.store, Signer: signer, PublicURL: publicURL,
 			Org: action.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log,
-			Confirm: a.confirm, Notifier: a.webhooks, SignRate: cfg.SignRate, TrustProxy: cfg.TrustProxy})
+			Confirm: a.confirm, Notifier: a.webhooks, SignRate: cfg.SignRate, TrustProxy: cfg.TrustProxy,
+			Brand: brandSrc})
 		if err != nil {
 			return nil, err
 		}
 		ah.Routes(mux)
+		library := brand.NewLibrary(a.store, brandSrc, publicURL, a.log)
+		library.Routes(mux)
 		adminPages, err := fs.Sub(templates.FS, "admin")
 		if err != nil {
 			return nil, err
@@ -300,7 +319,8 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		adminUI, err := admin.New(admin.Deps{Store: a.store, Templates: adminPages, PublicURL: publicURL, OutboxURL: outboxURL, TrustProxy: cfg.TrustProxy, Log: a.log,
 			Imports: apiHandlers, Compiler: compiler, Previews: previews, Dispatcher: a.dispatch, ConfirmAbove: int64(cfg.ConfirmAbove),
-			Settings: adminSettings(cfg), QueueRedis: a.queueOpt})
+			Settings: adminSettings(cfg), QueueRedis: a.queueOpt,
+			Brand: brandSrc, Library: library})
 		if err != nil {
 			return nil, err
 		}

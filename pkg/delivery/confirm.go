@@ -57,6 +57,15 @@ type Confirmations struct {
 	worker              *Worker // renders and sends; nil in a process that only enqueues
 	fromName, fromEmail string
 	log                 *slog.Logger
+	// sender, when set, gives the sender at each send instead (SenderFrom).
+	sender func(ctx context.Context) (name, email string, err error)
+}
+
+// SenderFrom makes each confirmation come from the sender sender gives at
+// its send (the organization's default sender, which an admin may change)
+// rather than the one given to NewConfirmations.
+func (c *Confirmations) SenderFrom(sender func(ctx context.Context) (name, email string, err error)) {
+	c.sender = sender
 }
 
 // NewConfirmations returns the confirmations queued on queue through client
@@ -90,6 +99,15 @@ func (c *Confirmations) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p ConfirmPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.SignatureID <= 0 {
 		return fmt.Errorf("bad signature confirmation payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	if c.sender != nil {
+		name, email, err := c.sender(ctx)
+		if err != nil {
+			return fmt.Errorf("signature confirmation sender: %w", err)
+		}
+		from := *c
+		from.fromName, from.fromEmail, from.sender = name, email, nil
+		return from.ProcessTask(ctx, t)
 	}
 	st := c.worker.store
 	sig, err := st.GetSignature(ctx, p.SignatureID)

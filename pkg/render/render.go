@@ -14,6 +14,7 @@ import (
 	htmltemplate "html/template"
 	"io/fs"
 	"net/mail"
+	"regexp"
 	"strings"
 	texttemplate "text/template"
 
@@ -38,10 +39,19 @@ type Input struct {
 	UTM       UTM    // optional; added to tracked links' targets (a campaign's)
 }
 
-// Org is what every footer must say.
+// Org is what every footer must say, and how the layouts look.
 type Org struct {
 	Name          string
 	PostalAddress string
+	// FooterText is an extra line of the footer; "" for none.
+	FooterText string
+	// Primary and Accent are #rrggbb colors put in place of the layouts'
+	// own (the masthead and links, the buttons); "" keeps the layout's.
+	Primary, Accent string
+	// LogoURL is an absolute image URL shown in the masthead in place of the
+	// name, LogoWidth by LogoHeight pixels; "" shows the name.
+	LogoURL               string
+	LogoWidth, LogoHeight int
 }
 
 // URLs makes the per-recipient URLs of a send; pkg/track implements it.
@@ -61,6 +71,8 @@ type Compiler struct {
 	org           Org
 	cache         *inline.Cache // a layout's stylesheet is read once, not once per message
 	signingDomain string        // DKIM d=; "": any From domain
+
+	orgSource func() (Org, error) // nil: org, always
 }
 
 // CompilerOption adjusts NewCompiler.
@@ -72,6 +84,12 @@ type CompilerOption func(*Compiler)
 // another domain fails DMARC and lands in spam, or nowhere.
 func WithSigningDomain(domain string) CompilerOption {
 	return func(c *Compiler) { c.signingDomain = strings.ToLower(domain) }
+}
+
+// WithOrgSource reads the organization at each compile instead of once: an
+// admin's change of name, colors or logo is in the next message compiled.
+func WithOrgSource(org func() (Org, error)) CompilerOption {
+	return func(c *Compiler) { c.orgSource = org }
 }
 
 // NewCompiler returns a compiler reading layouts from layouts (a folder of NAME.html files).
@@ -157,8 +175,15 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	if err := c.checkSigning(in); err != nil {
 		return nil, err
 	}
-	out := &Compiled{FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, org: c.org, markerPrefix: newMarkerPrefix()}
-	doc, err := c.layout(in)
+	org := c.org
+	if c.orgSource != nil {
+		var err error
+		if org, err = c.orgSource(); err != nil {
+			return nil, fmt.Errorf("read the organization's branding: %w", err)
+		}
+	}
+	out := &Compiled{FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, org: org, markerPrefix: newMarkerPrefix()}
+	doc, err := c.layout(in, org)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +262,35 @@ func (c *Compiler) bodyError(out *Compiled, in Input, field, src string, err err
 	return templateError(field, src, err)
 }
 
-func (c *Compiler) layout(in Input) (string, error) {
+// brandColor is a color of a layout's stylesheet that the organization's
+// colors replace: /*primary*/#1d3b2a or /*accent*/#c8402b.
+var brandColor = regexp.MustCompile(`/\*(primary|accent)\*/(#[0-9a-fA-F]{3,6})`)
+
+// brand puts the organization's look into a layout: its colors in place of
+// the marked ones, its logo (or name) in the masthead, its footer line.
+func brand(layout string, org Org) string {
+	layout = brandColor.ReplaceAllStringFunc(layout, func(m string) string {
+		sub := brandColor.FindStringSubmatch(m)
+		if c := map[string]string{"primary": org.Primary, "accent": org.Accent}[sub[1]]; c != "" {
+			return c
+		}
+		return sub[2]
+	})
+	// The organization's words are text, never merge tags.
+	text := func(s string) string { return strings.ReplaceAll(htmltemplate.HTMLEscapeString(s), "{{", `{{"{{"}}`) }
+	masthead := "{{ .OrgName }}"
+	if org.LogoURL != "" {
+		masthead = fmt.Sprintf(`<img src="%s" width="%d" height="%d" alt="{{ .OrgName }}" style="display:block;border:0;width:%dpx;height:%dpx;max-width:100%%;">`,
+			text(org.LogoURL), org.LogoWidth, org.LogoHeight, org.LogoWidth, org.LogoHeight)
+	}
+	footer := ""
+	if org.FooterText != "" {
+		footer = "<p>" + text(org.FooterText) + "</p>"
+	}
+	return strings.NewReplacer("<!--masthead-->", masthead, "<!--footer-text-->", footer).Replace(layout)
+}
+
+func (c *Compiler) layout(in Input, org Org) (string, error) {
 	name := in.Layout
 	if name == "" {
 		name = "action-alert"
@@ -261,7 +314,7 @@ func (c *Compiler) layout(in Input) (string, error) {
 	}
 	r := strings.NewReplacer("<!--content-->", in.HTML, "<!--preheader-->", htmltemplate.HTMLEscapeString(in.Preheader),
 		"<!--footer-->", string(footer))
-	return r.Replace(string(b)), nil
+	return brand(r.Replace(string(b)), org), nil
 }
 
 type discard struct{}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
@@ -58,6 +59,10 @@ type Deps struct {
 	Org      Org
 	Pages    fs.FS // the page templates
 	Log      *slog.Logger
+
+	// Brand is the branding read at each page; nil: Org's name and
+	// address in the default colors.
+	Brand brand.Reader
 }
 
 // Handler serves the public tracking endpoints and pages.
@@ -74,6 +79,9 @@ func New(d Deps) (*Handler, error) {
 	t, err := template.ParseFS(d.Pages, "*.html")
 	if err != nil {
 		return nil, err
+	}
+	if d.Brand == nil {
+		d.Brand = brand.Fixed(brand.Brand{OrgName: d.Org.Name, PostalAddress: d.Org.PostalAddress})
 	}
 	return &Handler{Deps: d, pages: t, unsub: NewUnsubscriber(d.Store, d.Signer, d.Notifier, d.Log), now: time.Now, links: linkCache{m: map[int64]cachedLink{}}}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/input"
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -38,6 +39,7 @@ type pageData struct {
 	Topics                                       []topicChoice
 	Prefs                                        *store.Preferences
 	PausedUntil                                  string
+	Brand                                        brand.Brand
 }
 
 type topicChoice struct {
@@ -45,8 +47,13 @@ type topicChoice struct {
 	Wanted bool
 }
 
-func (h *Handler) page(w http.ResponseWriter, status int, name string, d pageData) {
-	d.OrgName, d.PostalAddress = h.Org.Name, h.Org.PostalAddress
+func (h *Handler) page(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	b, err := h.Brand.Current(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.Brand, d.OrgName, d.PostalAddress = b, b.OrgName, b.PostalAddress
 	SetPageHeaders(w.Header())
 	w.WriteHeader(status)
 	if err := h.pages.ExecuteTemplate(w, name, d); err != nil {
@@ -60,7 +67,7 @@ func SetPageHeaders(hd http.Header) {
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'")
 	hd.Set("X-Frame-Options", "DENY")
 }
 
@@ -86,7 +93,7 @@ func (h *Handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.page(w, http.StatusOK, "unsubscribe.html", pageData{Title: "Unsubscribe", Email: snd.Email, Action: "/u/" + token,
+	h.page(w, r, http.StatusOK, "unsubscribe.html", pageData{Title: "Unsubscribe", Email: snd.Email, Action: "/u/" + token,
 		CSRF: h.Signer.CSRF(formUnsubscribe, token), Reasons: unsubscribeReasons, Lists: lists,
 		PreferencesURL: h.Links.Preferences(snd.ID)})
 }
@@ -140,7 +147,7 @@ func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.page(w, http.StatusOK, "unsubscribed.html", pageData{Title: "Unsubscribed", Email: snd.Email, Notice: left,
+	h.page(w, r, http.StatusOK, "unsubscribed.html", pageData{Title: "Unsubscribed", Email: snd.Email, Notice: left,
 		PreferencesURL: h.Links.Preferences(snd.ID)})
 }
 
@@ -201,7 +208,7 @@ func (h *Handler) preferencesPage(w http.ResponseWriter, r *http.Request, status
 	if p.PausedUntil != nil {
 		d.PausedUntil = p.PausedUntil.Format("January 2, 2006")
 	}
-	h.page(w, status, "preferences.html", d)
+	h.page(w, r, status, "preferences.html", d)
 }
 
 // savePreferences applies one form of the preference center to the contact of

@@ -46,5 +46,5 @@ func (h *Handler) testLink(w http.ResponseWriter, r *http.Request) {
 	if slug := r.URL.Query().Get("slug"); r.PathValue("what") == "action" && slugPattern.MatchString(slug) {
 		d.Action = "/a/" + slug // the page itself, for no one in particular
 	}
-	h.page(w, http.StatusOK, "testlink.html", d)
+	h.page(w, r, http.StatusOK, "testlink.html", d)
 }

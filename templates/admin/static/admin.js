@@ -44,8 +44,23 @@
     area.scrollTop = Math.max(0, (line - 3) * lineHeight);
   }
 
+  // copyButton copies the address in the input it names; without
+  // JavaScript it stays hidden and the address is selected by hand.
+  function copyButton(button) {
+    var input = document.getElementById(button.getAttribute('data-copy'));
+    if (!input) return;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      input.select();
+      var done = function () { button.textContent = 'Copied'; };
+      if (navigator.clipboard) navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand('copy'); done(); });
+      else { document.execCommand('copy'); done(); }
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     document.querySelectorAll('form[data-live-count]').forEach(liveCount);
+    document.querySelectorAll('button[data-copy]').forEach(copyButton);
     document.querySelectorAll('textarea[data-error-line]').forEach(showErrorLine);
   });
 })();
