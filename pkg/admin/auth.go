@@ -303,18 +303,35 @@ func CreateUser(ctx context.Context, st *store.Store, email, role, password stri
 	if !slices.Contains(store.Roles, role) {
 		return nil, errs.Field("role", "must be viewer, organizer or admin")
 	}
-	if len(password) < MinPassword || len(password) > MaxPassword {
-		return nil, errs.Field("password", "must be %d to %d characters", MinPassword, MaxPassword)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := hashPassword(password)
 	if err != nil {
 		return nil, err
 	}
-	u := &store.User{Email: strings.ToLower(addr), Role: role, PasswordHash: string(hash)}
+	u := &store.User{Email: strings.ToLower(addr), Role: role, PasswordHash: hash}
 	if err := st.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// SetPassword gives the user with email a new password (MinPassword to
+// MaxPassword bytes, stored as a bcrypt hash) and signs that user out
+// everywhere. An unknown email is a not-found error naming it.
+func SetPassword(ctx context.Context, st *store.Store, email, password string) error {
+	hash, err := hashPassword(password)
+	if err != nil {
+		return err
+	}
+	return st.SetUserPassword(ctx, strings.ToLower(strings.TrimSpace(email)), hash)
+}
+
+// hashPassword checks a password's length and returns its bcrypt hash.
+func hashPassword(password string) (string, error) {
+	if len(password) < MinPassword || len(password) > MaxPassword {
+		return "", errs.Field("password", "must be %d to %d characters", MinPassword, MaxPassword)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(hash), err
 }
 
 // EnsureFirstAdmin creates an admin with email and a generated password when
