@@ -154,7 +154,7 @@ dearfriend is running (embedded mode)
 
 `, u, a.APIToken(), demo.ID, app.DemoSize)
 	default:
-		fmt.Fprintf(w, "The demo action alert is %[2]s: its report is at %[1]s/admin/campaigns/%[3]d/report, its mail in the outbox.\n\n",
+		fmt.Fprintf(w, "The demo action alert is %[2]s: follow it at %[1]s/admin/campaigns/%[3]d, its mail in the outbox.\n\n",
 			u, demo.Status, demo.ID)
 	}
 	return nil

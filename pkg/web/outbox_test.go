@@ -143,7 +143,9 @@ func TestOutboxListEmpty(t *testing.T) {
 	assertContains(t, "empty list", body, "<strong>No mail yet.</strong>", "Send a campaign from Campaigns, or a test of a message from Messages")
 	assertNotContains(t, "empty list", body, `role="search"`) // nothing to search
 
-	suggest := func(context.Context) (string, string, bool) { return "Northfork <permit> alert", "/admin/campaigns/1", true }
+	suggest := func(context.Context) (string, string, bool) {
+		return "Northfork <permit> alert", "/admin/campaigns/1", true
+	}
 	srv, _ := mustOutboxOn(t, testenv.MigratedSQLite(t), web.OutboxOptions{Suggest: suggest, AdminURL: "/admin/"})
 	_, body = mustGet(t, srv, "/outbox/", http.StatusOK)
 	assertContains(t, "empty list with a draft", body,
