@@ -36,6 +36,7 @@ commands:
   campaign  send, pause, resume, cancel a campaign or show its progress, through the API:
             dearfriend campaign send ID [--wait]
   user      add a user of the admin UI: dearfriend user create --email E --role admin
+            or give one a new password: dearfriend user password --email E
   inline    inline CSS: dearfriend inline [--css FILE] < in.html > out.html
   bounce    read a delivery report: dearfriend bounce classify < message.eml
   version   print the version
@@ -100,7 +101,10 @@ func serve(mode config.Mode, args []string, stdout, stderr io.Writer) int {
 	}
 	defer a.Close()
 	if mode == config.ModeDev {
-		printDev(stdout, a)
+		if err := printDev(ctx, stdout, a); err != nil {
+			fmt.Fprintf(stderr, "dearfriend %s: %v\n", mode, err)
+			return 1
+		}
 	}
 	log.Info("dearfriend started", "config", cfg.String())
 	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -110,23 +114,50 @@ func serve(mode config.Mode, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func printDev(w io.Writer, a *app.App) {
+// printDev prints where everything is and what to do next. It says only
+// what is true of this run: the admin password when it was made now (else
+// how to set a new one), and the demo campaign's send while it is a draft.
+func printDev(ctx context.Context, w io.Writer, a *app.App) error {
 	u := a.URL()
+	email, password, exists, err := a.DevAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	demo, err := a.DemoCampaign(ctx)
+	if err != nil {
+		return err
+	}
+	signin := "sign in as " + email + ", password " + password + " (shown this once)"
+	switch {
+	case password == "" && exists:
+		signin = "sign in as " + email + "; forgot the password? dearfriend user password --email " + email
+	case password == "":
+		signin = "sign in as a user of yours; add one: dearfriend user create --email E --role admin"
+	}
 	fmt.Fprintf(w, `
 dearfriend is running (embedded mode)
 
-  admin       %[1]s/admin/   (on the first run the log above shows the admin password)
+  admin       %[1]s/admin/   %[5]s
   outbox      %[1]s/outbox/
   API         %[1]s/api/v1   (token: %[2]s)
   SMTP        %[3]s (captured, nothing leaves this machine)
   inbound     %[4]s (SMTP: bounces, feedback loops, mailto unsubscribes)
 
-Send the demo action alert to the 1,000 demo supporters:
+`, u, a.APIToken(), captureAddr(a), a.InboundAddr(), signin)
+	switch {
+	case demo == nil:
+	case demo.Status == store.CampaignDraft:
+		fmt.Fprintf(w, `Send the demo action alert to the %[4]d demo supporters (or from Campaigns in the admin):
 
-  curl -X POST -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/campaigns/1/send
-  curl -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/campaigns/1
+  curl -X POST -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/campaigns/%[3]d/send
+  curl -H 'Authorization: Bearer %[2]s' %[1]s/api/v1/campaigns/%[3]d
 
-`, u, a.APIToken(), captureAddr(a), a.InboundAddr())
+`, u, a.APIToken(), demo.ID, app.DemoSize)
+	default:
+		fmt.Fprintf(w, "The demo action alert is %[2]s: follow it at %[1]s/admin/campaigns/%[3]d, its mail in the outbox.\n\n",
+			u, demo.Status, demo.ID)
+	}
+	return nil
 }
 
 func captureAddr(a *app.App) string {

@@ -326,6 +326,20 @@ func CreateUser(ctx context.Context, st *store.Store, email, role, password stri
 	return u, nil
 }
 
+// SetPassword gives the user with email a new password (MinPassword to
+// MaxPassword bytes, stored as a bcrypt hash) and signs that user out
+// everywhere. An unknown email is a not-found error naming it.
+func SetPassword(ctx context.Context, st *store.Store, email, password string) error {
+	if len(password) < MinPassword || len(password) > MaxPassword {
+		return passwordRule()
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return err
+	}
+	return st.SetUserPassword(ctx, strings.ToLower(strings.TrimSpace(email)), hash)
+}
+
 // EnsureFirstAdmin creates an admin with email and a generated password when
 // there is no user yet, and returns that password; "" when users exist. Dev
 // mode calls it so a fresh checkout can sign in.

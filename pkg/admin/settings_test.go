@@ -3,6 +3,7 @@ package admin_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,19 +107,51 @@ func TestQueueMonitor(t *testing.T) {
 	if !strings.Contains(b.get("/admin/").body, `href="/admin/queue/"`) {
 		t.Error("an admin's navigation lacks the queue monitor")
 	}
+	// The page is the admin layout, with its navigation, around a frame of
+	// asynqmon; asynqmon's own page may be framed by this site only and
+	// links nothing from another.
 	p := b.get("/admin/queue/")
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Asynq") {
-		t.Fatalf("the queue monitor for an admin: %d\n%.500s", p.status, p.body)
+	if p.status != http.StatusOK || !strings.Contains(p.body, `<iframe class="queue" src="/admin/queue/app/"`) ||
+		!strings.Contains(p.body, `<a href="/admin/queue/" aria-current="page">Queue</a>`) {
+		t.Fatalf("the queue page for an admin: %d\n%s", p.status, p.body)
 	}
 	if got := p.header.Get("X-Frame-Options"); got != "DENY" {
-		t.Errorf("the queue monitor may be framed: X-Frame-Options %q", got)
+		t.Errorf("the queue page may be framed: X-Frame-Options %q", got)
 	}
-	if p := b.get("/admin/queue/api/queues"); p.status != http.StatusOK || !strings.Contains(p.body, `"queues"`) {
+	for _, path := range []string{"/admin/queue/app/", "/admin/queue/app/queues/default"} {
+		app := b.get(path)
+		if app.status != http.StatusOK || !strings.Contains(app.body, `<div id="root">`) {
+			t.Fatalf("asynqmon's page %s: %d\n%.500s", path, app.status, app.body)
+		}
+		if strings.Contains(app.body, "https://") || strings.Contains(app.body, "http://") {
+			t.Errorf("asynqmon's page %s links another site:\n%s", path, app.body)
+		}
+		csp := app.header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "script-src 'self' 'sha256-", "frame-ancestors 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("asynqmon's Content-Security-Policy %q lacks %q", csp, want)
+			}
+		}
+		if n, hashes := strings.Count(app.body, "<script>"), strings.Count(csp, "'sha256-"); n != hashes || n == 0 {
+			t.Errorf("asynqmon's page has %d inline scripts and its policy allows %d", n, hashes)
+		}
+		if got := app.header.Get("X-Frame-Options"); got != "SAMEORIGIN" {
+			t.Errorf("asynqmon's X-Frame-Options %q, want SAMEORIGIN", got)
+		}
+	}
+	script := regexp.MustCompile(`<script src="(/admin/queue/app/static/js/[^"]+)"`).FindStringSubmatch(b.get("/admin/queue/app/").body)
+	if script == nil {
+		t.Fatal("asynqmon's page has no script of its own")
+	}
+	if js := b.get(script[1]); js.status != http.StatusOK || strings.Contains(js.body, `<div id="root">`) {
+		t.Errorf("asynqmon's script %s: %d", script[1], js.status)
+	}
+	if p := b.get("/admin/queue/app/api/queues"); p.status != http.StatusOK || !strings.Contains(p.body, `"queues"`) {
 		t.Errorf("the monitor's API: %d %.300s", p.status, p.body)
 	}
 	// The monitor's buttons post without our CSRF token: a request from
 	// another site is refused.
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/admin/queue/api/queues/default:pause", nil)
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/admin/queue/app/api/queues/default:pause", nil)
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	resp, err := b.c.Do(req)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -79,6 +80,9 @@ type App struct {
 	// inbound is the SMTP server of the bounce domain (dev and inbound modes).
 	inbound         *inbound.Server
 	inboundListener net.Listener
+	// devPassword is the password of the admin dev mode created in this
+	// run; "" when the database had users already.
+	devPassword string
 }
 
 // Option adjusts New.
@@ -249,6 +253,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 			return nil, fmt.Errorf("create the first admin user: %w", err)
 		} else if password != "" {
 			a.log.Info("admin user created: sign in at /admin", "email", devAdminEmail, "password", password)
+			a.devPassword = password
 		}
 	}
 	if cfg.Seed {
@@ -333,7 +338,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		mux.HandleFunc("GET /readyz", a.ready)
 		mux.Handle("GET /metrics", a.metrics.Handler())
 		if a.capture != nil {
-			mux.Handle("/outbox/", web.NewOutbox(a.capture, "/outbox"))
+			mux.Handle("/outbox/", web.NewOutbox(a.store, "/outbox", web.OutboxOptions{Suggest: a.suggestDemo, AdminURL: "/admin/", Log: a.log}))
 			mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 		}
 		a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
@@ -435,7 +440,8 @@ func (a *App) openQueue(cfg config.Config) error {
 func (a *App) openSMTP(cfg config.Config) error {
 	smtpURL := cfg.SMTPURL
 	if smtpURL == "" {
-		c, err := devsvc.StartCapture(cfg.DevSMTPAddr, devsvc.CaptureOptions{})
+		// Every message is kept in the database, for the outbox page.
+		c, err := devsvc.StartCapture(cfg.DevSMTPAddr, devsvc.CaptureOptions{Keep: web.KeepOutbox(a.store), Logger: a.log})
 		if err != nil {
 			return fmt.Errorf("start SMTP capture on DEARFRIEND_DEV_SMTP_ADDR %s: %w", cfg.DevSMTPAddr, err)
 		}
@@ -642,6 +648,50 @@ func (a *App) Store() *store.Store { return a.store }
 
 // devAdminEmail is the first admin user dev mode creates on an empty database.
 const devAdminEmail = "admin@example.org"
+
+// DevAdmin is the admin user dev mode creates on an empty database, with
+// the password made for it in this run: "" on a later run, or when the
+// database had users already (exists says whether the user is there).
+func (a *App) DevAdmin(ctx context.Context) (email, password string, exists bool, err error) {
+	if _, err := a.store.UserByEmail(ctx, devAdminEmail); errors.Is(err, store.ErrNotFound) {
+		return devAdminEmail, "", false, nil
+	} else if err != nil {
+		return "", "", false, err
+	}
+	return devAdminEmail, a.devPassword, true, nil
+}
+
+// DemoCampaign is the campaign seeded with the demo data; nil when the
+// database was not seeded by this version or the campaign is gone.
+func (a *App) DemoCampaign(ctx context.Context) (*store.Campaign, error) {
+	v, err := a.store.SettingValue(ctx, settingDemoCampaign)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("setting %s: %q is not a campaign id", settingDemoCampaign, v)
+	}
+	c, err := a.store.GetCampaign(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// suggestDemo points the empty outbox to the demo campaign while it is a draft.
+func (a *App) suggestDemo(ctx context.Context) (name, url string, ok bool) {
+	c, err := a.DemoCampaign(ctx)
+	if err != nil {
+		a.log.Warn("outbox: read the demo campaign", "err", err)
+	}
+	if c == nil || c.Status != store.CampaignDraft {
+		return "", "", false
+	}
+	return c.Name, "/admin/campaigns/" + strconv.FormatInt(c.ID, 10), true
+}
 
 func randomToken() string {
 	b := make([]byte, 32)

@@ -8,9 +8,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/dearfriend/dearfriend/pkg/admin"
@@ -158,8 +160,34 @@ func TestReportInBrowser(t *testing.T) {
 		t.Errorf("the settings do not show the test's relay:\n%s", body)
 	}
 	adminScreen(t, ctx, "admin-settings")
-	// The queue monitor's script loads and lists the app's queue.
-	do(t, ctx, chromedp.Navigate(base+"/admin/queue/"), chromedp.WaitVisible(chromedp.CSS("#root")))
-	waitFor(t, ctx, "the queue monitor to list the queue", `document.body.innerText.includes(`+strconv.Quote(h.queue)+`)`)
-	testenv.Screenshot(t, ctx, "admin-queue", 1280)
+	// The queue monitor opens in the admin layout, its navigation the way
+	// back, and its frame lists the app's queue at 375 px as at 1280, with
+	// nothing loaded from another site.
+	var mu sync.Mutex
+	var elsewhere []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && !strings.HasPrefix(e.Request.URL, base+"/") && !strings.HasPrefix(e.Request.URL, "data:") {
+			mu.Lock()
+			elsewhere = append(elsewhere, e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	listed := `(() => { const d = document.querySelector('iframe.queue').contentDocument;
+		return !!d && !!d.body && d.body.innerText.includes(` + strconv.Quote(h.queue) + `); })()`
+	do(t, ctx, chromedp.EmulateViewport(375, 800), chromedp.Navigate(base+"/admin/queue/"), chromedp.WaitVisible(chromedp.CSS("iframe.queue")))
+	waitFor(t, ctx, "the queue monitor to list the queue at 375 px", listed)
+	if !eval[bool](t, ctx, `!!document.querySelector('nav[aria-label=Main] a[href="/admin/"]') &&
+		document.querySelector('nav[aria-label=Main] [aria-current=page]').textContent === 'Queue'`) {
+		t.Error("the queue monitor is not inside the admin layout with its navigation")
+	}
+	adminScreen(t, ctx, "admin-queue")
+	do(t, ctx, chromedp.Reload())
+	waitFor(t, ctx, "the queue monitor to list the queue at 1280 px", listed)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(elsewhere) > 0 {
+		t.Errorf("the queue monitor loads from other sites: %v", elsewhere)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"strconv"
 
 	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -69,5 +70,13 @@ func seed(ctx context.Context, st *store.Store, cfg config.Config) error {
 	if err := st.CreateMessage(ctx, msg); err != nil {
 		return err
 	}
-	return st.CreateCampaign(ctx, &store.Campaign{Name: "Northfork permit alert", MessageID: msg.ID, Audience: store.Audience{Lists: []int64{list.ID}}})
+	camp := &store.Campaign{Name: "Northfork permit alert", MessageID: msg.ID, Audience: store.Audience{Lists: []int64{list.ID}}}
+	if err := st.CreateCampaign(ctx, camp); err != nil {
+		return err
+	}
+	// The start-up banner suggests sending it while it is a draft.
+	return st.ReplaceSetting(ctx, settingDemoCampaign, strconv.FormatInt(camp.ID, 10))
 }
+
+// settingDemoCampaign keeps the id of the seeded campaign.
+const settingDemoCampaign = "demo_campaign_id"

@@ -2,6 +2,8 @@ package devsvc
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 
 const (
 	defaultCaptureLimit = 1000
+	defaultKeepBatch    = 500
 	maxMessageBytes     = 32 << 20
 	// Long enough that a sender's kept-open connection survives pauses
 	// between batches; short enough that abandoned connections go away.
@@ -40,6 +43,16 @@ type CaptureOptions struct {
 	// closes the connection without an answer, any other error is sent as
 	// 554. A refused message is neither counted nor kept.
 	Reject func(from string, to []string) error
+	// Keep, if set, keeps accepted messages beyond the process (embedded
+	// mode keeps them in its database). Messages that arrive on other
+	// connections while a call runs are handed to the next call together,
+	// up to KeepBatch at a time: one write for many messages. A message's
+	// "250" waits for the call that keeps it, so a sender that saw it
+	// accepted finds it kept; an error answers 451 (try again later) and
+	// the message is neither counted nor kept in memory.
+	Keep func(ctx context.Context, msgs []Message) error
+	// KeepBatch bounds the messages of one Keep call; 0 means 500.
+	KeepBatch int
 	// Now is the clock that stamps Message.Received; nil means time.Now.
 	Now func() time.Time
 	// Logger receives connection-level errors; nil discards them.
@@ -78,6 +91,8 @@ type Capture struct {
 	mu   sync.Mutex
 	seq  atomic.Int64 // ID of the newest message; written under mu
 	ring []Message    // message with ID n sits at (n-1) % limit
+
+	keeper *keeper // nil without CaptureOptions.Keep
 }
 
 // StartCapture starts a capture server listening on addr; "" means 127.0.0.1
@@ -107,9 +122,15 @@ func StartCapture(addr string, opts CaptureOptions) (*Capture, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
+	if opts.KeepBatch < 0 {
+		return nil, fmt.Errorf("devsvc: keep batch %d: must not be negative", opts.KeepBatch)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("devsvc: start smtp capture on %s: %w", addr, err)
+	}
+	if opts.Keep != nil {
+		c.keeper = startKeeper(opts.Keep, cmp.Or(opts.KeepBatch, defaultKeepBatch))
 	}
 	c.ln = ln
 	c.addr = ln.Addr().String()
@@ -171,6 +192,9 @@ func (c *Capture) Close() error {
 	// before that would leave Serve waiting in Accept.
 	c.ln.Close()
 	<-c.served
+	if c.keeper != nil {
+		c.keeper.stop()
+	}
 	return err
 }
 
@@ -235,6 +259,11 @@ func (s *captureSession) Data(r io.Reader) error {
 		Received: s.c.now(),
 		Data:     data,
 		Subject:  headerValue(data, "Subject"),
+	}
+	if s.c.keeper != nil {
+		if err := s.c.keeper.keep(m); err != nil {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Could not keep the message, try again later"}
+		}
 	}
 	s.c.store(&m)
 	if s.c.onMessage != nil {

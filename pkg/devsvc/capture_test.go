@@ -1,6 +1,7 @@
 package devsvc_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/smtp"
@@ -281,5 +282,36 @@ func BenchmarkCapture(b *testing.B) {
 		if err := w.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCaptureKeepRefusal answers 451 while Keep fails and neither counts
+// nor lists the message; once Keep works, the message sent again is kept.
+func TestCaptureKeepRefusal(t *testing.T) {
+	t.Parallel()
+	var failing atomic.Bool
+	failing.Store(true)
+	var kept atomic.Int64
+	c := mustStartCapture(t, devsvc.CaptureOptions{Keep: func(_ context.Context, msgs []devsvc.Message) error {
+		if failing.Load() {
+			return errors.New("database is locked")
+		}
+		kept.Add(int64(len(msgs)))
+		return nil
+	}})
+	err := smtp.SendMail(c.Addr(), nil, "alerts@example.org", []string{"ada@example.net"}, rawMessage("Stop the pipeline"))
+	var tpErr *textproto.Error
+	if !errors.As(err, &tpErr) || tpErr.Code != 451 {
+		t.Fatalf("send while Keep fails: %v, want 451", err)
+	}
+	if c.Count() != 0 || len(c.Messages()) != 0 {
+		t.Errorf("a refused message is counted (%d) or listed (%d)", c.Count(), len(c.Messages()))
+	}
+	failing.Store(false)
+	if err := smtp.SendMail(c.Addr(), nil, "alerts@example.org", []string{"ada@example.net"}, rawMessage("Stop the pipeline")); err != nil {
+		t.Fatal(err)
+	}
+	if c.Count() != 1 || kept.Load() != 1 {
+		t.Errorf("after the retry: %d counted, %d kept; want 1 and 1", c.Count(), kept.Load())
 	}
 }

@@ -168,3 +168,20 @@ func (s *Store) ClearSigninFailures(ctx context.Context, email string, before ti
 	}
 	return nil
 }
+
+// SetUserPassword replaces the password hash of the user with email and ends
+// that user's sessions, in one transaction: whoever had the old password is
+// signed out. An unknown email is a not-found error.
+func (s *Store) SetUserPassword(ctx context.Context, email, hash string) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var id int64
+		if err := tx.NewUpdate().Model((*User)(nil)).Set("password_hash = ?", hash).Where("email = ?", email).
+			Returning("id").Scan(ctx, &id); err != nil {
+			return notFound(err, "user", email)
+		}
+		if _, err := tx.NewDelete().Model((*Session)(nil)).Where("user_id = ?", id).Exec(ctx); err != nil {
+			return fmt.Errorf("end the sessions of user %s: %w", email, err)
+		}
+		return nil
+	})
+}

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	_ "embed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -172,14 +173,43 @@ const accessibilityScript = `(() => {
   return problems;
 })()`
 
-// AccessibilityProblems checks the page open in ctx for unlabelled form
-// controls and text of too little contrast (WCAG AA), and returns each
-// problem found as a sentence naming the element; none is an empty list.
+// axeSource is axe-core (axe/README.md), run in the page by AccessibilityProblems.
+//
+//go:embed axe/axe.min.js
+var axeSource string
+
+// axeScript runs axe-core on the page, frames left out (the sandboxed
+// previews run no script, and asynqmon's frame is not our markup), and
+// lists the serious and critical violations, one line per rule with the
+// elements at fault.
+const axeScript = `axe.run(document, {iframes: false, resultTypes: ['violations']}).then(r => r.violations
+  .filter(v => v.impact === 'serious' || v.impact === 'critical')
+  .map(v => 'axe ' + v.id + ' (' + v.impact + '): ' + v.help + ': ' +
+    v.nodes.map(n => n.target.join(' ') + (n.failureSummary ? ' [' + n.failureSummary.replace(/\s+/g, ' ').trim() + ']' : '')).join('; ')))`
+
+// AccessibilityProblems checks the page open in ctx with axe-core (its
+// serious and critical violations) and with checks of our own for
+// unlabelled form controls and text of too little contrast (WCAG AA),
+// and returns each problem found as a sentence naming the element; none
+// is an empty list.
 func AccessibilityProblems(tb testing.TB, ctx context.Context) []string {
 	tb.Helper()
 	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](accessibilityScript))
 	if err != nil {
 		tb.Fatalf("accessibility check: %v", err)
 	}
-	return problems
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe !== 'undefined'`))
+	if err != nil {
+		tb.Fatalf("accessibility check: %v", err)
+	}
+	if !loaded {
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](axeSource)); err != nil {
+			tb.Fatalf("load axe-core into the page: %v", err)
+		}
+	}
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](axeScript, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.Fatalf("axe-core: %v", err)
+	}
+	return append(problems, violations...)
 }

@@ -1,7 +1,7 @@
 package web
 
-// The outbox's pages. Kept as constants until the templates/ tree carries
-// the admin UI's layout.
+// The outbox's pages: kept here, apart from the admin UI, since the outbox
+// exists in embedded mode only and needs no sign-in.
 
 const outboxCSS = `
 :root { color-scheme: light dark; --fg: #1d1d1f; --muted: #6b6b70; --line: #e3e3e8; --bg: #fff; --accent: #0a58ca; --panel: #f6f6f8; }
@@ -27,6 +27,11 @@ details { margin-top: 1.5rem; }
 summary { cursor: pointer; color: var(--muted); }
 .headers td:first-child { white-space: nowrap; color: var(--muted); }
 .notice { background: var(--panel); border-left: 3px solid var(--accent); padding: .5rem 1rem; }
+.notice p { margin: .25rem 0; }
+form.search { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: 0 0 1rem; }
+form.search input { font: inherit; padding: .3rem .5rem; min-width: 12rem; flex: 1 1 12rem; max-width: 24rem; }
+form.search button { font: inherit; padding: .3rem .8rem; }
+nav.pager { justify-content: space-between; margin-top: 1rem; }
 @media (max-width: 40rem) {
   main { padding: .75rem; }
   table.list thead { display: none; }
@@ -54,27 +59,48 @@ const outboxTemplates = `
 </html>{{end}}
 
 {{define "list"}}{{template "head" "Outbox"}}
+{{with .AdminURL}}<nav aria-label="Outbox"><a href="{{.}}">← Admin</a></nav>{{end}}
 <h1>Outbox</h1>
-<p class="muted">Every message sent in embedded mode lands here instead of an inbox.
-{{if .Count}}{{.Count}} captured{{if lt (len .Messages) .Count}}, the latest {{len .Messages}} kept{{end}}.{{end}}</p>
+<p class="muted">Every message sent in embedded mode lands here instead of an inbox, and stays across restarts.</p>
+{{if or .Span.Count .Search}}
+<form class="search" method="get" action="{{.Prefix}}/" role="search">
+<label for="q">Recipient or subject</label>
+<input id="q" name="q" type="search" value="{{.Search}}">
+<button type="submit">Search</button>
+{{if .Search}}<a href="{{.Prefix}}/">Show all</a>{{end}}
+</form>
+{{end}}
 {{if .Messages}}
+<p id="summary">{{.Span.Count}} {{if eq .Span.Count 1}}message{{else}}messages{{end}}{{with .Search}} matching “{{.}}”{{end}}.</p>
 <table class="list">
-<thead><tr><th>Received</th><th>To</th><th>Subject</th></tr></thead>
+<thead><tr><th scope="col">Received</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead>
 <tbody>
 {{range .Messages}}<tr>
-<td class="when">{{when .Received}}</td>
-<td>{{join .To}}</td>
+<td class="when">{{when .ReceivedAt}}</td>
+<td>{{.Recipients}}</td>
 <td class="subject"><a href="{{$.Prefix}}/{{.ID}}">{{if .Subject}}{{.Subject}}{{else}}(no subject){{end}}</a></td>
 </tr>
 {{end}}</tbody>
 </table>
+{{if or .Newer .Older}}<nav class="pager" aria-label="Pages">
+{{with .Newer}}<a href="{{.}}" rel="prev">← Newer</a>{{end}}
+{{with .Older}}<a href="{{.}}" rel="next">Older →</a>{{end}}
+</nav>{{end}}
+{{else if .Search}}
+<p class="notice" id="empty">No message to or about “{{.Search}}”. <a href="{{.Prefix}}/">Show all</a></p>
+{{else if .Span.Count}}
+<p class="notice" id="empty">No message on this page. <a href="{{.Prefix}}/">Newest messages</a></p>
 {{else}}
-<p class="notice">No messages yet.</p>
+<div class="notice" id="empty">
+<p><strong>No mail yet.</strong>
+{{if .Suggest.OK}}Send campaign <a href="{{.Suggest.URL}}">“{{.Suggest.Name}}”</a> from Campaigns, and its messages land here as they are sent.
+{{else}}Send a campaign from Campaigns, or a test of a message from Messages, and its messages land here as they are sent.{{end}}</p>
+</div>
 {{end}}
 {{template "foot"}}{{end}}
 
 {{define "detail"}}{{template "head" (or .Subject "(no subject)")}}
-<nav><a href="{{.Prefix}}/">← All messages</a><a href="{{.Prefix}}/{{.ID}}/raw" download>Download .eml</a></nav>
+<nav aria-label="Message"><a href="{{.Prefix}}/">← All messages</a><a href="{{.Prefix}}/{{.ID}}/raw" download>Download .eml</a>{{with .AdminURL}}<a href="{{.}}">Admin</a>{{end}}</nav>
 <h1>{{or .Subject "(no subject)"}}</h1>
 <dl class="meta">
 <dt>From</dt><dd>{{.From}}</dd>
@@ -82,15 +108,15 @@ const outboxTemplates = `
 {{with .ReplyTo}}<dt>Reply-To</dt><dd>{{.}}</dd>{{end}}
 <dt>Date</dt><dd>{{.Date}}</dd>
 <dt>Received</dt><dd>{{when .Received}}</dd>
-<dt>Envelope</dt><dd>{{.EnvelopeFrom}} → {{join .EnvelopeTo}}</dd>
+<dt>Envelope</dt><dd>{{.EnvelopeFrom}} → {{.EnvelopeTo}}</dd>
 </dl>
 {{with .Mail.ParseError}}<p class="notice">Part of this message could not be read: {{.}}</p>{{end}}
 {{if .Mail.HasHTML}}
-<h2>HTML</h2>
+<h2 id="html-part">HTML</h2>
 <iframe src="{{.Prefix}}/{{.ID}}/html" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="HTML part"></iframe>
 {{end}}
 {{if .Mail.HasText}}
-<h2>Text</h2>
+<h2 id="text-part">Text</h2>
 <pre>{{.Mail.Text}}</pre>
 {{end}}
 {{with .Mail.Attachments}}
@@ -104,6 +130,10 @@ const outboxTemplates = `
 <table class="headers">
 {{range .Mail.Headers}}<tr><td>{{.Name}}</td><td>{{.Value}}</td></tr>
 {{end}}</table>
+</details>
+<details id="source">
+<summary>Source (as received)</summary>
+<pre>{{.Source}}</pre>
 </details>
 {{template "foot"}}{{end}}
 `

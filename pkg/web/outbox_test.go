@@ -1,26 +1,44 @@
 package web_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/smtp"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/dearfriend/dearfriend/pkg/devsvc"
+	"github.com/dearfriend/dearfriend/pkg/testenv"
 	"github.com/dearfriend/dearfriend/pkg/web"
 )
 
-// mustOutbox starts a capture server, sends it the given testdata messages
-// over SMTP (IDs 1, 2, ... in order) and serves its outbox at /outbox.
+// mustOutbox starts a capture server that keeps what it receives in a
+// SQLite database, sends it the given testdata messages over SMTP (IDs 1,
+// 2, ... in order) and serves its outbox at /outbox.
 func mustOutbox(tb testing.TB, files ...string) *httptest.Server {
 	tb.Helper()
-	capture, err := devsvc.StartCapture("", devsvc.CaptureOptions{})
+	srv, _ := mustOutboxOn(tb, testenv.MigratedSQLite(tb), web.OutboxOptions{}, files...)
+	return srv
+}
+
+// mustOutboxOn is mustOutbox on the database dsn with opts; it returns the
+// capture server's address too.
+func mustOutboxOn(tb testing.TB, dsn string, opts web.OutboxOptions, files ...string) (*httptest.Server, string) {
+	tb.Helper()
+	st := testenv.Store(tb, dsn)
+	capture, err := devsvc.StartCapture("", devsvc.CaptureOptions{Keep: web.KeepOutbox(st)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -35,10 +53,10 @@ func mustOutbox(tb testing.TB, files ...string) *httptest.Server {
 		}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/outbox/", web.NewOutbox(capture, "/outbox"))
+	mux.Handle("/outbox/", web.NewOutbox(st, "/outbox", opts))
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
-	return srv
+	return srv, capture.Addr()
 }
 
 func mustGet(tb testing.TB, srv *httptest.Server, path string, wantStatus int) (*http.Response, string) {
@@ -117,10 +135,117 @@ func TestOutboxStyleHash(t *testing.T) {
 	}
 }
 
+// An empty outbox says what to do: send the campaign ready to go when
+// there is one, else any campaign or a test.
 func TestOutboxListEmpty(t *testing.T) {
 	t.Parallel()
 	_, body := mustGet(t, mustOutbox(t), "/outbox/", http.StatusOK)
-	assertContains(t, "empty list", body, "No messages yet.")
+	assertContains(t, "empty list", body, "<strong>No mail yet.</strong>", "Send a campaign from Campaigns, or a test of a message from Messages")
+	assertNotContains(t, "empty list", body, `role="search"`) // nothing to search
+
+	suggest := func(context.Context) (string, string, bool) {
+		return "Northfork <permit> alert", "/admin/campaigns/1", true
+	}
+	srv, _ := mustOutboxOn(t, testenv.MigratedSQLite(t), web.OutboxOptions{Suggest: suggest, AdminURL: "/admin/"})
+	_, body = mustGet(t, srv, "/outbox/", http.StatusOK)
+	assertContains(t, "empty list with a draft", body,
+		`Send campaign <a href="/admin/campaigns/1">“Northfork &lt;permit&gt; alert”</a> from Campaigns`, `<a href="/admin/">← Admin</a>`)
+}
+
+// TestOutboxPagesAndSearch keeps 120 messages on each backend and reads
+// them 50 a page, newest first, both ways, and searches recipients and
+// subjects whatever the case; a search that matches nothing says so.
+func TestOutboxPagesAndSearch(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		srv, addr := mustOutboxOn(t, dsn, web.OutboxOptions{})
+		c, err := smtp.Dial(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := 1; i <= 120; i++ {
+			subject := fmt.Sprintf("Alert %03d", i)
+			if i%40 == 0 {
+				subject += " about the 50% Rule_Change"
+			}
+			mustSend(t, c, fmt.Sprintf("friend%03d@example.net", i), subject)
+		}
+		subjects := func(body string) []string {
+			var out []string
+			for _, m := range regexp.MustCompile(`>(Alert \d+)[^<]*</a>`).FindAllStringSubmatch(body, -1) {
+				out = append(out, m[1])
+			}
+			return out
+		}
+		want := func(from, to int) []string {
+			var out []string
+			for i := from; i >= to; i-- {
+				out = append(out, fmt.Sprintf("Alert %03d", i))
+			}
+			return out
+		}
+		_, page1 := mustGet(t, srv, "/outbox/", http.StatusOK)
+		if d := cmp.Diff(want(120, 71), subjects(page1)); d != "" {
+			t.Errorf("page 1 (-want +got):\n%s", d)
+		}
+		assertContains(t, "page 1", page1, "120 messages.")
+		assertNotContains(t, "page 1", page1, "Newer")
+		older := regexp.MustCompile(`<a href="(/outbox/\?before=\d+)" rel="next">`).FindStringSubmatch(page1)
+		if older == nil {
+			t.Fatalf("page 1 has no link to older messages:\n%s", page1)
+		}
+		_, page2 := mustGet(t, srv, html.UnescapeString(older[1]), http.StatusOK)
+		if d := cmp.Diff(want(70, 21), subjects(page2)); d != "" {
+			t.Errorf("page 2 (-want +got):\n%s", d)
+		}
+		newer := regexp.MustCompile(`<a href="(/outbox/\?after=\d+)" rel="prev">`).FindStringSubmatch(page2)
+		if newer == nil {
+			t.Fatalf("page 2 has no link to newer messages")
+		}
+		_, back := mustGet(t, srv, html.UnescapeString(newer[1]), http.StatusOK)
+		if d := cmp.Diff(want(120, 71), subjects(back)); d != "" {
+			t.Errorf("newer than page 2 (-want +got):\n%s", d)
+		}
+
+		for _, tt := range []struct {
+			q    string
+			want []string
+		}{
+			{"FRIEND007@", []string{"Alert 007"}},
+			{"50% rule_", []string{"Alert 120", "Alert 080", "Alert 040"}}, // LIKE's wildcards are taken as typed
+			{"alert 11", want(119, 110)},
+			{"nobody@example.net", nil},
+		} {
+			_, body := mustGet(t, srv, "/outbox/?q="+url.QueryEscape(tt.q), http.StatusOK)
+			if d := cmp.Diff(tt.want, subjects(body)); d != "" {
+				t.Errorf("search %q (-want +got):\n%s", tt.q, d)
+			}
+			if tt.want == nil {
+				assertContains(t, "search with no match", body, "No message to or about “nobody@example.net”.")
+			}
+		}
+		mustGet(t, srv, "/outbox/?before=x", http.StatusBadRequest)
+	})
+}
+
+// mustSend sends a short message to rcpt over the open connection c.
+func mustSend(tb testing.TB, c *smtp.Client, rcpt, subject string) {
+	tb.Helper()
+	if err := c.Mail("alerts@example.org"); err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.Rcpt(rcpt); err != nil {
+		tb.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fmt.Fprintf(w, "From: alerts@example.org\r\nTo: %s\r\nSubject: %s\r\n\r\nDear friend.\r\n", rcpt, subject)
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func TestOutboxDetail(t *testing.T) {
