@@ -30,7 +30,7 @@ func (s *Store) UpdateMessage(ctx context.Context, m *Message) error {
 		}
 		m.UpdatedAt = time.Now().UTC()
 		res, err := tx.NewUpdate().Model(m).
-			Column("name", "subject", "preheader", "from_name", "from_email", "reply_to", "layout", "html", "text", "updated_at").
+			Column("name", "subject", "preheader", "from_name", "from_email", "reply_to", "layout", "html", "text", "blocks", "updated_at").
 			WherePK().Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("update message %d: %w", m.ID, err)

@@ -28,6 +28,6 @@ func (s *Store) GetMessage(ctx context.Context, id int64) (*Message, error) {
 // ListMessages returns every message, newest first, without bodies.
 func (s *Store) ListMessages(ctx context.Context) ([]Message, error) {
 	var ms []Message
-	err := s.db.NewSelect().Model(&ms).ExcludeColumn("html", "text").Order("id DESC").Scan(ctx)
+	err := s.db.NewSelect().Model(&ms).ExcludeColumn("html", "text", "blocks").Order("id DESC").Scan(ctx)
 	return ms, err
 }
