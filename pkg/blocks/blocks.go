@@ -467,7 +467,17 @@ func checkURL(u string, mailto bool) (string, error) {
 			return "", fmt.Errorf("holds the control character %U", r)
 		}
 	}
-	p, err := url.Parse(u)
+	var out strings.Builder
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if c > ' ' && c < 0x7f && !strings.ContainsRune(`"'<>\{}|^`+"`", rune(c)) {
+			out.WriteByte(c)
+		} else {
+			fmt.Fprintf(&out, "%%%02X", c)
+		}
+	}
+	// What is checked is what will be written.
+	p, err := url.Parse(out.String())
 	if err != nil {
 		return "", fmt.Errorf("%q is not a URL", u)
 	}
@@ -488,15 +498,6 @@ func checkURL(u string, mailto bool) (string, error) {
 			allowed = "http, https or mailto"
 		}
 		return "", fmt.Errorf("%q is a %s: link, which a message may not carry; use %s", u, p.Scheme, allowed)
-	}
-	var out strings.Builder
-	for i := 0; i < len(u); i++ {
-		c := u[i]
-		if c > ' ' && c < 0x7f && !strings.ContainsRune(`"'<>\{}|^`+"`", rune(c)) {
-			out.WriteByte(c)
-		} else {
-			fmt.Fprintf(&out, "%%%02X", c)
-		}
 	}
 	return out.String(), nil
 }
