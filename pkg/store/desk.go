@@ -80,6 +80,28 @@ type messageUser struct {
 	Status string `bun:"status"`
 }
 
+// MessageSent reports whether a campaign has sent, is sending or has
+// scheduled the message, as its own or a variant's: then it is what its
+// recipients got, kept (and archived), not deleted or changed.
+func (s *Store) MessageSent(ctx context.Context, id int64) (bool, error) {
+	n, err := sentWith(s.db, id).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("campaigns of message %d: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// sentWith selects the campaigns past draft that use the message with id,
+// as their own or a variant's.
+func sentWith(db bun.IDB, id int64) *bun.SelectQuery {
+	return db.NewSelect().Model((*Campaign)(nil)).
+		Where("status <> ?", CampaignDraft).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("message_id = ?", id).
+				WhereOr("id IN (?)", db.NewSelect().Model((*Variant)(nil)).Column("campaign_id").Where("message_id = ?", id))
+		})
+}
+
 // DeleteMessage deletes a message no campaign uses. One a campaign uses is a
 // conflict naming the campaign: a draft's must go with the draft, a sent
 // one's stays with what was sent (archive it instead).
@@ -237,7 +259,7 @@ func (s *Store) CheckActionLinks(ctx context.Context, field string, slugs []stri
 	}
 	for _, slug := range slugs {
 		if !slices.Contains(found, slug) {
-			return errs.Field(field, "action_link names the petition %q, which does not exist: create it, or link to a petition that does", slug)
+			return errs.Field(field, "the petition %q named by action_link does not exist: create it, or link to a petition that does", slug)
 		}
 	}
 	return nil

@@ -16,12 +16,7 @@ import (
 // its templates is the caller's (pkg/render).
 func (s *Store) UpdateMessage(ctx context.Context, m *Message) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		used, err := tx.NewSelect().Model((*Campaign)(nil)).
-			Where("status <> ?", CampaignDraft).
-			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where("message_id = ?", m.ID).
-					WhereOr("id IN (?)", tx.NewSelect().Model((*Variant)(nil)).Column("campaign_id").Where("message_id = ?", m.ID))
-			}).Count(ctx)
+		used, err := sentWith(tx, m.ID).Count(ctx)
 		if err != nil {
 			return fmt.Errorf("campaigns of message %d: %w", m.ID, err)
 		}
