@@ -63,6 +63,20 @@ func TestBlockEditorInBrowser(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector('.block:nth-child(3) [data-field=text]').value`); got != "ADD YOUR NAME" {
 		t.Errorf("the button's text starts as %q", got)
 	}
+	// By the keyboard: a divider added and moved up one place, then removed.
+	do(t, ctx, chromedp.Focus(chromedp.CSS(`[data-add=divider]`)), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS(`.block:nth-child(5)[data-type=divider]`)),
+		chromedp.Focus(chromedp.CSS(`button[aria-label="Move block 5 (divider) up"]`)), chromedp.KeyEvent("\r"))
+	if got := eval[string](t, ctx, `Array.from(document.querySelectorAll('.block-list .block')).map(b => b.dataset.type).join(' ')`); got != "paragraph paragraph button divider signature" {
+		t.Errorf("after moving the divider up: %s", got)
+	}
+	if got := eval[string](t, ctx, `document.activeElement.getAttribute('aria-label')`); got != "Move block 4 (divider) up" {
+		t.Errorf("after the move the focus is on %q, want the same button, renamed", got)
+	}
+	do(t, ctx, chromedp.Focus(chromedp.CSS(`button[aria-label="Remove block 4 (divider)"]`)), chromedp.KeyEvent("\r"))
+	if n := eval[int](t, ctx, `document.querySelectorAll('.block-list .block').length`); n != 4 {
+		t.Errorf("after removing the divider: %d blocks, want 4", n)
+	}
 	adminScreen(t, ctx, "blocks-compose")
 
 	do(t, ctx, chromedp.Click(chromedp.CSS("form.compose button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("iframe.phone")))
