@@ -83,6 +83,8 @@ type Handler struct {
 	secure bool // cookies only over https
 	// queueMonitor is asynqmon, when Deps.QueueRedis is set; Close closes it.
 	queueMonitor *asynqmon.HTTPHandler
+	// blocksJS is the message screen's block editor (static/blocks.js).
+	blocksJS []byte
 }
 
 // New parses the templates: each screen's file together with the layout and
@@ -116,6 +118,9 @@ func New(d Deps) (*Handler, error) {
 	if h.js, err = fs.ReadFile(d.Templates, "static/admin.js"); err != nil {
 		return nil, err
 	}
+	if h.blocksJS, err = fs.ReadFile(d.Templates, "static/blocks.js"); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -124,6 +129,7 @@ func New(d Deps) (*Handler, error) {
 func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/static/admin.css", h.stylesheet)
 	mux.HandleFunc("GET /admin/static/admin.js", h.script)
+	mux.HandleFunc("GET /admin/static/blocks.js", h.blocksScript)
 	mux.HandleFunc("GET /admin/signin", h.signinPage)
 	mux.HandleFunc("POST /admin/signin", h.signin)
 	mux.Handle("POST /admin/signout", h.action(store.RoleViewer, h.signout))
@@ -157,6 +163,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/reset/{token}", h.resetPage)
 	mux.HandleFunc("POST /admin/reset/{token}", h.reset)
 	h.sendingRoutes(mux)
+	h.deskRoutes(mux)
 	h.reportRoutes(mux)
 	h.brandingRoutes(mux)
 }
@@ -210,4 +217,12 @@ func (h *Handler) script(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(h.js)
+}
+
+// blocksScript is the message screen's block editor; without it the
+// screen edits the HTML source.
+func (h *Handler) blocksScript(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(h.blocksJS)
 }

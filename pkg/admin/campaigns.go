@@ -52,12 +52,20 @@ type wizardView struct {
 
 // campaigns lists every campaign with where its send stands.
 func (h *Handler) campaigns(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	cs, err := h.Store.ListCampaigns(r.Context())
+	archived := archivedFilter(r)
+	cs, err := h.Store.ListCampaignsShown(r.Context(), archived)
 	if err != nil {
 		h.failFor(w, r, s, err)
 		return
 	}
-	h.render(w, r, s, http.StatusOK, "campaigns.html", view{Title: "Campaigns", Section: "Campaigns", Data: cs})
+	h.render(w, r, s, http.StatusOK, "campaigns.html", view{Title: "Campaigns", Section: "Campaigns",
+		Notice: deskNotices[r.URL.Query().Get("done")], Data: campaignList{cs, archived}})
+}
+
+// campaignList is the campaigns screen: the campaigns shown and the filter.
+type campaignList struct {
+	Campaigns []store.Campaign
+	Archived  bool
 }
 
 func (h *Handler) newCampaign(w http.ResponseWriter, r *http.Request, s *signedIn) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dearfriend/dearfriend/pkg/blocks"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -36,20 +37,40 @@ type messageView struct {
 	ErrorLine     int
 	ErrorLineText string
 	Warnings      []string
+
+	// The block editor's: the editor to open in ("blocks" or "html"), the
+	// merge tags and petitions it offers, the base URL of petition pages
+	// (share links), and the field path a block error is about.
+	Editor          string
+	MergeChoices    []blocks.Choice
+	Petitions       []store.Petition
+	PublicURL       string
+	BlocksErrorPath string
+	// Sent is true when a campaign has sent (or scheduled) the message:
+	// it is archived then, not deleted.
+	Sent bool
+}
+
+// messageList is the messages screen: the messages shown and the filter.
+type messageList struct {
+	Messages []store.Message
+	Archived bool
 }
 
 // messages lists the messages, newest first.
 func (h *Handler) messages(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	ms, err := h.Store.ListMessages(r.Context())
+	archived := archivedFilter(r)
+	ms, err := h.Store.ListMessagesShown(r.Context(), archived)
 	if err != nil {
 		h.failFor(w, r, s, err)
 		return
 	}
-	h.render(w, r, s, http.StatusOK, "messages.html", view{Title: "Messages", Section: "Messages", Data: ms})
+	h.render(w, r, s, http.StatusOK, "messages.html", view{Title: "Messages", Section: "Messages",
+		Notice: deskNotices[r.URL.Query().Get("done")], Data: messageList{ms, archived}})
 }
 
 func (h *Handler) newMessage(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	h.showEditor(w, r, s, http.StatusOK, NewForm(nil), nil, "")
+	h.showEditor(w, r, s, http.StatusOK, NewForm(url.Values{"editor": {"blocks"}}), nil, "")
 }
 
 // message shows a saved message in the editor, with its previews and the
@@ -60,7 +81,8 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request, s *signedIn) {
 		h.failFor(w, r, s, err)
 		return
 	}
-	notice := map[string]string{"saved": "The message is saved.", "test": "The test is on its way."}[r.URL.Query().Get("done")]
+	notice := map[string]string{"saved": "The message is saved.", "test": "The test is on its way.",
+		"copied": "This is the copy: change it and save."}[r.URL.Query().Get("done")]
 	h.showEditor(w, r, s, http.StatusOK, messageForm(m), m, notice)
 }
 
@@ -73,8 +95,13 @@ func (h *Handler) messageOf(r *http.Request) (*store.Message, error) {
 }
 
 func messageForm(m *store.Message) *Form {
+	editor := "html"
+	if m.Blocks != "" {
+		editor = "blocks"
+	}
 	return NewForm(url.Values{"name": {m.Name}, "subject": {m.Subject}, "preheader": {m.Preheader}, "from_name": {m.FromName},
-		"from_email": {m.FromEmail}, "reply_to": {m.ReplyTo}, "layout": {m.Layout}, "html": {m.HTML}, "text": {m.Text}})
+		"from_email": {m.FromEmail}, "reply_to": {m.ReplyTo}, "layout": {m.Layout}, "html": {m.HTML}, "text": {m.Text},
+		"blocks": {m.Blocks}, "editor": {editor}})
 }
 
 // messageInput is a message as the compiler takes it.
@@ -83,11 +110,31 @@ func messageInput(m *store.Message) render.Input {
 		FromEmail: m.FromEmail, ReplyTo: m.ReplyTo, Layout: m.Layout, HTML: m.HTML, Text: m.Text}
 }
 
+// blocksErrorPath is where the form keeps the path of a block error
+// ("blocks[2].alt"), so the editor's script can take the cursor there.
+const blocksErrorPath = "blocks_error_path"
+
 // errorLine finds "line N" in a template error: the line the editor points at.
 var errorLine = regexp.MustCompile(`^Line (\d+), column \d+:`)
 
 func (h *Handler) showEditor(w http.ResponseWriter, r *http.Request, s *signedIn, status int, f *Form, m *store.Message, notice string) {
-	v := messageView{Message: m, Fields: messageFields, Tags: render.MergeTags, Functions: render.Functions}
+	v := messageView{Message: m, Fields: messageFields, Tags: render.MergeTags, Functions: render.Functions,
+		Editor: "html", MergeChoices: blocks.MergeChoices, PublicURL: h.PublicURL, BlocksErrorPath: f.Errors[blocksErrorPath]}
+	if f.Get("editor") == "blocks" {
+		v.Editor = "blocks"
+	}
+	ps, err := h.Store.ListPetitions(r.Context())
+	if err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
+	v.Petitions = ps
+	if m != nil {
+		if v.Sent, err = h.Store.MessageSent(r.Context(), m.ID); err != nil {
+			h.failFor(w, r, s, err)
+			return
+		}
+	}
 	if sub := errorLine.FindStringSubmatch(f.Errors["html"]); sub != nil {
 		v.ErrorLine, _ = strconv.Atoi(sub[1])
 		if lines := strings.Split(f.Get("html"), "\n"); v.ErrorLine >= 1 && v.ErrorLine <= len(lines) {
@@ -129,7 +176,27 @@ func (h *Handler) saveMessage(w http.ResponseWriter, r *http.Request, s *signedI
 		FromName: f.Get("from_name"), FromEmail: f.Get("from_email"), ReplyTo: f.Get("reply_to"), Layout: f.Get("layout"),
 		// Browsers post text areas with CRLF line ends.
 		HTML: strings.ReplaceAll(f.Get("html"), "\r\n", "\n"), Text: strings.ReplaceAll(f.Get("text"), "\r\n", "\n")}
-	_, err := h.Compiler.Compile(messageInput(&in))
+	// The block editor's script says it is in use; without it (or in HTML
+	// mode) the HTML is as typed and the message keeps no blocks.
+	var doc string
+	if f.Get("editor") == "blocks" {
+		doc = f.Get("blocks")
+		if strings.TrimSpace(doc) == "" {
+			doc = `{"blocks":[]}`
+		}
+	}
+	var err error
+	in.HTML, in.Blocks, err = blocks.Body(in.HTML, doc)
+	if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
+		f.Errors[blocksErrorPath] = e.Field
+	}
+	var c *render.Compiled
+	if err == nil {
+		c, err = h.Compiler.Compile(messageInput(&in))
+	}
+	if err == nil {
+		err = h.Store.CheckActionLinks(r.Context(), "html", c.Actions)
+	}
 	if err == nil && (strings.ContainsAny(in.Name, "\r\n") || len(in.Name) > 200) {
 		err = errs.Field("name", "must be one line of at most 200 characters")
 	}
@@ -217,4 +284,25 @@ func (h *Handler) testMessage(w http.ResponseWriter, r *http.Request, s *signedI
 		return
 	}
 	http.Redirect(w, r, "/admin/messages/"+strconv.FormatInt(m.ID, 10)+"?done=test", http.StatusSeeOther)
+}
+
+// blocksHTML answers the HTML the posted blocks make (text/plain), or 422
+// with the error naming the block: what the editor's script shows when the
+// organizer switches from blocks to HTML.
+func (h *Handler) blocksHTML(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	out, _, err := blocks.Body("", r.PostForm.Get("blocks"))
+	if err != nil {
+		e, ok := errs.As(err)
+		if !ok || (e.Code != errs.Invalid && e.Code != errs.TooLarge) {
+			h.failFor(w, r, s, err)
+			return
+		}
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.Write([]byte(sentence(e.Message)))
+		return
+	}
+	w.Write([]byte(out))
 }

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
+	"github.com/dearfriend/dearfriend/pkg/blocks"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
@@ -19,6 +21,22 @@ type messageInput struct {
 	Layout    string `json:"layout"`
 	HTML      string `json:"html"`
 	Text      string `json:"text"`
+	// Blocks is a document of pkg/blocks; the HTML is made of it.
+	Blocks json.RawMessage `json:"blocks,omitempty"`
+}
+
+// messageOut is a message as the API answers it: its blocks as JSON.
+type messageOut struct {
+	*store.Message
+	Blocks json.RawMessage `json:"blocks,omitempty"`
+}
+
+func outMessage(m *store.Message) messageOut {
+	o := messageOut{Message: m}
+	if m.Blocks != "" {
+		o.Blocks = json.RawMessage(m.Blocks)
+	}
+	return o
 }
 
 // createMessage compiles the message before storing it, so a template that
@@ -29,10 +47,25 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	if len(in.Blocks) > 0 && string(in.Blocks) != "null" && strings.TrimSpace(in.HTML) != "" {
+		return errs.Field("html", "give the HTML or the blocks, not both: the HTML is made of the blocks")
+	}
+	var doc string
+	if len(in.Blocks) > 0 && string(in.Blocks) != "null" {
+		doc = string(in.Blocks)
+	}
+	html, doc, err := blocks.Body(in.HTML, doc)
+	if err != nil {
+		return err
+	}
+	in.HTML = html
 	ri := render.Input{Subject: in.Subject, Preheader: in.Preheader, FromName: in.FromName, FromEmail: in.FromEmail,
 		ReplyTo: in.ReplyTo, Layout: in.Layout, HTML: in.HTML, Text: in.Text}
 	compiled, err := a.compiler.Compile(ri)
 	if err != nil {
+		return err
+	}
+	if err := a.store.CheckActionLinks(r.Context(), "html", compiled.Actions); err != nil {
 		return err
 	}
 	if strings.ContainsAny(in.Name, "\r\n") || len(in.Name) > 200 {
@@ -42,7 +75,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 		in.Name = in.Subject
 	}
 	m := &store.Message{Name: in.Name, Subject: in.Subject, Preheader: in.Preheader, FromName: in.FromName,
-		FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, Layout: in.Layout, HTML: in.HTML, Text: in.Text}
+		FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, Layout: in.Layout, HTML: in.HTML, Text: in.Text, Blocks: doc}
 	if err := a.store.CreateMessage(r.Context(), m); err != nil {
 		return err
 	}
@@ -52,9 +85,9 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	// What compiling removed or left in <style> is said, not hidden.
 	writeJSON(w, http.StatusCreated, struct {
-		*store.Message
+		messageOut
 		Warnings []string `json:"warnings"`
-	}{m, warnings})
+	}{outMessage(m), warnings})
 	return nil
 }
 
@@ -67,7 +100,7 @@ func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, m)
+	writeJSON(w, http.StatusOK, outMessage(m))
 	return nil
 }
 

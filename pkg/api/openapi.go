@@ -90,6 +90,15 @@ func routes() []route {
 
 		{pattern: "GET /api/v1/messages", summary: "Every message", out: listOf("messages", "Message")},
 		{pattern: "POST /api/v1/messages", summary: "Create a message; a template that does not compile is refused with its line and column, and what filters or clients hold against it is in warnings", in: ref("Message"), out: ref("SavedMessage"), status: http.StatusCreated},
+		{pattern: "POST /api/v1/messages/{id}/duplicate", summary: "Copy a message, blocks and all, as a new one named \"Copy of …\"", out: ref("Message"), status: http.StatusCreated},
+		{pattern: "DELETE /api/v1/messages/{id}", summary: "Delete a message no campaign uses (204); 409 naming the campaign that does", out: anyObject},
+		{pattern: "POST /api/v1/messages/{id}/archive", summary: "Archive a message: the admin lists it only under Archived (204)", out: anyObject},
+		{pattern: "DELETE /api/v1/messages/{id}/archive", summary: "Bring an archived message back to the list (204)", out: anyObject},
+		{pattern: "POST /api/v1/campaigns/{id}/duplicate", summary: "Copy a campaign as a draft named \"Copy of …\": message, audience, topic, rate, UTM, A/B test", out: ref("Campaign"), status: http.StatusCreated},
+		{pattern: "DELETE /api/v1/campaigns/{id}", summary: "Delete a draft campaign (204); 409 once it is scheduled or sent", out: anyObject},
+		{pattern: "POST /api/v1/campaigns/{id}/archive", summary: "Archive a sent or cancelled campaign (204); 409 otherwise", out: anyObject},
+		{pattern: "DELETE /api/v1/campaigns/{id}/archive", summary: "Bring an archived campaign back to the list (204)", out: anyObject},
+		{pattern: "POST /api/v1/petitions/{id}/duplicate", summary: "Copy a petition, closed, titled \"Copy of …\" at the slug copy-of-<slug> (-2, -3 … when taken); signatures stay with the original", out: ref("Petition"), status: http.StatusCreated},
 		{pattern: "GET /api/v1/messages/{id}", summary: "A message", out: ref("Message")},
 		{pattern: "GET /api/v1/messages/{id}/preview", summary: "The HTML a contact (?contact_id=) would get", out: typ("string"), outType: "text/html", query: []string{"contact_id"}},
 		{pattern: "GET /api/v1/messages/{id}/preview.eml", summary: "The whole email as it would go on the wire", out: typ("string"), outType: "message/rfc822", query: []string{"contact_id"}},
@@ -175,6 +184,7 @@ func components() map[string]any {
 		"Message": object(map[string]any{
 			"id": integer, "name": str, "subject": str, "preheader": str, "from_name": str, "from_email": str,
 			"reply_to": str, "layout": str, "html": str, "text": str,
+			"blocks": map[string]any{"type": "object", "description": "The block editor's document ({\"blocks\": [{\"type\": \"paragraph\", \"content\": [{\"text\": \"…\"}]}, …]}); when given, the HTML is made of it and html must be empty"},
 		}),
 		"SavedMessage": object(map[string]any{
 			"id": integer, "name": str, "subject": str, "preheader": str, "from_name": str, "from_email": str,

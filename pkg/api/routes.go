@@ -88,6 +88,8 @@ func (a *API) Routes(mux Mux) {
 	mux.Handle("POST /api/v1/petitions/{id}/organizations/{org_id}/approve", a.handle(a.approveOrganization))
 	mux.Handle("POST /api/v1/petitions/{id}/organizations/{org_id}/reject", a.handle(a.rejectOrganization))
 
+	a.deskRoutes(mux)
+
 	mux.Handle("GET /api/v1/topics", a.handle(a.listTopics))
 	mux.Handle("POST /api/v1/topics", a.handle(a.createTopic))
 	mux.Handle("GET /api/v1/topics/{id}", a.handle(a.getTopic))

@@ -111,6 +111,7 @@ func TestOrganizerInBrowser(t *testing.T) {
 
 	// Message: a merge field that does not exist is shown at its line.
 	do(t, ctx, chromedp.Navigate(base+"/admin/messages/new"), chromedp.WaitVisible(chromedp.CSS("#f-subject")),
+		chromedp.Click(chromedp.CSS("#to-html")), chromedp.WaitVisible(chromedp.CSS("#f-html")),
 		chromedp.SendKeys(chromedp.CSS("#f-subject"), "Tell the Governor: protect the North Fork"),
 		chromedp.SendKeys(chromedp.CSS("#f-from_name"), "Maya"), chromedp.SendKeys(chromedp.CSS("#f-from_email"), "action@example.org"),
 		chromedp.SetValue(chromedp.CSS("#f-html"), "<p>Dear {{ .FirstName }},</p>\n<p>{{ .Nickname }}</p>"),

@@ -25,6 +25,7 @@ func TestPreviewAndTestSend(t *testing.T) {
 			if code := h.call("POST", "/api/v1/contacts", map[string]any{"email": "jane@example.org", "first_name": "Jane"}, &jane); code != 201 {
 				t.Fatalf("create contact: %d", code)
 			}
+			mustPetition(t, h, "northfork", 0) // action_link names it
 			var msg struct {
 				store.Message
 				Warnings []string

@@ -50,10 +50,10 @@ func control(r rune) bool { return r < 0x20 || r >= 0x7f && r <= 0x9f }
 
 // multilineFields are the fields, by their last name, that hold text of
 // several lines: a message's bodies, a petition's texts, descriptions, a
-// signer's comment, an unsubscribe's reason.
+// signer's comment, an unsubscribe's reason, the block editor's JSON.
 var multilineFields = map[string]bool{
 	"html": true, "text": true, "petition_text": true, "thank_you_text": true, "share_text": true,
-	"description": true, "comment": true, "reason_text": true,
+	"description": true, "comment": true, "reason_text": true, "blocks": true,
 }
 
 // Multiline reports whether the field named by path (a form field, or a JSON

@@ -120,7 +120,10 @@ type Compiled struct {
 	// selector kept in <style>); the message is sent without it.
 	Warnings []string
 	// Links are the tracked URLs in body order; SetLinkIDs gives their ledger ids.
-	Links    []string
+	Links []string
+	// Actions are the slugs action_link names, in order, each once: the
+	// caller refuses a message naming a petition that does not exist.
+	Actions  []string
 	linkIDs  []int64
 	org      Org
 	subject  *texttemplate.Template
@@ -215,6 +218,7 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 		return nil, templateError(textField, textSrc, err)
 	}
 	out.htmlSize, out.textSize = len(htmlSrc), len(textSrc)
+	out.Actions = actionSlugs(out.subject.Tree, out.html.Tree, out.text.Tree)
 	trial := Recipient{SendID: 1, Email: "friend@example.org"}
 	tried, err := out.Merge(trial, trialURLs{})
 	if err != nil {

@@ -16,12 +16,7 @@ import (
 // its templates is the caller's (pkg/render).
 func (s *Store) UpdateMessage(ctx context.Context, m *Message) error {
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		used, err := tx.NewSelect().Model((*Campaign)(nil)).
-			Where("status <> ?", CampaignDraft).
-			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where("message_id = ?", m.ID).
-					WhereOr("id IN (?)", tx.NewSelect().Model((*Variant)(nil)).Column("campaign_id").Where("message_id = ?", m.ID))
-			}).Count(ctx)
+		used, err := sentWith(tx, m.ID).Count(ctx)
 		if err != nil {
 			return fmt.Errorf("campaigns of message %d: %w", m.ID, err)
 		}
@@ -30,7 +25,7 @@ func (s *Store) UpdateMessage(ctx context.Context, m *Message) error {
 		}
 		m.UpdatedAt = time.Now().UTC()
 		res, err := tx.NewUpdate().Model(m).
-			Column("name", "subject", "preheader", "from_name", "from_email", "reply_to", "layout", "html", "text", "updated_at").
+			Column("name", "subject", "preheader", "from_name", "from_email", "reply_to", "layout", "html", "text", "blocks", "updated_at").
 			WherePK().Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("update message %d: %w", m.ID, err)

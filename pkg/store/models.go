@@ -120,6 +120,11 @@ type Message struct {
 	Text          string    `bun:"text" json:"text"`
 	CreatedAt     time.Time `bun:"created_at" json:"created_at"`
 	UpdatedAt     time.Time `bun:"updated_at" json:"updated_at"`
+	// Blocks is the block editor's document (pkg/blocks JSON) the HTML was
+	// made of; "" for a message written as HTML.
+	Blocks string `bun:"blocks" json:"-"`
+	// ArchivedAt hides a message from the list unless archived ones are asked for.
+	ArchivedAt *time.Time `bun:"archived_at" json:"archived_at,omitempty"`
 }
 
 // Audience says who a campaign goes to: the members of its lists and
@@ -163,6 +168,8 @@ type Campaign struct {
 	// Guard holds the counts the organizer's last resume acknowledged
 	// (feedback.go): the guard judges only what came after them.
 	Guard GuardCounts `bun:"embed:guard_" json:"-"`
+	// ArchivedAt hides a campaign from the list unless archived ones are asked for.
+	ArchivedAt *time.Time `bun:"archived_at" json:"archived_at,omitempty"`
 }
 
 // UTM holds a campaign's analytics parameters; an empty one is not added.
