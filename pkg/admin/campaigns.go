@@ -24,8 +24,8 @@ const progressWindow = 10 * time.Second
 // zoneOptions are the time zones the schedule offers, as a select's options.
 var zoneOptions = "options=" + strings.Join(timeZones, "|")
 
-// defaultZone is the time zone of the schedule field until the organizer
-// (or their browser's, through the script) chooses another.
+// defaultZone is the time zone of the schedule field when the organization
+// has none (DEARFRIEND_TIME_ZONE) and no script picks the browser's.
 const defaultZone = "UTC"
 
 // choice is one checkbox or option: a list, a segment or a message.
@@ -260,6 +260,7 @@ type reviewView struct {
 	MustConfirm  bool
 	Variants     []store.Variant // an A/B test's
 	Zones        string          // the time zones offered, as a select's options
+	BrowserZone  bool            // no organization's zone: the script picks the browser's
 }
 
 // campaign shows a draft's review step, or where a send stands.
@@ -270,7 +271,7 @@ func (h *Handler) campaign(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		return
 	}
 	if c.Status == store.CampaignDraft {
-		h.showReview(w, r, s, http.StatusOK, c, NewForm(url.Values{"when": {"now"}, "time_zone": {defaultZone}}))
+		h.showReview(w, r, s, http.StatusOK, c, NewForm(url.Values{"when": {"now"}, "time_zone": {cmp.Or(h.TimeZone, defaultZone)}}))
 		return
 	}
 	h.showProgress(w, r, s, c)
@@ -338,7 +339,7 @@ func (h *Handler) review(ctx context.Context, c *store.Campaign) (*reviewView, e
 			return nil, err
 		}
 	}
-	return &reviewView{Campaign: c, Message: m, Count: n, MustConfirm: n > h.ConfirmAbove, Variants: variants, Zones: zoneOptions,
+	return &reviewView{Campaign: c, Message: m, Count: n, MustConfirm: n > h.ConfirmAbove, Variants: variants, Zones: zoneOptions, BrowserZone: h.TimeZone == "",
 		Lists: names(c.Audience.Lists, lists), Segments: names(c.Audience.Segments, segs),
 		ExcludeLists: names(c.Audience.ExcludeLists, lists), ExcludeSegs: names(c.Audience.ExcludeSegments, segs)}, nil
 }
@@ -379,7 +380,7 @@ func (h *Handler) sendCampaign(w http.ResponseWriter, r *http.Request, s *signed
 	}
 	var sc store.Schedule
 	if f.Get("when") == "later" {
-		sc, err = store.ParseSchedule(f.Get("send_at"), cmp.Or(strings.TrimSpace(f.Get("time_zone")), defaultZone), f.Get("local") != "")
+		sc, err = store.ParseSchedule(f.Get("send_at"), cmp.Or(strings.TrimSpace(f.Get("time_zone")), h.TimeZone, defaultZone), f.Get("local") != "")
 		switch {
 		case err != nil:
 			f.Take(err)

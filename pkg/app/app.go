@@ -301,6 +301,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		adminUI, err := admin.New(admin.Deps{Store: a.store, Templates: adminPages, PublicURL: publicURL, OutboxURL: outboxURL, TrustProxy: cfg.TrustProxy, Log: a.log,
 			Imports: apiHandlers, Compiler: compiler, Previews: previews, Dispatcher: a.dispatch, ConfirmAbove: int64(cfg.ConfirmAbove),
+			TimeZone: cfg.TimeZone,
 			Settings: adminSettings(cfg), QueueRedis: a.queueOpt})
 		if err != nil {
 			return nil, err

@@ -24,7 +24,7 @@ func TestScheduleInTimeZone(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			h := start(t, b, fastSweep, map[string]string{"DEARFRIEND_CONFIRM_ABOVE": "1000"})
+			h := start(t, b, fastSweep, map[string]string{"DEARFRIEND_CONFIRM_ABOVE": "1000", "DEARFRIEND_TIME_ZONE": "America/New_York"})
 			base, ctx := h.app.URL(), context.Background()
 			if _, err := admin.CreateUser(ctx, h.app.Store(), "maya@example.org", store.RoleOrganizer, "correct horse battery"); err != nil {
 				t.Fatal(err)
@@ -54,6 +54,11 @@ func TestScheduleInTimeZone(t *testing.T) {
 				return c
 			}
 
+			// The organization's zone is the schedule's default, kept over the browser's.
+			if review := getPage(t, organizer, fmt.Sprintf("%s/admin/campaigns/%d", base, camp)).body; !strings.Contains(review, "<option selected>America/New_York</option>") ||
+				strings.Contains(review, "data-browser-zone") {
+				t.Errorf("the review does not default to the organization's zone:\n%s", review)
+			}
 			p := schedule(camp, url.Values{"send_at": {"2099-05-01T09:00"}, "time_zone": {"Mars/Olympus_Mons"}})
 			if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="f-time_zone-error">&#34;Mars/Olympus_Mons&#34; is not an IANA time zone`) {
 				t.Fatalf("an unknown zone: %d\n%s", p.status, p.body)
