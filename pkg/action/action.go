@@ -9,7 +9,6 @@
 package action
 
 import (
-	"cmp"
 	"context"
 	"html/template"
 	"io/fs"
@@ -56,6 +55,9 @@ type Deps struct {
 	Confirm Confirmer
 	// Notifier is told of each new signature (outgoing webhooks); may be nil.
 	Notifier Notifier
+	// Clicks records a recipient's visit through their action link as a
+	// click of it (track.Recorder); nil records none.
+	Clicks ClickRecorder
 	// SignRate is the sign posts allowed per client address and minute; 0 is no limit.
 	SignRate int
 	// TrustProxy takes the client address from X-Forwarded-For (see clientAddr).
@@ -75,6 +77,11 @@ type Confirmer interface {
 	// ConfirmChanges is Confirm for a signature whose visitor asked to
 	// change a known contact: the email carries link, which applies them.
 	ConfirmChanges(ctx context.Context, signatureID int64, link string) error
+}
+
+// ClickRecorder takes a click event to write later; track.Recorder implements it.
+type ClickRecorder interface {
+	Record(e store.Event) bool
 }
 
 // Notifier queues outgoing webhooks; pkg/webhook implements it.
@@ -97,7 +104,7 @@ type Handler struct {
 
 // New parses the page templates.
 func New(d Deps) (*Handler, error) {
-	t, err := template.New("").Funcs(render.ShareFuncs()).Funcs(template.FuncMap{"field": field}).ParseFS(d.Pages, "base.html", "action/*.html")
+	t, err := template.New("").Funcs(render.ShareFuncs()).Funcs(template.FuncMap{"field": field, "number": render.Number}).ParseFS(d.Pages, "base.html", "action/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +122,7 @@ func New(d Deps) (*Handler, error) {
 func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /a/{slug}", h.page)
 	mux.HandleFunc("POST /a/{slug}/sign", h.sign)
+	mux.HandleFunc("GET /a/{slug}/thanks", h.thanks)
 	mux.HandleFunc("GET /a/{slug}/confirm/{token}", h.confirmPage)
 	mux.HandleFunc("POST /a/{slug}/confirm/{token}", h.confirm)
 }
@@ -159,31 +167,59 @@ func field(d pageData, name, label, typ, value, autocomplete string, optional bo
 
 const csrfPurpose = "petition-sign"
 
-// recipient returns the send and contact a valid action token names; any
-// token that does not verify is no one, never someone else.
-func (h *Handler) recipient(ctx context.Context, token string) (*store.Send, *store.Contact, error) {
+// recipient is who a valid action token names: their send, their contact,
+// and the campaign's link the token was minted for (0 for a link older than
+// action clicks). A token that does not verify is no one, never someone else.
+type recipient struct {
+	send    *store.Send
+	contact *store.Contact
+	linkID  int64
+}
+
+// recipient returns the recipient token names; contact is nil for no one.
+func (h *Handler) recipient(ctx context.Context, token string) (recipient, error) {
 	if token == "" {
-		return nil, nil, nil
+		return recipient{}, nil
 	}
-	sendID, _, err := h.Signer.Verify(track.KindAction, token)
+	sendID, linkID, err := h.Signer.Verify(track.KindAction, token)
 	if err != nil {
-		return nil, nil, nil
+		return recipient{}, nil
 	}
 	snd, err := h.Store.GetSend(ctx, sendID)
 	if err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
-			return nil, nil, nil
+			return recipient{}, nil
 		}
-		return nil, nil, err
+		return recipient{}, err
 	}
 	c, err := h.Store.GetContact(ctx, snd.ContactID)
 	if err != nil {
 		if errs.CodeOf(err) == errs.NotFound {
-			return nil, nil, nil
+			return recipient{}, nil
 		}
-		return nil, nil, err
+		return recipient{}, err
 	}
-	return snd, c, nil
+	return recipient{send: snd, contact: c, linkID: linkID}, nil
+}
+
+// maxUserAgent is as much of a user agent as a click keeps, as track does.
+const maxUserAgent = 512
+
+// countClick records the visit of rc through their action link as a click
+// of that link, flagged as a scanner's as any tracked click would be.
+func (h *Handler) countClick(r *http.Request, rc recipient) {
+	if h.Clicks == nil || rc.linkID == 0 {
+		return
+	}
+	h.Clicks.Record(store.Event{Kind: store.EventClick, CampaignID: rc.send.CampaignID, SendID: rc.send.ID, LinkID: &rc.linkID,
+		UserAgent: truncateUA(r.UserAgent()), Machine: track.MachineClick(r), CreatedAt: h.now().UTC()})
+}
+
+func truncateUA(ua string) string {
+	if len(ua) > maxUserAgent {
+		return ua[:maxUserAgent]
+	}
+	return ua
 }
 
 // petition loads the petition the path names.
@@ -247,11 +283,15 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.URL.Query().Get("r")
-	_, c, err := h.recipient(r.Context(), token)
+	rc, err := h.recipient(r.Context(), token)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	if rc.contact != nil {
+		h.countClick(r, rc)
+	}
+	c := rc.contact
 	d.Ref = r.URL.Query().Get("ref")
 	if c != nil && !d.Letter {
 		d.Signer, d.Token = c, token
@@ -290,11 +330,12 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		h.show(w, r, http.StatusConflict, "petition.html", d)
 		return
 	}
-	snd, c, err := h.recipient(r.Context(), r.PostForm.Get("r"))
+	rc, err := h.recipient(r.Context(), r.PostForm.Get("r"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	snd, c := rc.send, rc.contact
 	if c != nil && !d.Letter {
 		d.Signer, d.Token = c, r.PostForm.Get("r")
 	}
@@ -364,6 +405,13 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 	if isNew {
 		h.announce(r.Context(), p, c, at, known, f)
 	}
+	if snd != nil && rc.linkID != 0 {
+		// The signature proves a person clicked: count them as a clicker
+		// even if the page's visit looked like a scanner's.
+		if err := h.Store.SignerClick(r.Context(), snd, rc.linkID, truncateUA(r.UserAgent()), h.now()); err != nil {
+			h.Log.Error("record a signer's click", "send_id", snd.ID, "link_id", rc.linkID, "err", err)
+		}
+	}
 	if known {
 		// Thanked by the name typed: the page must not tell a stranger
 		// the name we hold for an address.
@@ -401,17 +449,6 @@ func (h *Handler) announce(ctx context.Context, p *store.Petition, c *store.Cont
 	}
 }
 
-// thank renders the thank-you page with share links carrying c's referral code.
-func (h *Handler) thank(w http.ResponseWriter, r *http.Request, d pageData, c *store.Contact, isNew bool) {
-	d.New, d.Signer = isNew, c
-	d.ShareURL = h.PublicURL + "/a/" + d.Petition.Slug
-	if c.ID != 0 {
-		d.ShareURL += "?ref=" + h.referral(c.ID)
-	}
-	d.ShareText = cmp.Or(d.Petition.ShareText, d.Petition.Title)
-	h.show(w, r, http.StatusOK, "thanks.html", d)
-}
-
 // signLetter takes an organization's signature of a letter, pending the
 // organizer's approval.
 func (h *Handler) signLetter(w http.ResponseWriter, r *http.Request, d pageData) {
@@ -432,7 +469,7 @@ func (h *Handler) signLetter(w http.ResponseWriter, r *http.Request, d pageData)
 	} else {
 		d.New = true // a bot is answered as a person would be
 	}
-	h.show(w, r, http.StatusOK, "thanks.html", d)
+	h.thank(w, r, d, nil, d.New)
 }
 
 // checkOrganization validates a letter's form; it returns the messages by

@@ -77,7 +77,7 @@ func newClient(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar}
 }
 
-func mustFixture(t *testing.T, dsn string) *fixture {
+func mustFixture(t *testing.T, dsn string, opts ...func(*action.Deps)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{s: testenv.Store(t, dsn), signer: track.NewSigner("test secret"), client: newClient(t),
@@ -86,10 +86,14 @@ func mustFixture(t *testing.T, dsn string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := action.New(action.Deps{Store: f.s, Signer: f.signer, PublicURL: "https://act.example.org",
+	deps := action.Deps{Store: f.s, Signer: f.signer, PublicURL: "https://act.example.org",
 		Org: action.Org{Name: "Friends of the River", PostalAddress: "1 Main St"}, Pages: pages,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Confirm: f.confirms,
-		Now: func() time.Time { return time.Now().Add(time.Duration(f.shift.Load())) }})
+		Now: func() time.Time { return time.Now().Add(time.Duration(f.shift.Load())) }}
+	for _, opt := range opts {
+		opt(&deps)
+	}
+	h, err := action.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +136,7 @@ func mustFixture(t *testing.T, dsn string) *fixture {
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("recipients %v, %v", rs, err)
 	}
-	f.janeLink = track.NewLinks(f.srv.URL, f.signer).Action(rs[0].SendID, "river")
+	f.janeLink = track.NewLinks(f.srv.URL, f.signer).Action(rs[0].SendID, 0, "river")
 	return f
 }
 
@@ -200,7 +204,7 @@ func TestRecognizedSigner(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		f := mustFixture(t, dsn)
 		page, csrf := f.get(t, f.janeLink)
-		for _, want := range []string{"Not Jane? Sign as someone else", "Dear Governor", "The Governor", "0</strong> signatures of a goal of 1000"} {
+		for _, want := range []string{"Not Jane? Sign as someone else", "Dear Governor", "The Governor", "0</strong> signatures of a goal of 1,000"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("page lacks %q", want)
 			}

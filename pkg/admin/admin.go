@@ -57,6 +57,9 @@ type Deps struct {
 	// organizer to type the number of recipients (DEARFRIEND_CONFIRM_ABOVE,
 	// 1000 by default); 0 asks always.
 	ConfirmAbove int64
+	// TimeZone is the organization's IANA zone, the schedule's default
+	// (DEARFRIEND_TIME_ZONE); empty takes the organizer's browser's.
+	TimeZone string
 
 	// Settings is what the settings screen shows of the configuration.
 	Settings Settings

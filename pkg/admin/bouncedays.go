@@ -70,7 +70,7 @@ func (h *Handler) loadBounceDays(ctx context.Context, id int64, since time.Time,
 // bounceChart draws bounces by kind day by day, from the first day with any
 // to the last; days between with none are drawn as zero.
 func bounceChart(id int64, days []store.BounceDay) Chart {
-	c := Chart{ID: fmt.Sprintf("bounce-days-%d", id), Title: "Bounces and complaints by day (UTC)",
+	c := Chart{ID: fmt.Sprintf("bounce-days-%d", id), Title: "Bounces and complaints by day (UTC)", Unit: "messages",
 		Series: []Series{{Name: "Hard"}, {Name: "Soft"}, {Name: "Block"}, {Name: "Complaint"}}}
 	if len(days) == 0 {
 		return c

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -20,8 +21,12 @@ import (
 // as the API's progress does.
 const progressWindow = 10 * time.Second
 
-// scheduleLayout is how the schedule field (datetime-local) posts a time, in UTC.
-const scheduleLayout = "2006-01-02T15:04"
+// zoneOptions are the time zones the schedule offers, as a select's options.
+var zoneOptions = "options=" + strings.Join(timeZones, "|")
+
+// defaultZone is the time zone of the schedule field when the organization
+// has none (DEARFRIEND_TIME_ZONE) and no script picks the browser's.
+const defaultZone = "UTC"
 
 // choice is one checkbox or option: a list, a segment or a message.
 type choice struct {
@@ -262,6 +267,8 @@ type reviewView struct {
 	Count        int64
 	MustConfirm  bool
 	Variants     []store.Variant // an A/B test's
+	Zones        string          // the time zones offered, as a select's options
+	BrowserZone  bool            // no organization's zone: the script picks the browser's
 }
 
 // campaign shows a draft's review step, or where a send stands.
@@ -272,7 +279,7 @@ func (h *Handler) campaign(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		return
 	}
 	if c.Status == store.CampaignDraft {
-		h.showReview(w, r, s, http.StatusOK, c, NewForm(url.Values{"when": {"now"}}))
+		h.showReview(w, r, s, http.StatusOK, c, NewForm(url.Values{"when": {"now"}, "time_zone": {cmp.Or(h.TimeZone, defaultZone)}}))
 		return
 	}
 	h.showProgress(w, r, s, c)
@@ -340,7 +347,7 @@ func (h *Handler) review(ctx context.Context, c *store.Campaign) (*reviewView, e
 			return nil, err
 		}
 	}
-	return &reviewView{Campaign: c, Message: m, Count: n, MustConfirm: n > h.ConfirmAbove, Variants: variants,
+	return &reviewView{Campaign: c, Message: m, Count: n, MustConfirm: n > h.ConfirmAbove, Variants: variants, Zones: zoneOptions, BrowserZone: h.TimeZone == "",
 		Lists: names(c.Audience.Lists, lists), Segments: names(c.Audience.Segments, segs),
 		ExcludeLists: names(c.Audience.ExcludeLists, lists), ExcludeSegs: names(c.Audience.ExcludeSegments, segs)}, nil
 }
@@ -379,14 +386,16 @@ func (h *Handler) sendCampaign(w http.ResponseWriter, r *http.Request, s *signed
 			f.Fail("confirm", fmt.Sprintf("Type %d, the number of recipients, to confirm.", v.Count))
 		}
 	}
-	var at time.Time
+	var sc store.Schedule
 	if f.Get("when") == "later" {
-		at, err = time.Parse(scheduleLayout, f.Get("send_at"))
+		sc, err = store.ParseSchedule(f.Get("send_at"), cmp.Or(strings.TrimSpace(f.Get("time_zone")), h.TimeZone, defaultZone), f.Get("local") != "")
 		switch {
 		case err != nil:
-			f.Fail("send_at", "Choose a date and time, in UTC.")
-		case !at.After(h.Now()):
-			f.Fail("send_at", "This time is past: choose a later one, or send now.")
+			f.Take(err)
+		case !sc.At.After(h.Now()):
+			f.Fail("send_at", "This time is past in "+sc.Zone+": choose a later one, or send now.")
+		case sc.Local && c.AB.Share > 0:
+			f.Fail("local", "A campaign with an A/B test goes out at one time for everyone: remove the test, or deliver at this time in "+sc.Zone+".")
 		}
 	}
 	if !f.OK() {
@@ -394,7 +403,7 @@ func (h *Handler) sendCampaign(w http.ResponseWriter, r *http.Request, s *signed
 		return
 	}
 	if f.Get("when") == "later" {
-		err = h.Store.ScheduleCampaign(ctx, c.ID, at)
+		err = h.Store.ScheduleCampaignAt(ctx, c.ID, sc)
 	} else {
 		_, err = h.Dispatcher.Send(ctx, c.ID)
 	}
@@ -413,6 +422,25 @@ type progressView struct {
 	Done     int64 // sent, failed, bounced, blocked, unknown and skipped
 	Percent  int64
 	ETA      string
+	Schedule string // when a scheduled campaign sends, in the words of its zone
+}
+
+// scheduleText says when c, scheduled, sends: at its time in the zone it was
+// chosen in, or at a wall clock in each recipient's own zone.
+func scheduleText(c *store.Campaign) string {
+	if c.LocalTime != "" {
+		if at, err := time.Parse("2006-01-02T15:04:05", c.LocalTime); err == nil {
+			return "at " + at.Format("15:04 on Mon 2 Jan 2006") + " in each recipient's time zone (" + cmp.Or(c.TimeZone, defaultZone) + " for contacts without one)"
+		}
+	}
+	if c.SendAt == nil {
+		return ""
+	}
+	loc, err := store.LoadZone(c.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return "at " + c.SendAt.In(loc).Format("15:04 on Mon 2 Jan 2006") + " " + loc.String()
 }
 
 func (h *Handler) showProgress(w http.ResponseWriter, r *http.Request, s *signedIn, c *store.Campaign) {
@@ -421,7 +449,7 @@ func (h *Handler) showProgress(w http.ResponseWriter, r *http.Request, s *signed
 		h.failFor(w, r, s, err)
 		return
 	}
-	v := progressView{Campaign: c, Progress: p, Done: p.Sent + p.Failed + p.Bounced + p.Blocked + p.Unknown + p.Skipped}
+	v := progressView{Campaign: c, Progress: p, Done: p.Sent + p.Failed + p.Bounced + p.Blocked + p.Unknown + p.Skipped, Schedule: scheduleText(c)}
 	if p.Total > 0 {
 		v.Percent = min(100, v.Done*100/p.Total)
 	}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -48,7 +49,14 @@ func (h *Handler) petitions(w http.ResponseWriter, r *http.Request, s *signedIn)
 	}
 	rows := make([]petitionRow, len(ps))
 	for i, p := range ps {
-		n, err := h.Store.CountSignatures(r.Context(), p.ID)
+		// A letter counts the organizations listed on it.
+		count := h.Store.CountSignatures
+		if p.Kind == store.PetitionKindLetter {
+			count = func(ctx context.Context, id int64) (int64, error) {
+				return h.Store.CountOrganizations(ctx, id, store.OrgApproved)
+			}
+		}
+		n, err := count(r.Context(), p.ID)
 		if err != nil {
 			h.failFor(w, r, s, err)
 			return
@@ -103,8 +111,14 @@ func (h *Handler) petition(w http.ResponseWriter, r *http.Request, s *signedIn) 
 	if len(sigs) == signaturesPerPage {
 		next = "/admin/petitions/" + strconv.FormatInt(p.ID, 10) + "?" + url.Values{"after": {strconv.FormatInt(sigs[len(sigs)-1].ID, 10)}}.Encode() + "#signatures"
 	}
-	byDay := Chart{ID: "by-day", Title: "Signatures by day (UTC)", Bars: true, Series: []Series{{Name: "Signatures"}}}
-	for _, d := range rep.ByDay {
+	byDay := Chart{ID: "by-day", Title: "Signatures by day (UTC)", Unit: "signatures", Bars: true, Series: []Series{{Name: "Signatures"}}}
+	days := rep.ByDay
+	if p.Kind == store.PetitionKindLetter {
+		byDay = Chart{ID: "by-day", Title: "Organizations signed on by day (UTC)", Unit: "organizations", Bars: true,
+			Series: []Series{{Name: "Organizations signed on"}}}
+		days = rep.OrgsByDay
+	}
+	for _, d := range days {
 		byDay.Labels = append(byDay.Labels, d.Day)
 		byDay.Series[0].Values = append(byDay.Series[0].Values, d.Signatures)
 	}

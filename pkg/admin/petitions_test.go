@@ -185,4 +185,13 @@ func TestLetterOrganizations(t *testing.T) {
 	if p := org.get(base + "/signatures.csv"); !strings.Contains(p.body, "River Keepers,Ana,") || strings.Contains(p.body, "Spam Inc") {
 		t.Errorf("letter export:\n%s", p.body)
 	}
+	// A letter counts organizations, as its chart says, and numbers are
+	// written as people read them.
+	letter.Goal = 50000
+	if err := f.st.UpdatePetition(ctx, letter); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, org.get(base), "1 approved of a goal of 50,000", "Organizations signed on: 2</title>", "Organizations signed on by day (UTC)",
+		`<text class="unit" x="4" y="30.0" dy="-8">organizations</text>`)
+	mustContain(t, org.get("/admin/petitions"), `data-label="Signatures">1 <span class="sub">organizations</span>`, `data-label="Goal">50,000<`)
 }

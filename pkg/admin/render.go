@@ -10,6 +10,7 @@ import (
 
 	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/errs"
+	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
@@ -42,8 +43,9 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f%%", float64(n)*100/float64(of))
 	},
-	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"can":  func(u *store.User, role string) bool { return u != nil && allowed(u.Role, role) },
+	"number": render.Number,
+	"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"can":    func(u *store.User, role string) bool { return u != nil && allowed(u.Role, role) },
 	// choices groups checkboxes: {{ template "choices" (choices "lists" "Legend" .Items .Error) }}.
 	"choices": newChoiceGroup,
 }

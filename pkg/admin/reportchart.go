@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"math"
 	"strconv"
+
+	"github.com/dearfriend/dearfriend/pkg/render"
 )
 
 // Chart is a small line or bar chart drawn on the server as SVG: axes, tick
@@ -15,6 +17,9 @@ type Chart struct {
 	ID     string // unique in the page: ties the SVG to its title and description
 	Title  string
 	Labels []string // one per point, along the x axis
+	// Unit says what the y axis counts ("signatures", "organizations",
+	// "people"), written above it.
+	Unit   string
 	Series []Series
 	Bars   bool // bars side by side per label instead of lines
 }
@@ -28,8 +33,9 @@ type Series struct {
 // Chart geometry, in viewBox units: the SVG scales to its box's width.
 const (
 	chartWidth, chartHeight = 560, 260
-	chartLeft, chartRight   = 44, 12
+	chartLeft, chartRight   = 56, 12 // room for 50,000 at the left
 	chartTop, chartBottom   = 12, 36
+	chartUnitHeight         = 18 // above the plot when the chart has a Unit
 	chartMaxBar             = 48 // the widest bar: one bucket alone is not a wall
 	chartTicks              = 4  // horizontal grid lines above zero
 	chartXLabels            = 6  // at most this many labels along x, so they do not overlap
@@ -87,6 +93,9 @@ func yMax(largest int64) int64 {
 func (c Chart) layout() chartView {
 	v := chartView{Chart: c, Width: chartWidth, Height: chartHeight,
 		Left: chartLeft, Top: chartTop, Right: chartWidth - chartRight, Bot: chartHeight - chartBottom}
+	if c.Unit != "" {
+		v.Top += chartUnitHeight
+	}
 	var largest int64
 	for _, s := range c.Series {
 		for _, n := range s.Values {
@@ -99,7 +108,7 @@ func (c Chart) layout() chartView {
 	y := func(n int64) float64 { return v.Bot - float64(n)/float64(top)*plotH }
 	for i := 0; i <= chartTicks; i++ {
 		n := top * int64(i) / chartTicks
-		v.YTicks = append(v.YTicks, tick{Pos: y(n), Label: strconv.FormatInt(n, 10)})
+		v.YTicks = append(v.YTicks, tick{Pos: y(n), Label: render.Number(n)})
 	}
 	n := len(c.Labels)
 	// x is the centre of label i: bars fill a slot each, a line spans the width.
@@ -123,7 +132,7 @@ func (c Chart) layout() chartView {
 			if i >= n {
 				break
 			}
-			p := point{X: x(i), Y: y(val), Label: fmt.Sprintf("%s, %s: %d", c.Labels[i], s.Name, val)}
+			p := point{X: x(i), Y: y(val), Label: fmt.Sprintf("%s, %s: %s", c.Labels[i], s.Name, render.Number(val))}
 			if c.Bars {
 				p.X = x(i) - groupW/2 + float64(si)*barW
 				p.W, p.H = barW, v.Bot-p.Y
@@ -140,11 +149,11 @@ func (c Chart) layout() chartView {
 // chartTemplate draws a chartView: the figure, its legend and its table.
 var chartTemplate = template.Must(template.New("chart").Funcs(template.FuncMap{
 	"f": func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) },
-	"at": func(vs []int64, i int) int64 {
+	"at": func(vs []int64, i int) string {
 		if i < len(vs) {
-			return vs[i]
+			return render.Number(vs[i])
 		}
-		return 0
+		return "0"
 	},
 }).Parse(`<figure class="chart">
 {{- if .Empty }}<p class="hint">Nothing to chart yet.</p>{{ else }}
@@ -153,7 +162,8 @@ var chartTemplate = template.Must(template.New("chart").Funcs(template.FuncMap{
 <g class="grid" stroke="#d6d2c8" stroke-width="1">{{ range .YTicks }}
 <line x1="{{ f $.Left }}" y1="{{ f .Pos }}" x2="{{ f $.Right }}" y2="{{ f .Pos }}"/>{{ end }}
 </g>
-<g class="axis" fill="#595959" font-size="14" aria-hidden="true">{{ range .YTicks }}
+<g class="axis" fill="#595959" font-size="14" aria-hidden="true">{{ with .Unit }}
+<text class="unit" x="4" y="{{ f $.Top }}" dy="-8">{{ . }}</text>{{ end }}{{ range .YTicks }}
 <text x="{{ f $.Left }}" dx="-6" y="{{ f .Pos }}" dy="4" text-anchor="end">{{ .Label }}</text>{{ end }}{{ range .XTicks }}
 <text x="{{ f .Pos }}" y="{{ f $.Bot }}" dy="18" text-anchor="middle">{{ .Label }}</text>{{ end }}
 </g>

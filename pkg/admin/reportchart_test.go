@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -98,8 +99,27 @@ func TestChartWithoutData(t *testing.T) {
 	}
 	// One point alone is drawn in the middle, not divided by zero.
 	svg := svgOf(t, Chart{ID: "one", Title: "One", Labels: []string{"May 4"}, Series: []Series{{Name: "Signed", Values: []int64{3}}}})
-	if !strings.Contains(svg, `cx="296.0"`) {
+	if centre := fmt.Sprintf(`cx="%.1f"`, float64(chartLeft+chartWidth-chartRight)/2); !strings.Contains(svg, centre) {
 		t.Errorf("a single point is not centred:\n%s", svg)
+	}
+}
+
+// TestChartNumbers checks that a chart says what it counts above its
+// axis and writes its numbers as people read them.
+func TestChartNumbers(t *testing.T) {
+	html, err := Chart{ID: "big", Title: "Signatures by day", Unit: "signatures", Bars: true, Labels: []string{"May 4", "May 5"},
+		Series: []Series{{Name: "Signatures", Values: []int64{50000, 1234567}}}}.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<text class="unit" x="4" y="30.0" dy="-8">signatures</text>`, ">2,000,000</text>",
+		"<title>May 5, Signatures: 1,234,567</title>", `<td class="num">50,000</td>`} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("chart lacks %s:\n%s", want, html)
+		}
+	}
+	if strings.Contains(string(html), "50000") || strings.Contains(string(html), "1234567") {
+		t.Errorf("chart writes a number without separators:\n%s", html)
 	}
 }
 

@@ -123,7 +123,7 @@ func activityChart(hours []store.HourStats, actions []store.HourCount) Chart {
 	for _, hc := range actions {
 		at(hc.Hour).actions = hc.N
 	}
-	c := Chart{ID: "activity", Title: "Opens, clicks and signatures over time (UTC)",
+	c := Chart{ID: "activity", Title: "Opens, clicks and signatures over time (UTC)", Unit: "opens, clicks, signatures",
 		Series: []Series{{Name: "Opened by people"}, {Name: "Clicked by people"}, {Name: "Signed"}}}
 	if len(byHour) == 0 {
 		return c

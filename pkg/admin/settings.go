@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/base64"
 	"net/http"
 
 	"github.com/dearfriend/dearfriend/pkg/config"
@@ -57,10 +58,33 @@ func (h *Handler) settingsRoutes(mux *http.ServeMux) {
 }
 
 // settingsNotices are the confirmations the settings screen shows after a change (?saved=).
-var settingsNotices = map[string]string{"topic": "The topic is created."}
+var settingsNotices = map[string]string{"topic": "The topic is created.",
+	"webhook": "The webhook is registered. Copy its secret now: it is not shown again.",
+	"token":   "The API token is replaced: the old one no longer works. Copy the new one now: it is not shown again."}
+
+// onceCookie carries a secret made by a post (a webhook's secret, a new
+// API token) to the page the post redirects to, which shows it and
+// deletes the cookie: a reload does not post again, nor show it again.
+const onceCookie = "dearfriend_once"
+
+// showOnce redirects to the settings screen, which shows secret this once
+// under the notice saved names.
+func (h *Handler) showOnce(w http.ResponseWriter, r *http.Request, saved, secret string) {
+	// Encoded: a secret typed by an admin may hold what a cookie cannot.
+	http.SetCookie(w, &http.Cookie{Name: onceCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(secret)), Path: "/admin/settings", HttpOnly: true,
+		Secure: h.secure, SameSite: http.SameSiteStrictMode, MaxAge: 300})
+	http.Redirect(w, r, "/admin/settings?saved="+saved, http.StatusSeeOther)
+}
 
 func (h *Handler) settings(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	h.showSettings(w, r, s, http.StatusOK, NewForm(nil), NewForm(nil), settingsNotices[r.URL.Query().Get("saved")], "")
+	notice, secret := settingsNotices[r.URL.Query().Get("saved")], ""
+	if c, err := r.Cookie(onceCookie); err == nil {
+		http.SetCookie(w, &http.Cookie{Name: onceCookie, Path: "/admin/settings", MaxAge: -1})
+		if b, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil && notice != "" && r.URL.Query().Get("saved") != "topic" {
+			secret = string(b)
+		}
+	}
+	h.showSettings(w, r, s, http.StatusOK, NewForm(nil), NewForm(nil), notice, secret)
 }
 
 // showSettings draws the settings screen with its two forms; secret is a
@@ -132,7 +156,7 @@ func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request, s *signe
 		h.failFor(w, r, s, err)
 		return
 	}
-	h.showSettings(w, r, s, http.StatusCreated, NewForm(nil), NewForm(nil), "The webhook is registered. Copy its secret now: it is not shown again.", wh.Secret)
+	h.showOnce(w, r, "webhook", wh.Secret)
 }
 
 // rotateToken replaces the API token kept in the database with a new one,
@@ -149,5 +173,5 @@ func (h *Handler) rotateToken(w http.ResponseWriter, r *http.Request, s *signedI
 		return
 	}
 	h.Log.Info("API token rotated", "by", s.User.Email)
-	h.showSettings(w, r, s, http.StatusOK, NewForm(nil), NewForm(nil), "The API token is replaced: the old one no longer works. Copy the new one now: it is not shown again.", token)
+	h.showOnce(w, r, "token", token)
 }

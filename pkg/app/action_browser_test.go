@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -82,6 +83,27 @@ func TestPetitionInBrowser(t *testing.T) {
 	testenv.Screenshot(t, ctx, "petition-thanks", 375)
 	testenv.Screenshot(t, ctx, "petition-thanks", 1280)
 
+	// The thank-you page has an address of its own (post, redirect, get):
+	// a reload shows it again and signs nothing twice, and going back
+	// shows the petition with the count as it is now.
+	if u := eval[string](t, ctx, `location.pathname + location.search`); !strings.HasPrefix(u, "/a/northfork/thanks?t=") {
+		t.Errorf("the thank-you page is at %q, want an address of its own", u)
+	}
+	do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".share")))
+	if h1, count := text(t, ctx, "h1"), text(t, ctx, "#count"); h1 != "Thank you, Jane!" || count != "1 signature of a goal of 10" {
+		t.Errorf("after a reload: %q, %q; want the same thanks and count", h1, count)
+	}
+	if n, err := h.app.Store().CountSignatures(context.Background(), pet.ID); err != nil || n != 1 {
+		t.Errorf("signatures after a reload: %d, %v; want 1", n, err)
+	}
+	// After a move through history chromedp's selectors wait on the page
+	// it knew; the page's own script reads the one shown. Back shows the
+	// count as it is now, not the page as it was before signing.
+	if body := history(t, ctx, "back", "/a/northfork", "1 signature of a goal of 10"); !strings.Contains(body, "Not Jane? Sign as someone else") {
+		t.Errorf("back from the thank-you page:\n%s", body)
+	}
+	history(t, ctx, "forward", "/a/northfork/thanks", "Thank you, Jane!")
+
 	// A visitor the page does not know, with a mistake in the email.
 	do(t, ctx, chromedp.Navigate(h.app.URL()+"/a/northfork"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "sam at example.org"),
@@ -145,6 +167,30 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	t.Helper()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// history goes back or forward in the tab's history and waits until it
+// shows a page at path whose main text holds want (a page restored from the
+// back-forward cache reloads itself first); it returns that text.
+func history(t *testing.T, ctx context.Context, way, path, want string) string {
+	t.Helper()
+	eval[bool](t, ctx, `(history.`+way+`(), true)`)
+	js := fmt.Sprintf(`(() => { const m = document.querySelector('main');
+		return location.pathname === %q && document.readyState === 'complete' && m ? m.innerText : ''; })()`, path)
+	var seen string
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err == nil && strings.Contains(got, want) {
+			return got
+		}
+		if err == nil && got != "" {
+			seen = got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never showed %q at %s; last seen (%v):\n%s", way, want, path, err, seen)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -307,7 +307,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		ah, err := action.New(action.Deps{Store: a.store, Signer: signer, PublicURL: publicURL,
 			Org: action.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log,
 			Confirm: a.confirm, Notifier: a.webhooks, SignRate: cfg.SignRate, TrustProxy: cfg.TrustProxy,
-			Brand: brandSrc})
+			Brand: brandSrc, Clicks: a.recorder})
 		if err != nil {
 			return nil, err
 		}
@@ -324,6 +324,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		adminUI, err := admin.New(admin.Deps{Store: a.store, Templates: adminPages, PublicURL: publicURL, OutboxURL: outboxURL, TrustProxy: cfg.TrustProxy, Log: a.log,
 			Imports: apiHandlers, Compiler: compiler, Previews: previews, Dispatcher: a.dispatch, ConfirmAbove: int64(cfg.ConfirmAbove),
+			TimeZone: cfg.TimeZone,
 			Settings: adminSettings(cfg), QueueRedis: a.queueOpt,
 			Brand: brandSrc, Library: library})
 		if err != nil {

@@ -110,6 +110,11 @@ func TestReportInBrowser(t *testing.T) {
 	if got := eval[string](t, ctx, `[...document.querySelectorAll('table.links tbody tr')].filter(r => r.querySelector('th').textContent.includes('northfork-facts')).map(r => r.querySelector('td').textContent.trim()).join()`); got != "1" {
 		t.Errorf("people who clicked the facts link: %q, want 1", got)
 	}
+	// The email's ADD YOUR NAME button is a link like the others: Jane, who
+	// signed through it, clicked it.
+	if got := eval[string](t, ctx, `[...document.querySelectorAll('table.links tbody tr')].filter(r => r.querySelector('th').textContent.trim().endsWith('/a/northfork')).map(r => r.querySelector('td').textContent.trim()).join()`); got != "1" {
+		t.Errorf("people who clicked the action link: %q, want 1", got)
+	}
 	if got := eval[string](t, ctx, `document.querySelector('figure.chart svg title').textContent`); !strings.HasPrefix(got, "Opens, clicks and signatures") {
 		t.Errorf("the activity chart's title: %q", got)
 	}

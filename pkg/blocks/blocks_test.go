@@ -83,7 +83,7 @@ func (urls) Open(int64) string               { return "https://act.example.org/t
 func (urls) Unsubscribe(int64) string        { return "https://act.example.org/u" }
 func (urls) Preferences(int64) string        { return "https://act.example.org/p" }
 func (urls) View(int64) string               { return "https://act.example.org/v" }
-func (urls) Action(_ int64, s string) string { return "https://act.example.org/a/" + s }
+func (urls) Action(_, _ int64, s string) string { return "https://act.example.org/a/" + s }
 
 // TestMergedAlert compiles the blocks' HTML as a campaign would and merges
 // it: "Friend" stands for an empty first name, the name when there is one,

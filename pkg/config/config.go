@@ -113,6 +113,9 @@ type Config struct {
 	// ConfirmAbove is the audience size over which the admin UI asks the
 	// organizer to type the number of recipients before sending.
 	ConfirmAbove int // DEARFRIEND_CONFIRM_ABOVE: default 1000
+	// TimeZone is the organization's IANA time zone, the admin UI's default
+	// for a schedule; empty takes each organizer's browser's.
+	TimeZone string // DEARFRIEND_TIME_ZONE: default empty
 	// AllowHTTP lets serve and worker start with an http:// (or no) public
 	// URL, for a private test; production links are https.
 	AllowHTTP bool // DEARFRIEND_ALLOW_HTTP: default false
@@ -183,6 +186,7 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		SignRate:          num("SIGN_RATE", 10),
 		TrustProxy:        get("TRUST_PROXY", "false") == "true",
 		ConfirmAbove:      num("CONFIRM_ABOVE", 1000),
+		TimeZone:          get("TIME_ZONE", ""),
 	}
 	secs := num("SHUTDOWN_TIMEOUT", 10)
 	c.ShutdownTimeout = time.Duration(secs) * time.Second
@@ -437,6 +441,11 @@ func (c Config) Validate() error {
 	}
 	if c.ConfirmAbove < 0 {
 		bad("DEARFRIEND_CONFIRM_ABOVE must be 0 (always ask) or more recipients, got %d", c.ConfirmAbove)
+	}
+	if c.TimeZone != "" {
+		if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "Local" {
+			bad("DEARFRIEND_TIME_ZONE must be an IANA time zone like America/New_York, got %q", c.TimeZone)
+		}
 	}
 	return errors.Join(errList...)
 }

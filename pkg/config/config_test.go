@@ -48,6 +48,8 @@ func TestValidateNamesTheProblem(t *testing.T) {
 		{"guard fraction over 1", ModeDev, map[string]string{"DEARFRIEND_BOUNCE_GUARD_COMPLAINT": "3"}, "DEARFRIEND_BOUNCE_GUARD_COMPLAINT must be a fraction above 0 and at most 1"},
 		{"negative soft limit", ModeDev, map[string]string{"DEARFRIEND_BOUNCE_SOFT_LIMIT": "-1"}, "DEARFRIEND_BOUNCE_SOFT_LIMIT must be between 0"},
 		{"bad guard switch", ModeDev, map[string]string{"DEARFRIEND_BOUNCE_GUARD": "maybe"}, `DEARFRIEND_BOUNCE_GUARD must be true or false, got "maybe"`},
+		{"bad time zone", ModeDev, map[string]string{"DEARFRIEND_TIME_ZONE": "Mars/Olympus_Mons"}, `DEARFRIEND_TIME_ZONE must be an IANA time zone like America/New_York, got "Mars/Olympus_Mons"`},
+		{"server's own zone", ModeDev, map[string]string{"DEARFRIEND_TIME_ZONE": "Local"}, `DEARFRIEND_TIME_ZONE must be an IANA time zone`},
 		{"pprof without metrics addr", ModeWorker, map[string]string{"DEARFRIEND_PPROF": "1"}, "DEARFRIEND_PPROF serves the profiler on the metrics listener only: set DEARFRIEND_METRICS_ADDR"},
 	}
 	for _, tt := range tests {

@@ -69,9 +69,9 @@ func TestConfirmationText(t *testing.T) {
 // noURLs answers every per-recipient URL with one placeholder.
 type noURLs struct{}
 
-func (noURLs) Click(int64, int64) string   { return "https://example.org/x" }
-func (noURLs) Open(int64) string           { return "https://example.org/x" }
-func (noURLs) Unsubscribe(int64) string    { return "https://example.org/x" }
-func (noURLs) Preferences(int64) string    { return "https://example.org/x" }
-func (noURLs) View(int64) string           { return "https://example.org/x" }
-func (noURLs) Action(int64, string) string { return "https://example.org/x" }
+func (noURLs) Click(int64, int64) string          { return "https://example.org/x" }
+func (noURLs) Open(int64) string                  { return "https://example.org/x" }
+func (noURLs) Unsubscribe(int64) string           { return "https://example.org/x" }
+func (noURLs) Preferences(int64) string           { return "https://example.org/x" }
+func (noURLs) View(int64) string                  { return "https://example.org/x" }
+func (noURLs) Action(int64, int64, string) string { return "https://example.org/x" }

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/dearfriend/dearfriend/pkg/render"
@@ -14,7 +15,7 @@ import (
 type Messages struct {
 	store    *store.Store
 	compiler *render.Compiler
-	urls     render.URLs
+	urls     URLs
 
 	mu    sync.Mutex
 	cache map[messageKey]*render.Compiled
@@ -23,8 +24,15 @@ type Messages struct {
 // messageKey names one compiled message: a campaign's, or one of its variants (variant 0: none).
 type messageKey struct{ campaign, variant int64 }
 
+// URLs are the public URLs a message links to: each recipient's, and each
+// action page's own, the link its action_link visits count as clicks of.
+type URLs interface {
+	render.URLs
+	ActionPage(slug string) string
+}
+
 // NewMessages returns an empty cache.
-func NewMessages(st *store.Store, compiler *render.Compiler, urls render.URLs) *Messages {
+func NewMessages(st *store.Store, compiler *render.Compiler, urls URLs) *Messages {
 	return &Messages{store: st, compiler: compiler, urls: urls, cache: map[messageKey]*render.Compiled{}}
 }
 
@@ -102,11 +110,17 @@ func (m *Messages) ForVariant(ctx context.Context, campaignID, variantID int64) 
 	if err != nil {
 		return nil, err
 	}
-	ids, err := m.store.EnsureLinks(ctx, campaignID, c.Links)
+	// An action link is a link of the campaign like any other: its page.
+	urls := slices.Clone(c.Links)
+	for _, slug := range c.Actions {
+		urls = append(urls, m.urls.ActionPage(slug))
+	}
+	ids, err := m.store.EnsureLinks(ctx, campaignID, urls)
 	if err != nil {
 		return nil, err
 	}
-	c.SetLinkIDs(ids)
+	c.SetLinkIDs(ids[:len(c.Links)])
+	c.SetActionIDs(ids[len(c.Links):])
 	m.cache[key] = c
 	return c, nil
 }

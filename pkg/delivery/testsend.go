@@ -202,6 +202,6 @@ func (u testURLs) Open(int64) string         { return "" }
 func (u testURLs) Unsubscribe(int64) string  { return u.links.TestLink("unsubscribe", "") }
 func (u testURLs) Preferences(int64) string  { return u.links.TestLink("preferences", "") }
 func (u testURLs) View(int64) string         { return u.links.TestLink("view", "") }
-func (u testURLs) Action(_ int64, slug string) string {
+func (u testURLs) Action(_, _ int64, slug string) string {
 	return u.links.TestLink("action", slug)
 }

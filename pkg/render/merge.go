@@ -199,7 +199,11 @@ func (x *expander) url(code string) string {
 		}
 		u, ok := x.actions[slug]
 		if !ok {
-			u = x.urls.Action(x.sendID, slug)
+			var id int64
+			if !x.untracked {
+				id = x.c.actionIDs[slug]
+			}
+			u = x.urls.Action(x.sendID, id, slug)
 			x.actions[slug] = u
 		}
 		return u

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 
@@ -61,8 +62,9 @@ type URLs interface {
 	Unsubscribe(sendID int64) string
 	Preferences(sendID int64) string
 	View(sendID int64) string
-	// Action is the recipient's signed link to the action page named slug.
-	Action(sendID int64, slug string) string
+	// Action is the recipient's signed link to the action page named slug;
+	// linkID is the link its visit counts as a click of (0: none).
+	Action(sendID, linkID int64, slug string) string
 }
 
 // Compiler compiles messages with the layouts of one file system.
@@ -120,17 +122,19 @@ type Compiled struct {
 	// selector kept in <style>); the message is sent without it.
 	Warnings []string
 	// Links are the tracked URLs in body order; SetLinkIDs gives their ledger ids.
-	Links []string
+	Links   []string
+	linkIDs []int64
 	// Actions are the slugs action_link names, in order, each once: the
-	// caller refuses a message naming a petition that does not exist.
-	Actions  []string
-	linkIDs  []int64
-	org      Org
-	subject  *texttemplate.Template
-	html     *htmltemplate.Template
-	text     *texttemplate.Template
-	htmlSize int
-	textSize int
+	// caller refuses a message naming a petition that does not exist, and
+	// SetActionIDs gives the ids of their links.
+	Actions   []string
+	actionIDs map[string]int64
+	org       Org
+	subject   *texttemplate.Template
+	html      *htmltemplate.Template
+	text      *texttemplate.Template
+	htmlSize  int
+	textSize  int
 	// markerPrefix starts the per-recipient URL markers of this compile (see merge.go).
 	markerPrefix string
 	// htmlPlan and textPlan merge fast; nil: execute the template (see plan.go).
@@ -139,6 +143,17 @@ type Compiled struct {
 
 // SetLinkIDs tells the compiled message the ids its links have in the link table.
 func (c *Compiled) SetLinkIDs(ids []int64) { c.linkIDs = ids }
+
+// SetActionIDs tells the compiled message the link ids of its Actions, in
+// the same order: a recipient's visit of the action page is a click of it.
+func (c *Compiled) SetActionIDs(ids []int64) {
+	c.actionIDs = make(map[string]int64, len(ids))
+	for i, id := range ids {
+		if i < len(c.Actions) {
+			c.actionIDs[c.Actions[i]] = id
+		}
+	}
+}
 
 // Check validates the fields of a message that are not templates, naming the field at fault.
 func (in Input) Check() error {
@@ -220,7 +235,7 @@ func (c *Compiler) Compile(in Input) (*Compiled, error) {
 	out.htmlSize, out.textSize = len(htmlSrc), len(textSrc)
 	out.Actions = actionSlugs(out.subject.Tree, out.html.Tree, out.text.Tree)
 	trial := Recipient{SendID: 1, Email: "friend@example.org"}
-	tried, err := out.Merge(trial, trialURLs{})
+	tried, err := out.Merge(trial, trialURLs{actions: &out.Actions})
 	if err != nil {
 		return nil, c.bodyError(out, in, "html", htmlSrc, err)
 	}
@@ -325,17 +340,23 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// trialURLs fills URLs during a trial merge.
-type trialURLs struct{}
+// trialURLs fills URLs during a trial merge; it notes the action slugs
+// asked for in actions when that is set.
+type trialURLs struct{ actions *[]string }
 
 // Each is as long as a real one (a public URL and a signed token), so that
 // the trial merge has the size of a real email.
-func (trialURLs) Click(int64, int64) string   { return trialURL("/t/c/") }
-func (trialURLs) Open(int64) string           { return trialURL("/t/o/") }
-func (trialURLs) Unsubscribe(int64) string    { return trialURL("/u/") }
-func (trialURLs) Preferences(int64) string    { return trialURL("/p/") }
-func (trialURLs) View(int64) string           { return trialURL("/v/") }
-func (trialURLs) Action(int64, string) string { return trialURL("/a/") }
+func (trialURLs) Click(int64, int64) string { return trialURL("/t/c/") }
+func (trialURLs) Open(int64) string         { return trialURL("/t/o/") }
+func (trialURLs) Unsubscribe(int64) string  { return trialURL("/u/") }
+func (trialURLs) Preferences(int64) string  { return trialURL("/p/") }
+func (trialURLs) View(int64) string         { return trialURL("/v/") }
+func (u trialURLs) Action(_, _ int64, slug string) string {
+	if u.actions != nil && !slices.Contains(*u.actions, slug) {
+		*u.actions = append(*u.actions, slug)
+	}
+	return trialURL("/a/")
+}
 
 func trialURL(path string) string {
 	return "https://act.example.org" + path + "AQAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

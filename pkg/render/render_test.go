@@ -39,7 +39,7 @@ func (fakeURLs) Open(s int64) string        { return "https://t.example/o/" + it
 func (fakeURLs) Unsubscribe(s int64) string { return "https://t.example/u/" + itoa(s) }
 func (fakeURLs) Preferences(s int64) string { return "https://t.example/p/" + itoa(s) }
 func (fakeURLs) View(s int64) string        { return "https://t.example/v/" + itoa(s) }
-func (fakeURLs) Action(s int64, slug string) string {
+func (fakeURLs) Action(s, _ int64, slug string) string {
 	return "https://t.example/a/" + slug + "?r=" + itoa(s)
 }
 

@@ -36,7 +36,12 @@ func (s *Store) NextDispatch(ctx context.Context, campaignID int64, size int) (l
 		}
 		var first *int64
 		if err := s.db.NewSelect().Model((*Send)(nil)).ColumnExpr("min(id)").
-			Where("campaign_id = ? AND id > ? AND status IN (?)", campaignID, c.DispatchedTo, waiting).Scan(ctx, &first); err != nil {
+			Where("campaign_id = ? AND id > ? AND status IN (?)", campaignID, c.DispatchedTo, waiting).
+			// Rows waiting for their recipient's local time are left to
+			// the sweep's dispatch once it has come.
+			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				return q.Where("not_before IS NULL").WhereOr("not_before <= ?", time.Now().UTC())
+			}).Scan(ctx, &first); err != nil {
 			return 0, 0, false, fmt.Errorf("next dispatch: %w", err)
 		}
 		if first == nil {

@@ -159,6 +159,11 @@ func (s *Store) copyPage(ctx context.Context, tx bun.Tx, c *Campaign, cursor int
 		return 0, fmt.Errorf("copy the audience of campaign %d: %w", c.ID, err)
 	}
 	n, _ := res.RowsAffected()
+	if c.LocalTime != "" && n > 0 {
+		if err := s.holdUntilLocal(ctx, tx, c, cursor); err != nil {
+			return 0, err
+		}
+	}
 	if _, err := tx.NewUpdate().Model((*Campaign)(nil)).Set("total = total + ?", n).Where("id = ?", c.ID).Exec(ctx); err != nil {
 		return 0, fmt.Errorf("count the audience of campaign %d: %w", c.ID, err)
 	}

@@ -40,6 +40,9 @@ func (s *Store) ClaimRecipients(ctx context.Context, campaignID, lo, hi int64, l
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			return q.Where("lease_until IS NULL").WhereOr("lease_until <= ?", now)
 		}).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("not_before IS NULL").WhereOr("not_before <= ?", now) // its recipient's local time has come
+		}).
 		Order("id").Limit(int64(limit))
 	inCandidates := "id IN (?)"
 	if s.dialect == "pg" {

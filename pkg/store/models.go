@@ -160,6 +160,11 @@ type Campaign struct {
 	RatePerSecond float64 `bun:"rate_per_second" json:"rate_per_second"`
 	// SendAt is when a scheduled campaign starts (schedule.go).
 	SendAt *time.Time `bun:"send_at" json:"send_at,omitempty"`
+	// TimeZone is the IANA zone its time was chosen in; LocalTime, when
+	// set, is that time as a wall clock at which each recipient gets the
+	// message in their own zone (schedule.go).
+	TimeZone  string `bun:"time_zone" json:"time_zone,omitempty"`
+	LocalTime string `bun:"local_time" json:"local_time,omitempty"`
 	// AB is the campaign's A/B test; zero when it has no variants (variants.go).
 	AB ABTest `bun:"embed:ab_" json:"ab_test,omitzero"`
 	// PauseReason says why the reputation guard paused the campaign; empty
@@ -200,6 +205,9 @@ type Send struct {
 	VariantID *int64 `bun:"variant_id" json:"variant_id,omitempty"`
 	// Relay names the relay that blocked the message (status blocked); empty otherwise.
 	Relay string `bun:"relay" json:"relay,omitempty"`
+	// NotBefore is when the row may be sent: its recipient's local time
+	// (Campaign.LocalTime); nil for at once.
+	NotBefore *time.Time `bun:"not_before" json:"not_before,omitempty"`
 }
 
 // Link is a URL of a campaign's message; clicks point at its id.

@@ -117,6 +117,20 @@ func (s *Store) ApprovedOrganizations(ctx context.Context, p *Petition) ([]Organ
 	return out, nil
 }
 
+// CountOrganizations returns how many organizations signed letter
+// petitionID with status (any status when empty).
+func (s *Store) CountOrganizations(ctx context.Context, petitionID int64, status string) (int64, error) {
+	q := s.db.NewSelect().Model((*OrganizationSignature)(nil)).Where("petition_id = ?", petitionID)
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	n, err := q.Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count organizations: %w", err)
+	}
+	return int64(n), nil
+}
+
 // DecideOrganization approves or rejects organization signature id of
 // petitionID. Deciding again is allowed: an approval withdrawn is a rejection.
 func (s *Store) DecideOrganization(ctx context.Context, petitionID, id int64, status string) (*OrganizationSignature, error) {

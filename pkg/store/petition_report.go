@@ -16,6 +16,9 @@ type PetitionReport struct {
 	Referrers  []ReferrerCount  `json:"top_referrers"`
 	Direct     int64            `json:"direct"` // neither from an email nor from a share link
 	Orgs       map[string]int64 `json:"organizations,omitempty"`
+	// OrgsByDay counts a letter's organizations by the UTC day they signed
+	// on, whatever became of them; a letter has no people's signatures.
+	OrgsByDay []DayCount `json:"organizations_by_day,omitempty"`
 }
 
 // DayCount is the signatures of one UTC day.
@@ -94,6 +97,11 @@ func (s *Store) PetitionReport(ctx context.Context, petitionID int64) (*Petition
 		r.Orgs = map[string]int64{OrgPending: 0, OrgApproved: 0, OrgRejected: 0}
 		for _, row := range rows {
 			r.Orgs[row.Status] = row.N
+		}
+		r.OrgsByDay = []DayCount{}
+		if err := s.db.NewSelect().Model((*OrganizationSignature)(nil)).ColumnExpr(s.dayExpr("created_at")+" AS day, count(*) AS n").
+			Where("petition_id = ?", p.ID).GroupExpr("1").OrderExpr("1").Scan(ctx, &r.OrgsByDay); err != nil {
+			return nil, fmt.Errorf("organizations by day: %w", err)
 		}
 	}
 	return r, nil

@@ -171,7 +171,7 @@ func (h *Handler) click(w http.ResponseWriter, r *http.Request) {
 	}
 	// CampaignID lets the recorder drop a click whose link is not of its send's campaign.
 	h.Recorder.Record(store.Event{Kind: store.EventClick, CampaignID: link.CampaignID, SendID: sendID, LinkID: &link.ID,
-		UserAgent: truncate(r.UserAgent(), 512), Machine: machineClick(r), CreatedAt: h.now().UTC()})
+		UserAgent: truncate(r.UserAgent(), 512), Machine: MachineClick(r), CreatedAt: h.now().UTC()})
 	hd := w.Header()
 	hd.Set("Location", link.URL)
 	hd.Set("Cache-Control", "no-store")

@@ -37,9 +37,16 @@ func (l *Links) View(sendID int64) string {
 }
 
 // Action is the recipient's link to the action page slug (a petition): the
-// token lets the page recognize them and sign in one click.
-func (l *Links) Action(sendID int64, slug string) string {
-	return l.base + "/a/" + url.PathEscape(slug) + "?r=" + l.signer.Sign(KindAction, sendID, 0)
+// token lets the page recognize them and sign in one click, and names the
+// link (linkID, 0 for none) whose click the visit counts as.
+func (l *Links) Action(sendID, linkID int64, slug string) string {
+	return l.ActionPage(slug) + "?r=" + l.signer.Sign(KindAction, sendID, linkID)
+}
+
+// ActionPage is the public page of action slug, as a campaign's links table
+// names the link its action_link clicks count for.
+func (l *Links) ActionPage(slug string) string {
+	return l.base + "/a/" + url.PathEscape(slug)
 }
 
 // UnsubscribeToken is the bare token of the unsubscribe URL, for the mailto List-Unsubscribe.

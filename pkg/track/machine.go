@@ -36,9 +36,9 @@ func machineOpen(r *http.Request) bool {
 	return machineAgent(ua)
 }
 
-// machineClick reports whether a click is a scanner's: a HEAD request (a
+// MachineClick reports whether a click is a scanner's: a HEAD request (a
 // person's browser never sends one for a link) or a scanner's user agent.
-func machineClick(r *http.Request) bool {
+func MachineClick(r *http.Request) bool {
 	return r.Method == http.MethodHead || machineAgent(r.UserAgent())
 }
 

@@ -26,8 +26,8 @@ func TestMachineActivity(t *testing.T) {
 			if got := machineOpen(r); got != tt.open && tt.method == "GET" {
 				t.Errorf("machineOpen = %v, want %v", got, tt.open)
 			}
-			if got := machineClick(r); got != tt.click {
-				t.Errorf("machineClick = %v, want %v", got, tt.click)
+			if got := MachineClick(r); got != tt.click {
+				t.Errorf("MachineClick = %v, want %v", got, tt.click)
 			}
 		})
 	}

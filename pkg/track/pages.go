@@ -61,13 +61,20 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request, status int, name 
 	}
 }
 
+// freshScript is the hash of the one script of templates/pages/base.html:
+// a page the browser restores from its back-forward cache is loaded again,
+// so going back after signing shows the count as it is, not as it was.
+// The policy allows that script alone.
+const freshScript = "'sha256-NW31r4+rFXFYpHg0g2WSmF0kpq+e7TKWdw5+EICtLVQ='"
+
 // SetPageHeaders sets what every public HTML page is served with: never
-// cached, no referrer, no scripts, no framing, forms posting only to us.
+// cached, no referrer, no script but freshScript, no framing, forms posting
+// only to us.
 func SetPageHeaders(hd http.Header) {
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; script-src "+freshScript+"; form-action 'self'; frame-ancestors 'none'")
 	hd.Set("X-Frame-Options", "DENY")
 }
 

@@ -55,12 +55,15 @@ func NewSigner(secrets ...string) *Signer {
 	return s
 }
 
-// Sign returns a URL-safe token naming a send and, for clicks, a link.
+// Sign returns a URL-safe token naming a send and, for clicks, a link. An
+// action link names its link too when it has one (linkID > 0), so a visit
+// of the action page counts as a click of it; without one it is a send alone,
+// as action links were before they were counted.
 func (s *Signer) Sign(kind Kind, sendID, linkID int64) string {
 	var buf [2 + 2*binary.MaxVarintLen64 + sha256.Size]byte
 	b := append(buf[:0], tokenVersion, byte(kind))
 	b = binary.AppendUvarint(b, uint64(sendID))
-	if kind == KindClick {
+	if kind == KindClick || kind == KindAction && linkID > 0 {
 		b = binary.AppendUvarint(b, uint64(linkID))
 	}
 	b = appendMAC(b, s.keys[0], b)
@@ -94,7 +97,7 @@ func (s *Signer) Verify(kind Kind, token string) (sendID, linkID int64, err erro
 	}
 	rest = rest[n:]
 	var link uint64
-	if kind == KindClick {
+	if kind == KindClick || kind == KindAction && len(rest) > 0 {
 		if link, n = binary.Uvarint(rest); n <= 0 {
 			return 0, 0, ErrBadToken
 		}

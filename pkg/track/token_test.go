@@ -10,7 +10,8 @@ func TestTokenRoundTrip(t *testing.T) {
 	for _, tt := range []struct {
 		kind       Kind
 		send, link int64
-	}{{KindOpen, 1, 0}, {KindClick, 123456789, 42}, {KindUnsubscribe, 1 << 40, 0}, {KindBounce, 1 << 40, 0}} {
+	}{{KindOpen, 1, 0}, {KindClick, 123456789, 42}, {KindUnsubscribe, 1 << 40, 0}, {KindBounce, 1 << 40, 0},
+		{KindAction, 5, 0}, {KindAction, 5, 1 << 40}} { // an action link names its link when it has one
 		tok := s.Sign(tt.kind, tt.send, tt.link)
 		send, link, err := s.Verify(tt.kind, tok)
 		if err != nil || send != tt.send || link != tt.link {

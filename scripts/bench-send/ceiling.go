@@ -123,8 +123,8 @@ type fixedURLs struct{}
 func (fixedURLs) Click(s, l int64) string {
 	return fmt.Sprintf("https://act.example.org/t/c/%d-%d", s, l)
 }
-func (fixedURLs) Open(int64) string           { return "https://act.example.org/t/o/x.gif" }
-func (fixedURLs) Unsubscribe(int64) string    { return "https://act.example.org/u/x" }
-func (fixedURLs) Preferences(int64) string    { return "https://act.example.org/p/x" }
-func (fixedURLs) View(int64) string           { return "https://act.example.org/v/x" }
-func (fixedURLs) Action(int64, string) string { return "https://act.example.org/a/x" }
+func (fixedURLs) Open(int64) string                  { return "https://act.example.org/t/o/x.gif" }
+func (fixedURLs) Unsubscribe(int64) string           { return "https://act.example.org/u/x" }
+func (fixedURLs) Preferences(int64) string           { return "https://act.example.org/p/x" }
+func (fixedURLs) View(int64) string                  { return "https://act.example.org/v/x" }
+func (fixedURLs) Action(int64, int64, string) string { return "https://act.example.org/a/x" }

@@ -58,7 +58,18 @@
     });
   }
 
+  // A schedule's time zone starts as the browser's, when the list has it.
+  function browserZone(box) {
+    var select = box.querySelector('select'), zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!select || !zone) return;
+    for (var i = 0; i < select.options.length; i++) {
+      if (select.options[i].value === zone) { select.value = zone; return; }
+    }
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('[data-browser-zone]').forEach(browserZone);
     document.querySelectorAll('form[data-live-count]').forEach(liveCount);
     document.querySelectorAll('button[data-copy]').forEach(copyButton);
     document.querySelectorAll('textarea[data-error-line]').forEach(showErrorLine);
