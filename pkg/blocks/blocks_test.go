@@ -78,11 +78,11 @@ func compile(t testing.TB, layout, body string) (*render.Compiled, error) {
 
 type urls struct{}
 
-func (urls) Click(int64, int64) string       { return "https://act.example.org/t/c" }
-func (urls) Open(int64) string               { return "https://act.example.org/t/o" }
-func (urls) Unsubscribe(int64) string        { return "https://act.example.org/u" }
-func (urls) Preferences(int64) string        { return "https://act.example.org/p" }
-func (urls) View(int64) string               { return "https://act.example.org/v" }
+func (urls) Click(int64, int64) string          { return "https://act.example.org/t/c" }
+func (urls) Open(int64) string                  { return "https://act.example.org/t/o" }
+func (urls) Unsubscribe(int64) string           { return "https://act.example.org/u" }
+func (urls) Preferences(int64) string           { return "https://act.example.org/p" }
+func (urls) View(int64) string                  { return "https://act.example.org/v" }
 func (urls) Action(_, _ int64, s string) string { return "https://act.example.org/a/" + s }
 
 // TestMergedAlert compiles the blocks' HTML as a campaign would and merges
