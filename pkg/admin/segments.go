@@ -2,8 +2,8 @@ package admin
 
 import (
 	"net/http"
-	"slices"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
