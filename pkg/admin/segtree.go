@@ -253,6 +253,10 @@ func readTree(v url.Values) (*segNode, string) {
 	return root, ""
 }
 
+// rawName is the name of a raw node's text area: a name pkg/input lets
+// hold several lines.
+func rawName(path string) string { return path + ".rules" }
+
 type treeReader struct {
 	v     url.Values
 	nodes int
@@ -285,7 +289,7 @@ func (r *treeReader) node(path string, depth int) *segNode {
 			n.Kids = append(n.Kids, r.node(path+"-"+strconv.Itoa(i), depth+1))
 		}
 	case kindRaw:
-		n.Raw = get("raw")
+		n.Raw = r.v.Get(rawName(path))
 	default:
 		n.Op, n.Value, n.Value2 = get("op"), get("value"), get("value2")
 		n.Attr, n.Type, n.List, n.Tag = get("attr"), get("type"), get("list"), get("tag")

@@ -46,7 +46,7 @@ func formOf(n *segNode) url.Values {
 				put(k)
 			}
 		case kindRaw:
-			set("raw", n.Raw)
+			v.Set(rawName(n.Path), n.Raw)
 		default:
 			for name, value := range map[string]string{"op": n.Op, "value": n.Value, "value2": n.Value2, "attr": n.Attr,
 				"type": n.Type, "list": n.List, "tag": n.Tag, "action": n.Action, "campaign": n.Campaign,
@@ -171,7 +171,11 @@ func TestSegmentFormErrors(t *testing.T) {
 	rule := func(kv ...string) url.Values {
 		v := url.Values{"match_r": {"all"}, "n_r": {"1"}}
 		for i := 0; i+1 < len(kv); i += 2 {
-			v.Set(kv[i]+"_r-0", kv[i+1])
+			if strings.Contains(kv[i], ".") {
+				v.Set(kv[i], kv[i+1])
+			} else {
+				v.Set(kv[i]+"_r-0", kv[i+1])
+			}
 		}
 		return v
 	}
@@ -191,8 +195,8 @@ func TestSegmentFormErrors(t *testing.T) {
 		{"a bad attribute name", rule("kind", "attribute", "attr", `a"b`, "type", "text", "op", "equals", "value", "x"), "attr_r-0", "attribute name"},
 		{"a petition not chosen", rule("kind", "petition", "signed", "no"), "petition_r-0", "Choose a petition"},
 		{"days out of range", rule("kind", "engagement", "action", "opened", "days", "0"), "days_r-0", "whole number of days"},
-		{"JSON that is not", rule("kind", "raw", "raw", "{tag"), "raw_r-0", "not valid JSON"},
-		{"JSON the API refuses", rule("kind", "raw", "raw", `{"tag": 3}`), "raw_r-0", "must be text"},
+		{"JSON that is not", rule("kind", "raw", "r-0.rules", "{tag"), "raw_r-0", "not valid JSON"},
+		{"JSON the API refuses", rule("kind", "raw", "r-0.rules", `{"tag": 3}`), "raw_r-0", "must be text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root, _ := readTree(tc.form)
@@ -215,8 +219,8 @@ func FuzzSegmentForm(f *testing.F) {
 	f.Add("match_r=none&n_r=2&kind_r-0=petition&petition_r-0=3&signed_r-0=no&kind_r-1=group&match_r-1=any&n_r-1=1&kind_r-1-0=list&list_r-1-0=volunteers&not_r-1-0=1")
 	f.Add("n_r=1&kind_r-0=attribute&attr_r-0=age&type_r-0=number&op_r-0=between&value_r-0=1e2&value2_r-0=-3.5")
 	f.Add("n_r=1&kind_r-0=engagement&action_r-0=clicked&campaign_r-0=12&days_r-0=30&human_r-0=1")
-	f.Add("kind_r=raw&raw_r=%7B%22tag%22%3A%22a%22%7D")
-	f.Add("n_r=1&kind_r-0=raw&raw_r-0=%7B%22not%22%3A%7B%22not%22%3A%7B%22tag%22%3A%22a%22%7D%7D%7D")
+	f.Add("kind_r=raw&r.rules=%7B%22tag%22%3A%22a%22%7D")
+	f.Add("n_r=1&kind_r-0=raw&r-0.rules=%7B%22not%22%3A%7B%22not%22%3A%7B%22tag%22%3A%22a%22%7D%7D%7D")
 	f.Fuzz(func(t *testing.T, query string) {
 		v, err := url.ParseQuery(query)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 // segInput is one input of a node.
 type segInput struct {
 	Name, Label string
+	Field       string // the name posted, when not Name
 	Type        string // select, text, number, checkbox, textarea
 	Value       string
 	Error, Hint string
@@ -139,6 +140,7 @@ func viewOf(n *segNode, c *segChoices, f *Form, focus string) segNodeView {
 			v.Legend = "Contacts who match (JSON)"
 		}
 		r := in("raw", "Rule as JSON", "textarea", n.Raw)
+		r.Field = rawName(n.Path)
 		r.Hint = "The builder cannot draw this rule; it is kept as written. Edit it as the API takes it."
 		v.Inputs = []segInput{r}
 		return v
