@@ -52,12 +52,17 @@
     var area = form.querySelector('[data-builder]');
     if (!area || !window.fetch || !window.DOMParser) return;
     var plain = false; // after a failed fetch, buttons post the page as without a script
+    var seq = 0;
     function redraw(action, focusID, button) {
       var body = new URLSearchParams(new FormData(form));
       body.set('do', action);
+      var mine = ++seq;
+      area.setAttribute('aria-busy', 'true');
       fetch(form.action, { method: 'POST', body: body, credentials: 'same-origin' })
         .then(function (res) { return res.text(); })
         .then(function (html) {
+          if (mine !== seq) return; // a later change asked again
+          area.removeAttribute('aria-busy');
           var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-builder]');
           if (!fresh) return;
           area.replaceChildren.apply(area, Array.from(fresh.childNodes).map(function (n) { return document.importNode(n, true); }));
@@ -65,7 +70,10 @@
           if (target) target.focus();
           form.dispatchEvent(new Event('change')); // the live count follows
         })
-        .catch(function () { if (button) { plain = true; button.click(); } });
+        .catch(function () {
+          area.removeAttribute('aria-busy');
+          if (button) { plain = true; button.click(); }
+        });
     }
     form.addEventListener('click', function (e) {
       var b = e.target.closest && e.target.closest('button[name=do]');
