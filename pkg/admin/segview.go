@@ -38,6 +38,7 @@ type segOptGroup struct {
 // segNodeView is one node as the page draws it.
 type segNodeView struct {
 	Path, Legend     string
+	Name             string // "group 3.2", "rule 1", "the segment": the node in a sentence
 	Root, Group, Raw bool
 	Kind, Drawn      string
 	Kids             []segNodeView
@@ -110,7 +111,7 @@ func options(values []string, labels map[string]string) []segOption {
 // viewOf draws n with the form's errors; focus is the id of the element to
 // put the cursor on, if any.
 func viewOf(n *segNode, c *segChoices, f *Form, focus string) segNodeView {
-	v := segNodeView{Path: n.Path, Root: n.Path == rootPath, Kind: n.Kind, Drawn: n.sig(), Focus: focus}
+	v := segNodeView{Path: n.Path, Name: n.label(), Root: n.Path == rootPath, Kind: n.Kind, Drawn: n.sig(), Focus: focus}
 	in := func(name, label, typ, value string) segInput {
 		full := name + "_" + n.Path
 		return segInput{Name: full, Label: label, Type: typ, Value: value, Error: f.Errors[full], Autofocus: focus == "f-"+full}
