@@ -795,7 +795,7 @@ func values(op string, raw json.RawMessage, each func(json.RawMessage) (string, 
 
 func (r treeDecoder) field(obj map[string]json.RawMessage) *segNode {
 	name, ok := plainText(obj["field"])
-	if !ok {
+	if _, known := store.SegmentField(name); !ok || !known {
 		return nil
 	}
 	n := &segNode{Kind: fieldKind + name}

@@ -129,6 +129,7 @@ func TestSegmentTreeRoundTrip(t *testing.T) {
 		{name: "a value with a comma in a list", rules: `{"all": [{"field": "last_name", "op": "in", "value": ["Smith, Jr", "Doe"]}]}`, raw: 1},
 		{name: "a value with spaces around it", rules: `{"all": [{"tag": " a "}]}`, raw: 1},
 		{name: "mixed types", rules: `{"all": [{"attribute": "x", "op": "in", "value": [1, "a"]}]}`, raw: 1, refused: "raw_r-0"},
+		{name: "a field the store does not know", rules: `{"all": [{"field": "city", "op": "equals", "value": "Albany"}]}`, raw: 1, refused: "raw_r-0"},
 		{name: "an unknown rule at the root", rules: `{"all": [{"tag": "a"}], "extra": 1}`, raw: 1, refused: "raw_r"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
