@@ -225,7 +225,13 @@ func valueInputs(in inputFunc, n *segNode, name string, typ store.FieldType) []s
 	case "between":
 		value.Label = "From"
 		to := in("value2", "To", "text", n.Value2)
+		if typ == store.TimeField || n.Type == "date" {
+			value.Hint = "Dates such as 2026-05-01, both days included."
+		}
 		return []segInput{value, to}
+	}
+	if name == "region" && n.Op == "in" {
+		value.Hint = "Separate them with commas; states by name or code: New York, NJ, CT."
 	}
 	if typ == store.TimeField {
 		value.Hint = "A date such as 2026-05-01."
