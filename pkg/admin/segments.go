@@ -1,11 +1,9 @@
 package admin
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,46 +12,24 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/store"
 )
 
-// Segment builder: a few rows of field, operator and value, joined by all
-// or any. The rows become the JSON rule tree of pkg/audience; a tree the
-// builder cannot draw (nested groups, made with the API) is shown as JSON.
-const (
-	builderRows    = 3  // rows an empty builder shows
-	maxBuilderRows = 20 // rows "Add a row" grows to
-)
+// The segment builder's screens: the list of segments, and one page that
+// makes a new segment or edits a saved one (segtree.go holds the tree,
+// segview.go how it is drawn). Every button of the builder posts the whole
+// form: "add:PATH", "group:PATH" and "remove:PATH" change the tree,
+// "redraw" draws it again (admin.js, after a kind or operator changed),
+// "count" counts who it selects now and "save" saves it.
 
-// ruleTag and ruleList are the builder's row kinds beside the contact fields.
-const (
-	ruleTag  = "tag"
-	ruleList = "list"
-)
-
-// builderOps are the operators a row may take, as the select shows them.
-var builderOps = []string{"equals", "not_equals", "contains", "starts_with", "in", "exists", "gt", "gte", "lt", "lte", "within_days", "between"}
-
-// builderFields are the row kinds: each contact field a segment may name,
-// then "tag" (has the tag in value) and "list" (a subscribed member of the
-// list whose id is value).
-func builderFields() []string {
-	return append(append([]string{""}, store.SegmentFields()...), ruleTag, ruleList)
-}
-
-// builderRow is one row of the builder as the template draws it.
-type builderRow struct {
-	Index                        int
-	Field, Op, Value             string
-	FieldErr, OpErr, ValueErr    string
-	FieldName, OpName, ValueName string
-}
-
-// segmentView is the builder page.
-type segmentView struct {
+// segmentPage is the builder page.
+type segmentPage struct {
 	Segment *store.Segment // nil for a new one
-	Rows    []builderRow
-	Fields  []string
-	Ops     []string
-	Count   *int64 // after "Count"
-	Rules   string // the tree as JSON, for a segment the rows cannot show
+	Action  string         // where the form posts
+	Tree    segNodeView
+	Choices *segChoices
+	// Count is how many contacts match, after a count; CountNote says why
+	// there is none.
+	Count     *int64
+	CountNote string
+	Statuses  []string
 }
 
 // segments lists the saved segments.
@@ -66,249 +42,180 @@ func (h *Handler) segments(w http.ResponseWriter, r *http.Request, s *signedIn) 
 	h.render(w, r, s, http.StatusOK, "segments.html", view{Title: "Segments", Section: "Segments", Data: gs})
 }
 
+// choices reads the lists, tags, campaigns and petitions rules may name.
+func (h *Handler) choices(r *http.Request) (*segChoices, error) {
+	ctx := r.Context()
+	var c segChoices
+	var err error
+	if c.Lists, err = h.Store.ListLists(ctx); err != nil {
+		return nil, err
+	}
+	if c.Tags, err = h.Store.TagNames(ctx); err != nil {
+		return nil, err
+	}
+	if c.Campaigns, err = h.Store.ListCampaigns(ctx); err != nil {
+		return nil, err
+	}
+	if c.Petitions, err = h.Store.ListPetitions(ctx); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// newSegment shows the builder with one rule to fill in.
 func (h *Handler) newSegment(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	h.showBuilder(w, r, s, http.StatusOK, NewForm(url.Values{"match": {"all"}}), nil, nil)
+	c, err := h.choices(r)
+	if err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
+	root := &segNode{Kind: kindGroup, Match: matchAll, Kids: []*segNode{{Kind: fieldKind + "region", Op: "in"}}}
+	root.renumber(rootPath)
+	h.showBuilder(w, r, s, http.StatusOK, builderState{form: NewForm(nil), root: root, choices: c})
 }
 
 // segment shows a saved segment in the builder, with its count.
 func (h *Handler) segment(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	id, err := routeID(r, "segment")
-	if err != nil {
-		h.failFor(w, r, s, err)
+	g, c, ok := h.savedSegment(w, r, s)
+	if !ok {
 		return
 	}
-	g, err := h.Store.GetSegment(r.Context(), id)
-	if err != nil {
-		h.failFor(w, r, s, err)
-		return
+	st := builderState{segment: g, choices: c, root: treeOf(g.Rules, c),
+		form: NewForm(url.Values{"name": {g.Name}, "description": {g.Description}})}
+	if r.URL.Query().Get("saved") != "" {
+		st.notice = "Segment saved."
 	}
-	f := NewForm(url.Values{"name": {g.Name}, "description": {g.Description}})
-	fillRows(f, g.Rules)
-	var n *int64
 	if rules, err := audience.ParseRules("rules", g.Rules); err == nil {
-		c, err := h.Store.CountWhere(r.Context(), rules.Cond(h.Now().UTC()))
-		if err != nil {
-			h.failFor(w, r, s, err)
-			return
-		}
-		n = &c
-	}
-	h.showBuilder(w, r, s, http.StatusOK, f, g, n)
-}
-
-func (h *Handler) showBuilder(w http.ResponseWriter, r *http.Request, s *signedIn, status int, f *Form, g *store.Segment, n *int64) {
-	v := segmentView{Segment: g, Fields: builderFields(), Ops: builderOps, Count: n}
-	rows, _ := strconv.Atoi(f.Get("rows"))
-	rows = min(max(rows, builderRows), maxBuilderRows)
-	for i := range rows {
-		k := strconv.Itoa(i)
-		v.Rows = append(v.Rows, builderRow{Index: i + 1,
-			Field: f.Get("field" + k), Op: f.Get("op" + k), Value: f.Get("value" + k),
-			FieldErr: f.Errors["field"+k], OpErr: f.Errors["op"+k], ValueErr: f.Errors["value"+k],
-			FieldName: "field" + k, OpName: "op" + k, ValueName: "value" + k})
-	}
-	if g != nil && f.Get("rows") == "" {
-		v.Rules = string(g.Rules) // not drawable as rows
-	}
-	title := "New segment"
-	if g != nil {
-		title = g.Name
-	}
-	h.render(w, r, s, status, "segment.html", view{Title: title, Section: "Segments", Form: f, Data: v})
-}
-
-// fillRows puts a saved tree in the form when it is one group of field,
-// tag and list rules; otherwise the form keeps no rows and the page shows
-// the JSON.
-func fillRows(f *Form, raw json.RawMessage) {
-	var tree map[string][]map[string]json.RawMessage
-	if json.Unmarshal(raw, &tree) != nil || len(tree) != 1 {
-		return
-	}
-	match, conds := "all", tree["all"]
-	if _, ok := tree["any"]; ok {
-		match, conds = "any", tree["any"]
-	}
-	if len(conds) > maxBuilderRows {
-		return
-	}
-	vals := url.Values{"match": {match}, "rows": {strconv.Itoa(max(len(conds), builderRows))}}
-	for i, c := range conds {
-		k := strconv.Itoa(i)
-		var field, op string
-		switch {
-		case c["field"] != nil:
-			json.Unmarshal(c["field"], &field)
-			json.Unmarshal(c["op"], &op)
-			vals.Set("value"+k, valueText(c["value"]))
-		case c["tag"] != nil:
-			field = ruleTag
-			vals.Set("value"+k, valueText(c["tag"]))
-		case c["list"] != nil:
-			field = ruleList
-			vals.Set("value"+k, valueText(c["list"]))
-		default:
-			return
-		}
-		vals.Set("field"+k, field)
-		vals.Set("op"+k, op)
-	}
-	for k, v := range vals {
-		f.Values[k] = v
-	}
-}
-
-// valueText writes a JSON value as a row types it: lists joined by commas.
-func valueText(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
-	}
-	if vs, ok := v.([]any); ok {
-		parts := make([]string, len(vs))
-		for i, x := range vs {
-			parts[i] = fmt.Sprint(x)
-		}
-		return strings.Join(parts, ", ")
-	}
-	return fmt.Sprint(v)
-}
-
-// toJSON encodes a rule tree built of maps, slices, strings and numbers,
-// which cannot fail.
-func toJSON(v any) json.RawMessage {
-	b, _ := json.Marshal(v)
-	return b
-}
-
-// rulesOf builds the rule tree of the form's rows; rows without a field are
-// skipped. The tree is not yet checked: audience.ParseRules does that.
-func rulesOf(f *Form) json.RawMessage {
-	var conds []any
-	rows, _ := strconv.Atoi(f.Get("rows"))
-	for i := range min(max(rows, builderRows), maxBuilderRows) {
-		k := strconv.Itoa(i)
-		field, op, value := f.Get("field"+k), f.Get("op"+k), strings.TrimSpace(f.Get("value"+k))
-		switch field {
-		case "":
-			continue
-		case ruleTag:
-			conds = append(conds, map[string]any{"tag": value})
-		case ruleList:
-			id, err := strconv.ParseInt(value, 10, 64)
-			if err != nil {
-				conds = append(conds, map[string]any{"list": value}) // refused by ParseRules at this row
-			} else {
-				conds = append(conds, map[string]any{"list": id})
-			}
-		default:
-			c := map[string]any{"field": field, "op": op}
-			switch op {
-			case "exists":
-			case "in", "between":
-				c["value"] = splitValues(value)
-			case "within_days":
-				if n, err := strconv.Atoi(value); err == nil {
-					c["value"] = n
-				} else {
-					c["value"] = value
-				}
-			default:
-				c["value"] = value
-			}
-			conds = append(conds, c)
-		}
-	}
-	match := "all"
-	if f.Get("match") == "any" {
-		match = "any"
-	}
-	if conds == nil {
-		conds = []any{}
-	}
-	return toJSON(map[string]any{match: conds})
-}
-
-func splitValues(s string) []string {
-	out := []string{}
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// rulePath finds the row of an error's path, "rules.all[2].op", and the
-// part at fault: the error goes next to that input.
-var rulePath = regexp.MustCompile(`^rules\.(?:all|any)\[(\d+)\](?:\.(field|op|value|tag|list))?`)
-
-// takeRuleError puts a rule tree's error at its row's input, counting the
-// rows kept (those with a field) back to the form's row numbers.
-func takeRuleError(f *Form, err error) bool {
-	e, ok := errs.As(err)
-	if !ok || e.Code != errs.Invalid {
-		return false
-	}
-	m := rulePath.FindStringSubmatch(e.Field)
-	if m == nil {
-		f.Fail("", sentence(e.Message))
-		return true
-	}
-	want, _ := strconv.Atoi(m[1])
-	part := m[2]
-	if part == "" || part == "field" {
-		part = "field"
-	} else if part == "tag" || part == "list" {
-		part = "value"
-	}
-	rows, _ := strconv.Atoi(f.Get("rows"))
-	for i, kept := 0, 0; i < min(max(rows, builderRows), maxBuilderRows); i++ {
-		k := strconv.Itoa(i)
-		if f.Get("field"+k) == "" {
-			continue
-		}
-		if kept == want {
-			f.Fail(part+k, sentence(e.Message))
-			return true
-		}
-		kept++
-	}
-	f.Fail("", sentence(e.Message))
-	return true
-}
-
-// buildSegment handles the builder's buttons: "add" draws one more row,
-// "count" counts who the rows select now, "save" saves the segment.
-func (h *Handler) buildSegment(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	f := NewForm(r.PostForm)
-	rows, _ := strconv.Atoi(f.Get("rows"))
-	rows = min(max(rows, builderRows), maxBuilderRows)
-	f.Values.Set("rows", strconv.Itoa(rows))
-	if f.Get("do") == "add" {
-		f.Values.Set("rows", strconv.Itoa(min(rows+1, maxBuilderRows)))
-		h.showBuilder(w, r, s, http.StatusOK, f, nil, nil)
-		return
-	}
-	raw := rulesOf(f)
-	rules, err := audience.ParseRules("rules", raw)
-	if err != nil {
-		if takeRuleError(f, err) {
-			h.showBuilder(w, r, s, http.StatusUnprocessableEntity, f, nil, nil)
-			return
-		}
-		h.failFor(w, r, s, err)
-		return
-	}
-	if f.Get("do") != "save" {
 		n, err := h.Store.CountWhere(r.Context(), rules.Cond(h.Now().UTC()))
 		if err != nil {
 			h.failFor(w, r, s, err)
 			return
 		}
-		h.showBuilder(w, r, s, http.StatusOK, f, nil, &n)
+		st.count = &n
+	} else {
+		st.note = "The saved rules cannot be counted: " + sentence(errMessage(err))
+	}
+	h.showBuilder(w, r, s, http.StatusOK, st)
+}
+
+func errMessage(err error) string {
+	if e, ok := errs.As(err); ok {
+		return e.Message
+	}
+	return "they could not be read"
+}
+
+// savedSegment reads the segment the route names, and the builder's choices.
+func (h *Handler) savedSegment(w http.ResponseWriter, r *http.Request, s *signedIn) (*store.Segment, *segChoices, bool) {
+	id, err := routeID(r, "segment")
+	if err == nil {
+		var g *store.Segment
+		if g, err = h.Store.GetSegment(r.Context(), id); err == nil {
+			var c *segChoices
+			if c, err = h.choices(r); err == nil {
+				return g, c, true
+			}
+		}
+	}
+	h.failFor(w, r, s, err)
+	return nil, nil, false
+}
+
+// builderState is what the builder page is drawn from.
+type builderState struct {
+	segment *store.Segment
+	choices *segChoices
+	root    *segNode
+	form    *Form
+	focus   string
+	count   *int64
+	note    string
+	notice  string
+}
+
+func (h *Handler) showBuilder(w http.ResponseWriter, r *http.Request, s *signedIn, status int, st builderState) {
+	st.root.fix()
+	p := segmentPage{Segment: st.segment, Action: "/admin/segments/new", Choices: st.choices,
+		Tree: viewOf(st.root, st.choices, st.form, st.focus), Count: st.count, CountNote: st.note,
+		Statuses: []string{store.ContactSubscribed, store.ContactUnsubscribed, store.ContactBounced, store.ContactComplained}}
+	title := "New segment"
+	if st.segment != nil {
+		title = st.segment.Name
+		p.Action = "/admin/segments/" + strconv.FormatInt(st.segment.ID, 10)
+	}
+	h.render(w, r, s, status, "segment.html", view{Title: title, Section: "Segments", Form: st.form, Notice: st.notice, Data: p})
+}
+
+// newSegmentPost handles the builder's buttons for a new segment.
+func (h *Handler) newSegmentPost(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	c, err := h.choices(r)
+	if err != nil {
+		h.failFor(w, r, s, err)
 		return
 	}
+	h.buildSegment(w, r, s, builderState{choices: c})
+}
+
+// editSegment handles the builder's buttons for a saved segment.
+func (h *Handler) editSegment(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	g, c, ok := h.savedSegment(w, r, s)
+	if !ok {
+		return
+	}
+	h.buildSegment(w, r, s, builderState{segment: g, choices: c})
+}
+
+// buildSegment reads the posted builder and does what its button says.
+// Nothing is stored unless every rule is right and the button was save.
+func (h *Handler) buildSegment(w http.ResponseWriter, r *http.Request, s *signedIn, st builderState) {
+	st.form = NewForm(r.PostForm)
+	f := st.form
+	root, over := readTree(r.PostForm)
+	st.root = root
+	do := f.Get("do")
+	if verb, path, ok := strings.Cut(do, ":"); ok {
+		st.focus = changeTree(root, verb, path)
+		h.showBuilder(w, r, s, http.StatusOK, st)
+		return
+	}
+	if do == "redraw" {
+		h.showBuilder(w, r, s, http.StatusOK, st)
+		return
+	}
+	if over != "" {
+		f.Fail("", over)
+	}
+	if n := root.changed(); n != nil {
+		// Its inputs are drawn for what it is now: fill them in first.
+		st.root.fix()
+		st.note = "Fill in " + n.label() + ", which now has other inputs, then count."
+		h.showBuilder(w, r, s, http.StatusOK, st)
+		return
+	}
+	raw := writeRules(root, st.choices, f)
+	if !f.OK() {
+		st.note = "Cannot count yet: " + firstProblem(root, f)
+		h.showBuilder(w, r, s, http.StatusUnprocessableEntity, st)
+		return
+	}
+	if do != "save" {
+		rules, err := audience.ParseRules("rules", raw)
+		if err == nil {
+			var n int64
+			if n, err = h.Store.CountWhere(r.Context(), rules.Cond(h.Now().UTC())); err == nil {
+				st.count = &n
+				h.showBuilder(w, r, s, http.StatusOK, st)
+				return
+			}
+		}
+		h.failFor(w, r, s, err)
+		return
+	}
+	h.saveSegment(w, r, s, st, raw)
+}
+
+func (h *Handler) saveSegment(w http.ResponseWriter, r *http.Request, s *signedIn, st builderState, raw []byte) {
+	f := st.form
 	if !allowed(s.User.Role, store.RoleOrganizer) {
 		h.problem(w, r, s, http.StatusForbidden, "Your role ("+s.User.Role+") cannot save segments; it needs organizer or above.")
 		return
@@ -321,18 +228,79 @@ func (h *Handler) buildSegment(w http.ResponseWriter, r *http.Request, s *signed
 		f.Fail("description", "Keep the description to 2000 characters.")
 	}
 	if !f.OK() {
-		h.showBuilder(w, r, s, http.StatusUnprocessableEntity, f, nil, nil)
+		h.showBuilder(w, r, s, http.StatusUnprocessableEntity, st)
 		return
 	}
 	g := &store.Segment{Name: name, Description: f.Get("description"), Rules: raw}
-	if err := h.Store.CreateSegment(r.Context(), g); err != nil {
+	var err error
+	if st.segment == nil {
+		err = h.Store.CreateSegment(r.Context(), g)
+	} else {
+		g.ID = st.segment.ID
+		err = h.Store.UpdateSegment(r.Context(), g)
+	}
+	if err != nil {
 		if e, ok := errs.As(err); ok && e.Code == errs.Conflict {
 			f.Fail("name", "A segment already has this name.")
-			h.showBuilder(w, r, s, http.StatusConflict, f, nil, nil)
+			h.showBuilder(w, r, s, http.StatusConflict, st)
 			return
 		}
 		h.failFor(w, r, s, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/segments/"+strconv.FormatInt(g.ID, 10), http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/segments/"+strconv.FormatInt(g.ID, 10)+"?saved=1", http.StatusSeeOther)
 }
+
+// changeTree applies a button to the tree: "add" a rule to the group at
+// path, add a "group" to it, or "remove" the node at path. It returns the
+// id of the element to put the cursor on; a path naming no node changes
+// nothing.
+func changeTree(root *segNode, verb, path string) string {
+	n, parent := root.find(path)
+	if n == nil {
+		return ""
+	}
+	switch {
+	case verb == "add" && n.Kind == kindGroup && root.count() < audience.MaxRules:
+		n.Kids = append(n.Kids, newRule())
+	case verb == "group" && n.Kind == kindGroup && n.depth() < audience.MaxDepth && root.count()+1 < audience.MaxRules:
+		n.Kids = append(n.Kids, newGroup())
+	case verb == "remove" && parent != nil:
+		parent.Kids = slices.DeleteFunc(parent.Kids, func(k *segNode) bool { return k == n })
+		root.renumber(rootPath)
+		return "add-" + parent.Path
+	default:
+		return ""
+	}
+	root.renumber(rootPath)
+	added := n.Kids[len(n.Kids)-1]
+	if added.Kind == kindGroup {
+		return "f-match_" + added.Path
+	}
+	return "f-kind_" + added.Path
+}
+
+// firstProblem is the first problem of the form in page order, naming its rule.
+func firstProblem(root *segNode, f *Form) string {
+	if m := f.Errors[""]; m != "" {
+		return m
+	}
+	found := ""
+	root.walk(func(n *segNode) bool {
+		for _, input := range segInputs {
+			if m := f.Errors[input+"_"+n.Path]; m != "" {
+				found = "in " + n.label() + ": " + m
+				return false
+			}
+		}
+		return true
+	})
+	if found == "" {
+		return "fix what is marked below."
+	}
+	return found
+}
+
+// segInputs are the names of a node's inputs, in page order.
+var segInputs = []string{"match", "raw", "not", "kind", "attr", "type", "op", "value", "value2", "list", "tag",
+	"action", "campaign", "days", "human", "signed", "petition"}

@@ -20,8 +20,9 @@ func (h *Handler) sendingRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/segments", h.page(store.RoleViewer, h.segments))
 	mux.Handle("GET /admin/segments/new", h.page(store.RoleViewer, h.newSegment))
 	// Counting changes nothing, so viewers may; saving checks the role itself.
-	mux.Handle("POST /admin/segments/new", h.action(store.RoleViewer, h.buildSegment))
+	mux.Handle("POST /admin/segments/new", h.action(store.RoleViewer, h.newSegmentPost))
 	mux.Handle("GET /admin/segments/{id}", h.page(store.RoleViewer, h.segment))
+	mux.Handle("POST /admin/segments/{id}", h.action(store.RoleViewer, h.editSegment))
 
 	mux.Handle("GET /admin/messages", h.page(store.RoleViewer, h.messages))
 	mux.Handle("GET /admin/messages/new", h.page(store.RoleOrganizer, h.newMessage))

@@ -85,17 +85,26 @@ func TestOrganizerInBrowser(t *testing.T) {
 	adminScreen(t, ctx, "organizer-import-report")
 
 	// Segment: a date that is not one is refused at its row, what was typed kept.
-	do(t, ctx, chromedp.Navigate(base+"/admin/segments/new"), chromedp.WaitVisible(chromedp.CSS("#f-field0")),
-		chromedp.SetValue(chromedp.CSS("#f-field0"), "created_at"), chromedp.SetValue(chromedp.CSS("#f-op0"), "gt"),
-		chromedp.SendKeys(chromedp.CSS("#f-value0"), "last tuesday"),
-		chromedp.Click(chromedp.CSS("button[value=count]")), chromedp.WaitVisible(chromedp.CSS("#f-value0-error")))
-	if got := value(t, ctx, "#f-value0"); got != "last tuesday" {
+	// The new builder's first rule is a region rule; made a date rule, the
+	// script draws its inputs in place, then a date that is not one is refused.
+	idle := `document.readyState === 'complete' && !document.querySelector('[data-builder][aria-busy]')`
+	do(t, ctx, chromedp.Navigate(base+"/admin/segments/new"), chromedp.WaitVisible(chromedp.CSS("#f-kind_r-0")),
+		chromedp.SetValue(chromedp.CSS("#f-kind_r-0"), "field:created_at")) // SetValue fires change: a redraw
+	waitFor(t, ctx, "the date rule's inputs", idle+` && !!document.querySelector('#f-op_r-0 option[value=gt]')`)
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-op_r-0"), "gt"))
+	waitFor(t, ctx, "the redraw", idle)
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-value_r-0"), "last tuesday"),
+		chromedp.Click(chromedp.CSS(".buttons button[value=count]")), chromedp.WaitVisible(chromedp.CSS("#f-value_r-0-error")))
+	if got := value(t, ctx, "#f-value_r-0"); got != "last tuesday" {
 		t.Errorf("the value typed was not kept: %q", got)
 	}
 	adminScreen(t, ctx, "organizer-segment-error")
-	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-field0"), "region"), chromedp.SetValue(chromedp.CSS("#f-op0"), "equals"),
-		chromedp.SetValue(chromedp.CSS("#f-value0"), "NY"),
-		chromedp.Click(chromedp.CSS("button[value=count]")), chromedp.WaitVisible(chromedp.CSS("#segment-count")))
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-kind_r-0"), "field:region"))
+	waitFor(t, ctx, "the region rule's inputs", idle+` && !!document.querySelector('#f-op_r-0 option[value=equals]')`)
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-op_r-0"), "equals"))
+	waitFor(t, ctx, "the redraw", idle)
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#f-value_r-0"), "NY"),
+		chromedp.Click(chromedp.CSS(".buttons button[value=count]")), chromedp.WaitVisible(chromedp.CSS("#segment-count")))
 	if got := text(t, ctx, "#segment-count"); got != "3" {
 		t.Errorf("segment region = NY counts %q, want 3", got)
 	}

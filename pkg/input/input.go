@@ -54,6 +54,7 @@ func control(r rune) bool { return r < 0x20 || r >= 0x7f && r <= 0x9f }
 var multilineFields = map[string]bool{
 	"html": true, "text": true, "petition_text": true, "thank_you_text": true, "share_text": true,
 	"description": true, "comment": true, "reason_text": true, "blocks": true,
+	"rules": true, // a segment's rule written as JSON in the admin builder ("r-1.rules")
 }
 
 // Multiline reports whether the field named by path (a form field, or a JSON

@@ -46,6 +46,32 @@ func (s *Store) CreateSegment(ctx context.Context, g *Segment) error {
 	return nil
 }
 
+// UpdateSegment replaces the name, description and rules of segment g.ID;
+// a name another segment has is a conflict, an id naming none not found.
+// The caller has validated g.Rules. Campaigns not yet sent to the segment
+// reach whom the new rules select.
+func (s *Store) UpdateSegment(ctx context.Context, g *Segment) error {
+	g.UpdatedAt = time.Now().UTC()
+	res, err := s.db.NewUpdate().Model(g).Column("name", "description", "rules", "updated_at").WherePK().Exec(ctx)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return &errs.Error{Code: errs.Conflict, Field: "name", Message: fmt.Sprintf("a segment named %q already exists", g.Name), Err: err}
+		}
+		return fmt.Errorf("update segment %d: %w", g.ID, err)
+	}
+	return oneRow(res, "segment", g.ID)
+}
+
+// TagNames returns the name of every tag, sorted: the choices a segment
+// builder suggests.
+func (s *Store) TagNames(ctx context.Context) ([]string, error) {
+	names := []string{}
+	if err := s.db.NewSelect().Model((*Tag)(nil)).Column("name").Order("name").Scan(ctx, &names); err != nil {
+		return nil, fmt.Errorf("tag names: %w", err)
+	}
+	return names, nil
+}
+
 // GetSegment returns the segment with id.
 func (s *Store) GetSegment(ctx context.Context, id int64) (*Segment, error) {
 	var g Segment

@@ -157,3 +157,50 @@ func mustMessage(tb testing.TB, s *store.Store) int64 {
 	}
 	return m.ID
 }
+
+// TestUpdateSegment replaces a segment's name, description and rules; a
+// name another segment has is a conflict that changes nothing, and an id
+// naming no segment is not found. TagNames lists the tags a builder offers.
+func TestUpdateSegment(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		ctx := context.Background()
+		id := mustSegment(t, s, "New York", `{"all": [{"field": "region", "op": "equals", "value": "NY"}]}`)
+		mustSegment(t, s, "Taken", `{"all": []}`)
+		g := &store.Segment{ID: id, Name: "Tri-state", Description: "NY, NJ, CT", Rules: json.RawMessage(`{"any": [{"tag": "volunteer"}]}`)}
+		if err := s.UpdateSegment(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetSegment(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules any
+		json.Unmarshal(got.Rules, &rules)
+		if d := cmp.Diff([]any{"Tri-state", "NY, NJ, CT", map[string]any{"any": []any{map[string]any{"tag": "volunteer"}}}},
+			[]any{got.Name, got.Description, rules}); d != "" {
+			t.Errorf("updated segment (-want +got):\n%s", d)
+		}
+		if err := s.UpdateSegment(ctx, &store.Segment{ID: id, Name: "Taken", Rules: json.RawMessage(`{"all": []}`)}); errs.CodeOf(err) != errs.Conflict {
+			t.Errorf("a name taken: %v, want a conflict", err)
+		}
+		if again, _ := s.GetSegment(ctx, id); again.Name != "Tri-state" {
+			t.Errorf("the refused update renamed the segment to %q", again.Name)
+		}
+		if err := s.UpdateSegment(ctx, &store.Segment{ID: id + 100, Name: "Nobody", Rules: json.RawMessage(`{"all": []}`)}); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("an id naming nothing: %v, want not found", err)
+		}
+
+		c := &store.Contact{Email: "jane@example.org"}
+		if err := s.CreateContact(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddContactTags(ctx, c.ID, []string{"volunteer", "donor"}); err != nil {
+			t.Fatal(err)
+		}
+		if names, err := s.TagNames(ctx); err != nil || !cmp.Equal(names, []string{"donor", "volunteer"}) {
+			t.Errorf("tag names %q (%v), want donor, volunteer", names, err)
+		}
+	})
+}

@@ -68,8 +68,51 @@
     }
   }
 
+  // The segment builder: its add and remove buttons, and a change of what a
+  // rule is about or how it compares, draw the rules again in place from the
+  // page the server answers (the one a browser without scripts gets), then
+  // put the cursor back and recount.
+  function segmentBuilder(form) {
+    var area = form.querySelector('[data-builder]');
+    if (!area || !window.fetch || !window.DOMParser) return;
+    var plain = false; // after a failed fetch, buttons post the page as without a script
+    var seq = 0;
+    function redraw(action, focusID, button) {
+      var body = new URLSearchParams(new FormData(form));
+      body.set('do', action);
+      var mine = ++seq;
+      area.setAttribute('aria-busy', 'true');
+      fetch(form.action, { method: 'POST', body: body, credentials: 'same-origin' })
+        .then(function (res) { return res.text(); })
+        .then(function (html) {
+          if (mine !== seq) return; // a later change asked again
+          area.removeAttribute('aria-busy');
+          var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-builder]');
+          if (!fresh) return;
+          area.replaceChildren.apply(area, Array.from(fresh.childNodes).map(function (n) { return document.importNode(n, true); }));
+          var target = area.querySelector('[autofocus]') || (focusID && document.getElementById(focusID));
+          if (target) target.focus();
+          form.dispatchEvent(new Event('change')); // the live count follows
+        })
+        .catch(function () {
+          area.removeAttribute('aria-busy');
+          if (button) { plain = true; button.click(); }
+        });
+    }
+    form.addEventListener('click', function (e) {
+      var b = e.target.closest && e.target.closest('button[name=do]');
+      if (plain || !b || !/^(add|group|remove):/.test(b.value)) return;
+      e.preventDefault();
+      redraw(b.value, null, b);
+    });
+    form.addEventListener('change', function (e) {
+      if (e.target !== form && e.target.matches('[data-redraw]')) redraw('redraw', e.target.id);
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     document.querySelectorAll('[data-browser-zone]').forEach(browserZone);
+    document.querySelectorAll('form[data-builder-form]').forEach(segmentBuilder);
     document.querySelectorAll('form[data-live-count]').forEach(liveCount);
     document.querySelectorAll('button[data-copy]').forEach(copyButton);
     document.querySelectorAll('textarea[data-error-line]').forEach(showErrorLine);
