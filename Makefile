@@ -46,7 +46,7 @@ bench:
 
 ## fuzz: a short run of every fuzz target
 fuzz:
-	@for t in FuzzVerify:./pkg/track FuzzNormalizeEmail:./pkg/audience FuzzReader:./pkg/audience FuzzCompile:./pkg/audience FuzzInline:./pkg/inline FuzzTextFromHTML:./pkg/render FuzzParseRelays:./pkg/mailer FuzzRead:./pkg/bounce FuzzCheck:./pkg/input FuzzKeepCRLF:./pkg/audience FuzzEncodedWords:./pkg/mailer FuzzDotStuffing:./pkg/mailer FuzzReportEvents:./pkg/api FuzzParseMessageID:./pkg/feedback FuzzSESEvents:./pkg/esp FuzzSendGridEvents:./pkg/esp FuzzPostmarkEvents:./pkg/esp FuzzMailgunEvents:./pkg/esp FuzzRecipient:./pkg/inbound FuzzMailtoToken:./pkg/inbound FuzzTake:./pkg/inbound; do \
+	@for t in FuzzVerify:./pkg/track FuzzNormalizeEmail:./pkg/audience FuzzReader:./pkg/audience FuzzCompile:./pkg/audience FuzzInline:./pkg/inline FuzzTextFromHTML:./pkg/render FuzzParseRelays:./pkg/mailer FuzzRead:./pkg/bounce FuzzCheck:./pkg/input FuzzKeepCRLF:./pkg/audience FuzzEncodedWords:./pkg/mailer FuzzDotStuffing:./pkg/mailer FuzzReportEvents:./pkg/api FuzzParseMessageID:./pkg/feedback FuzzSESEvents:./pkg/esp FuzzSendGridEvents:./pkg/esp FuzzPostmarkEvents:./pkg/esp FuzzMailgunEvents:./pkg/esp FuzzRecipient:./pkg/inbound FuzzMailtoToken:./pkg/inbound FuzzTake:./pkg/inbound FuzzParseRedisURL:./pkg/config; do \
 		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime 30s "$${t#*:}" || exit 1; done
 
 ## juice: score the CSS inliner against juice's test cases (needs ../shared)
