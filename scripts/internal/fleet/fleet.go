@@ -106,6 +106,7 @@ func (f *Fleet) StartSink(args ...string) (*Sink, error) {
 // messages a recipient got more than once.
 type Summary struct {
 	Messages, Distinct, Duplicates int
+	PeakConns                      int `json:"peak_conns"` // the most connections at once, with -rtt
 }
 
 // Recipients asks the sink for its count.
