@@ -26,7 +26,13 @@ const Token = "fleet-script-token-0123456789"
 // Fleet is the processes of one run and the folder of their binaries and logs.
 type Fleet struct {
 	Dir  string
-	list []*exec.Cmd
+	list []proc
+}
+
+// proc is a process started and the name its log is under.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
 }
 
 // New makes a folder named after prefix and builds dearfriend and
@@ -62,14 +68,22 @@ func (f *Fleet) Start(name string, env []string, args ...string) (*exec.Cmd, err
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	f.list = append(f.list, cmd)
+	f.list = append(f.list, proc{name, cmd})
 	return cmd, nil
 }
 
 // Stop ends every process still running: SIGTERM, SIGKILL after 15 s.
-func (f *Fleet) Stop() {
-	for _, cmd := range f.list {
-		if cmd.ProcessState == nil {
+func (f *Fleet) Stop() { f.StopMatching("") }
+
+// StopMatching ends the processes whose name starts with prefix, as Stop does.
+func (f *Fleet) StopMatching(prefix string) {
+	var rest []proc
+	for _, p := range f.list {
+		if !strings.HasPrefix(p.name, prefix) {
+			rest = append(rest, p)
+			continue
+		}
+		if cmd := p.cmd; cmd.ProcessState == nil {
 			cmd.Process.Signal(syscall.SIGTERM)
 			done := make(chan struct{})
 			go func() { cmd.Wait(); close(done) }()
@@ -80,7 +94,7 @@ func (f *Fleet) Stop() {
 			}
 		}
 	}
-	f.list = nil
+	f.list = rest
 }
 
 // Remove deletes the folder, logs and all: call it when the run passed.
@@ -95,8 +109,13 @@ type Sink struct {
 // StartSink starts scripts/smtp-sink counting messages per recipient,
 // with args added (e.g. -latency).
 func (f *Fleet) StartSink(args ...string) (*Sink, error) {
+	return f.StartSinkNamed("smtp-sink", args...)
+}
+
+// StartSinkNamed is StartSink with its log and process under name.
+func (f *Fleet) StartSinkNamed(name string, args ...string) (*Sink, error) {
 	s := &Sink{SMTP: FreeAddr(), http: FreeAddr()}
-	if _, err := f.Start("smtp-sink", nil, append([]string{f.Bin("smtp-sink"), "-smtp", s.SMTP, "-http", s.http, "-recipients"}, args...)...); err != nil {
+	if _, err := f.Start(name, nil, append([]string{f.Bin("smtp-sink"), "-smtp", s.SMTP, "-http", s.http, "-recipients"}, args...)...); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -128,6 +147,7 @@ type Settings struct {
 	DatabaseURL, RedisURL, Queue string
 	HTTPAddr                     string // serve's
 	SMTP                         string // the sink's address
+	SMTPQuery                    string // added to the relay URL's query, like "&rate=100"
 	Conns, Workers               int    // DEARFRIEND_SMTP_CONNS and DEARFRIEND_WORKERS of each worker
 	Extra                        []string
 }
@@ -137,7 +157,7 @@ func (s Settings) Env() []string {
 	return append([]string{
 		"DEARFRIEND_DATABASE_URL=" + s.DatabaseURL, "DEARFRIEND_REDIS_URL=" + s.RedisURL, "DEARFRIEND_QUEUE=" + s.Queue,
 		"DEARFRIEND_HTTP_ADDR=" + s.HTTPAddr, "DEARFRIEND_API_TOKEN=" + Token, "DEARFRIEND_SECRET=" + strings.Repeat("k", 40),
-		"DEARFRIEND_POSTAL_ADDRESS=1 Main St, Springfield", "DEARFRIEND_SMTP_URL=smtp://" + s.SMTP + "?tls=none",
+		"DEARFRIEND_POSTAL_ADDRESS=1 Main St, Springfield", "DEARFRIEND_SMTP_URL=smtp://" + s.SMTP + "?tls=none" + s.SMTPQuery,
 		"DEARFRIEND_SMTP_CONNS=" + strconv.Itoa(s.Conns), "DEARFRIEND_WORKERS=" + strconv.Itoa(s.Workers),
 		"DEARFRIEND_SWEEP_INTERVAL=1s",
 		// serve and worker refuse the demo's identity and http without these.
