@@ -2,6 +2,7 @@ package redisconn_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -16,10 +17,12 @@ import (
 
 // On a Redis Cluster of three masters, the rate limits of keys in different
 // slots hold each, and the queue takes and hands out tasks: every command
-// and script touches one key, or keys of one hash tag.
+// and script touches one key, or keys of one hash tag. Then the slots of a
+// limit and of the queue move to another master: the limit keeps its
+// spent burst, and the queue goes on.
 func TestCluster(t *testing.T) {
 	t.Parallel()
-	url := testenv.Cluster(t)
+	url, nodes := testenv.Cluster(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	opt, rdb, err := redisconn.Open(url)
@@ -62,21 +65,42 @@ func TestCluster(t *testing.T) {
 	defer srv.Shutdown()
 	client := asynq.NewClient(opt)
 	defer client.Close()
-	for i := range 10 {
-		name := fmt.Sprintf("task-%d", i)
-		if _, err := client.EnqueueContext(ctx, asynq.NewTask("test:work", []byte(name)), asynq.Queue("cluster"), asynq.TaskID(name)); err != nil {
+	enqueue := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			name := fmt.Sprintf("task-%d", i)
+			err := retry(ctx, func() error {
+				_, err := client.EnqueueContext(ctx, asynq.NewTask("test:work", []byte(name)), asynq.Queue("cluster"), asynq.TaskID(name))
+				if errors.Is(err, asynq.ErrTaskIDConflict) {
+					return nil
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := retry(ctx, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(done) != to {
+				return fmt.Errorf("%d of %d tasks processed", len(done), to)
+			}
+			return nil
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	err = retry(ctx, func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(done) != 10 {
-			return fmt.Errorf("%d of 10 tasks processed", len(done))
+	enqueue(0, 10)
+
+	for _, key := range []string{"rate:cluster:relay:a", "asynq:{cluster}:pending"} {
+		if err := testenv.MoveSlot(ctx, nodes, key); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
+	if ok, _, err := limiter.AllowN(ctx, "relay:a", limit, 1); err != nil || ok {
+		t.Errorf("relay:a after its slot moved: allowed %v (err %v); want its burst still spent", ok, err)
+	}
+	enqueue(10, 20)
 }

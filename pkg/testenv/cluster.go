@@ -13,9 +13,9 @@ import (
 
 // Cluster starts a Redis Cluster of three masters on loopback, each a
 // redis-server of its own, slots spread by redis-cli, and returns its
-// DEARFRIEND_REDIS_URL; it skips the test when redis-server or redis-cli
-// is not installed.
-func Cluster(tb testing.TB) string {
+// DEARFRIEND_REDIS_URL and the nodes' addresses; it skips the test when
+// redis-server or redis-cli is not installed.
+func Cluster(tb testing.TB) (url string, nodes []string) {
 	tb.Helper()
 	for _, bin := range []string{"redis-server", "redis-cli"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -72,5 +72,90 @@ func Cluster(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return "redis-cluster://" + strings.Join(addrs, ",")
+	return "redis-cluster://" + strings.Join(addrs, ","), addrs
+}
+
+// MoveSlot moves the slot of key, and the keys in it, to another master of
+// the cluster of nodes, the way redis-cli --cluster reshard moves each
+// slot: IMPORTING, MIGRATING, MIGRATE, then the new owner told to all.
+func MoveSlot(ctx context.Context, nodes []string, key string) error {
+	first := redis.NewClient(&redis.Options{Addr: nodes[0]})
+	defer first.Close()
+	slot, err := first.ClusterKeySlot(ctx, key).Result()
+	if err != nil {
+		return err
+	}
+	ids := map[string]string{} // address -> node id
+	text, err := first.ClusterNodes(ctx).Result()
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 2 && strings.Contains(f[2], "master") {
+			addr, _, _ := strings.Cut(f[1], "@")
+			ids[addr] = f[0]
+		}
+	}
+	slots, err := first.ClusterSlots(ctx).Result()
+	if err != nil {
+		return err
+	}
+	var src string
+	for _, r := range slots {
+		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
+			src = r.Nodes[0].Addr
+		}
+	}
+	var dst string
+	for addr := range ids {
+		if addr != src {
+			dst = addr
+			break
+		}
+	}
+	if src == "" || dst == "" {
+		return fmt.Errorf("slot %d of %q: owner %q, no other master among %v", slot, key, src, ids)
+	}
+	from, to := redis.NewClient(&redis.Options{Addr: src}), redis.NewClient(&redis.Options{Addr: dst})
+	defer from.Close()
+	defer to.Close()
+	host, port, _ := strings.Cut(dst, ":")
+	steps := []*redis.Cmd{
+		to.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", ids[src]),
+		from.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", ids[dst]),
+	}
+	for _, c := range steps {
+		if c.Err() != nil {
+			return fmt.Errorf("move slot %d: %w", slot, c.Err())
+		}
+	}
+	for {
+		keys, err := from.ClusterGetKeysInSlot(ctx, int(slot), 100).Result()
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			break
+		}
+		args := []any{"MIGRATE", host, port, "", 0, 5000, "KEYS"}
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		if err := from.Do(ctx, args...).Err(); err != nil {
+			return fmt.Errorf("migrate slot %d: %w", slot, err)
+		}
+	}
+	for _, n := range nodes {
+		c := redis.NewClient(&redis.Options{Addr: n})
+		err := c.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", ids[dst]).Err()
+		c.Close()
+		if err != nil {
+			return fmt.Errorf("give slot %d to %s: %w", slot, dst, err)
+		}
+	}
+	if n, err := from.ClusterCountKeysInSlot(ctx, int(slot)).Result(); err != nil || n != 0 {
+		return fmt.Errorf("slot %d still has %d keys on %s after the move (%v)", slot, n, src, err)
+	}
+	return nil
 }
