@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,21 +91,24 @@ func MoveSlot(ctx context.Context, nodes []string, key string) error {
 	if err != nil {
 		return err
 	}
+	var src string // the master whose slot ranges (fields 9 on: 0-5460, 5461) hold slot
 	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		f := strings.Fields(line)
-		if len(f) > 2 && strings.Contains(f[2], "master") {
-			addr, _, _ := strings.Cut(f[1], "@")
-			ids[addr] = f[0]
+		if len(f) < 3 || !strings.Contains(f[2], "master") {
+			continue
 		}
-	}
-	slots, err := first.ClusterSlots(ctx).Result()
-	if err != nil {
-		return err
-	}
-	var src string
-	for _, r := range slots {
-		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
-			src = r.Nodes[0].Addr
+		addr, _, _ := strings.Cut(f[1], "@")
+		ids[addr] = f[0]
+		for _, r := range f[min(8, len(f)):] {
+			lo, hi, ok := strings.Cut(r, "-")
+			if !ok {
+				hi = lo
+			}
+			a, errA := strconv.ParseInt(lo, 10, 64)
+			b, errB := strconv.ParseInt(hi, 10, 64)
+			if errA == nil && errB == nil && a <= slot && slot <= b {
+				src = addr
+			}
 		}
 	}
 	var dst string
