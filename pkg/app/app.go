@@ -37,6 +37,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/mailer"
 	"github.com/dearfriend/dearfriend/pkg/metrics"
 	"github.com/dearfriend/dearfriend/pkg/ratelimit"
+	"github.com/dearfriend/dearfriend/pkg/redisconn"
 	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/track"
@@ -53,7 +54,7 @@ type App struct {
 	redis    *devsvc.Redis   // embedded mode only
 	capture  *devsvc.Capture // embedded mode only
 	client   *asynq.Client
-	rdb      *redis.Client // readiness checks
+	rdb      redis.UniversalClient // rate limits, webhook tokens, readiness checks
 	server   *asynq.Server
 	queueOpt asynq.RedisConnOpt // the queue's Redis, which the admin queue monitor reads
 	worker   *delivery.Worker
@@ -402,18 +403,16 @@ func (a *App) openQueue(cfg config.Config) error {
 		a.closers = append(a.closers, r.Close)
 		redisURL = "redis://" + r.Addr()
 	}
-	opt, err := asynq.ParseRedisURI(redisURL)
+	// One server, a Sentinel set-up or a Cluster: asynq and go-redis each
+	// follow a failover or a moved slot with their own options of the kind.
+	opt, rdb, err := redisconn.Open(redisURL)
 	if err != nil {
-		return fmt.Errorf("DEARFRIEND_REDIS_URL: %w", err)
+		return fmt.Errorf("DEARFRIEND_REDIS_URL %w", err)
 	}
 	a.queueOpt = opt
 	a.client = asynq.NewClient(opt)
 	a.closers = append(a.closers, func() { a.client.Close() })
-	ropt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return fmt.Errorf("DEARFRIEND_REDIS_URL: %w", err)
-	}
-	a.rdb = redis.NewClient(ropt)
+	a.rdb = rdb
 	a.closers = append(a.closers, func() { a.rdb.Close() })
 	inspector := asynq.NewInspector(opt)
 	a.closers = append(a.closers, func() { inspector.Close() })

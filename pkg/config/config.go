@@ -44,7 +44,7 @@ type Config struct {
 	HTTPAddr    string // DEARFRIEND_HTTP_ADDR
 	PublicURL   string // DEARFRIEND_PUBLIC_URL: base of links in emails; empty means http:// and the address listened on
 	DatabaseURL string // DEARFRIEND_DATABASE_URL: postgres://… or a SQLite file path
-	RedisURL    string // DEARFRIEND_REDIS_URL: empty in dev mode means an in-process Redis
+	RedisURL    string // DEARFRIEND_REDIS_URL: empty in dev mode means an in-process Redis; a Sentinel or Cluster address too (ParseRedisURL)
 	Queue       string // DEARFRIEND_QUEUE: asynq queue name (doubles as a key prefix per deployment)
 	SMTPURL     string // DEARFRIEND_SMTP_URL: empty in dev mode means the built-in capture server
 	DevSMTPAddr string // DEARFRIEND_DEV_SMTP_ADDR: where the capture server listens
@@ -390,8 +390,8 @@ func (c Config) Validate() error {
 		bad("DEARFRIEND_REDIS_URL is required outside dev mode, like redis://127.0.0.1:6379/0")
 	}
 	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			bad("DEARFRIEND_REDIS_URL must be redis://host:port/db or rediss://…, got %q", Redact(c.RedisURL))
+		if _, err := ParseRedisURL(c.RedisURL); err != nil {
+			bad("DEARFRIEND_REDIS_URL %v", err)
 		}
 	}
 	if c.Mode == ModeWorker && c.SMTPURL == "" {
@@ -476,7 +476,7 @@ func (c Config) String() string {
 		return "(set)"
 	}
 	s := fmt.Sprintf("mode=%s http=%s public=%s database=%s redis=%s smtp=%s api_token=%s secret=%s hooks=%s",
-		c.Mode, c.HTTPAddr, c.PublicURL, Redact(c.DatabaseURL), Redact(orDefault(c.RedisURL, "(in-process)")),
+		c.Mode, c.HTTPAddr, c.PublicURL, Redact(c.DatabaseURL), orDefault(redactRedis(c.RedisURL), "(in-process)"),
 		Redact(orDefault(c.SMTPURL, "(capture "+c.DevSMTPAddr+")")), hide(c.APIToken), hide(c.Secret), orDefault(strings.Join(c.Hooks(), ","), "(none)"))
 	if c.Mode.Receives() {
 		s += " inbound=" + c.InboundAddr + " bounce_domain=" + c.BounceDomain

@@ -39,7 +39,7 @@ func TestValidateNamesTheProblem(t *testing.T) {
 		{"bad number", ModeDev, map[string]string{"DEARFRIEND_BATCH_SIZE": "lots"}, `DEARFRIEND_BATCH_SIZE must be a whole number, got "lots"`},
 		{"bad addr", ModeDev, map[string]string{"DEARFRIEND_HTTP_ADDR": "8080"}, "must be host:port"},
 		{"postal address", ModeServe, map[string]string{"DEARFRIEND_DATABASE_URL": "a.db", "DEARFRIEND_REDIS_URL": "redis://h:6379", "DEARFRIEND_SECRET": secret}, "POSTAL_ADDRESS is required"},
-		{"bad redis", ModeDev, map[string]string{"DEARFRIEND_REDIS_URL": "http://u:pw@h"}, "DEARFRIEND_REDIS_URL must be"},
+		{"bad redis", ModeDev, map[string]string{"DEARFRIEND_REDIS_URL": "http://u:pw@h"}, "DEARFRIEND_REDIS_URL must start with redis://"},
 		{"bad retry age", ModeDev, map[string]string{"DEARFRIEND_MAX_RETRY_AGE": "a day"}, `DEARFRIEND_MAX_RETRY_AGE must be a duration like 24h or 90m, got "a day"`},
 		{"short retry age", ModeDev, map[string]string{"DEARFRIEND_MAX_RETRY_AGE": "5s"}, "DEARFRIEND_MAX_RETRY_AGE must be between 1m and 720h, got 5s"},
 		{"bad metrics addr", ModeDev, map[string]string{"DEARFRIEND_METRICS_ADDR": "9090"}, "DEARFRIEND_METRICS_ADDR must be host:port"},

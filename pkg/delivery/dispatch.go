@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -21,6 +22,7 @@ type Dispatcher struct {
 	firstPage int // contacts copied before the first batch (copy.go)
 	copyPage  int // contacts of each later page
 	check     func(ctx context.Context, campaignID int64) error
+	clock     *dbClock // sweeps look for expired leases on the database's clock
 	log       *slog.Logger
 }
 
@@ -48,7 +50,7 @@ func WithStartCheck(check func(ctx context.Context, campaignID int64) error) Dis
 // NewDispatcher returns a dispatcher enqueueing on queue through client.
 func NewDispatcher(st *store.Store, client *asynq.Client, queue string, batchSize int, log *slog.Logger, opts ...DispatcherOption) *Dispatcher {
 	d := &Dispatcher{store: st, client: client, queue: queue, batchSize: batchSize, depth: DefaultDepth, log: log,
-		firstPage: DefaultFirstPage, copyPage: DefaultCopyPage}
+		firstPage: DefaultFirstPage, copyPage: DefaultCopyPage, clock: &dbClock{db: st, local: time.Now}}
 	for _, opt := range opts {
 		opt(d)
 	}

@@ -71,7 +71,7 @@ func (w *Worker) newHolder(p SendBatchPayload) *holder {
 // next returns the batch's next row, claiming more when the claim is spent
 // or its lease runs short; ok is false when no row of the range is free.
 func (h *holder) next(ctx context.Context) (store.Recipient, bool, error) {
-	if h.claim != nil && h.pos < len(h.claim.Recipients) && h.w.now().Before(h.claim.Until.Add(-h.w.renewBefore())) {
+	if h.claim != nil && h.pos < len(h.claim.Recipients) && h.w.clock.now(ctx).Before(h.claim.Until.Add(-h.w.renewBefore())) {
 		return h.handOut(), true, nil
 	}
 	if h.spent && h.claim != nil && h.pos >= len(h.claim.Recipients) {
@@ -80,7 +80,7 @@ func (h *holder) next(ctx context.Context) (store.Recipient, bool, error) {
 	if err := h.release(); err != nil { // rows given back are claimed again below
 		return store.Recipient{}, false, err
 	}
-	c, err := h.w.store.ClaimRecipients(ctx, h.p.CampaignID, max(h.p.From, h.after+1), h.p.To, claimSize, h.w.lease, h.w.now())
+	c, err := h.w.store.ClaimRecipients(ctx, h.p.CampaignID, max(h.p.From, h.after+1), h.p.To, claimSize, h.w.lease, h.w.clock.now(ctx))
 	if err != nil || len(c.Recipients) == 0 {
 		return store.Recipient{}, false, err
 	}
@@ -110,7 +110,7 @@ func (w *Worker) keep(sendID int64) (stop func()) {
 				return
 			case <-t.C:
 			}
-			if _, err := w.store.ExtendLease(ctx, sendID, w.now().Add(w.lease)); err != nil && ctx.Err() == nil {
+			if _, err := w.store.ExtendLease(ctx, sendID, w.clock.now(ctx).Add(w.lease)); err != nil && ctx.Err() == nil {
 				w.log.Warn("extend the lease of a message in flight", "send_id", sendID, "err", err)
 			}
 		}

@@ -84,7 +84,7 @@ func (d *Dispatcher) RunSweeps(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := d.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		if err := d.Sweep(ctx, d.clock.now(ctx)); err != nil && ctx.Err() == nil {
 			d.log.Error("sweep", "err", err)
 		}
 		select {

@@ -142,6 +142,7 @@ type Worker struct {
 	lease        time.Duration     // how long a claim holds its rows (lease.go)
 	check        *checker          // nil: nothing watches a campaign's outcomes (check.go)
 	now          func() time.Time
+	clock        *dbClock // the database's time, which leases are in (clock.go)
 	log          *slog.Logger
 	// life ends with Close: outcome writes stop retrying (commit.go).
 	life    context.Context
@@ -155,6 +156,7 @@ func NewWorker(st *store.Store, messages *Messages, sender Sender, links Links, 
 		maxAttempts: maxAttempts, now: time.Now, log: log, orgShortName: "org", lease: DefaultLease}
 	w.life, w.stop = context.WithCancel(context.Background())
 	w.commits = newCommitter(st, log, w.life)
+	w.clock = &dbClock{db: st, local: func() time.Time { return w.now() }}
 	for _, opt := range opts {
 		opt(w)
 	}

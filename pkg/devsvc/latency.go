@@ -26,14 +26,21 @@ type LatencyProxy struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
+	// open and peak count the clients' connections: now, and the most at once.
+	open, peak int
 }
 
 // StartLatencyProxy starts a proxy to target on 127.0.0.1, on a free port.
 func StartLatencyProxy(target string, rtt time.Duration) (*LatencyProxy, error) {
+	return ListenLatencyProxy("127.0.0.1:0", target, rtt)
+}
+
+// ListenLatencyProxy starts a proxy to target on addr.
+func ListenLatencyProxy(addr, target string, rtt time.Duration) (*LatencyProxy, error) {
 	if rtt < 0 {
 		return nil, fmt.Errorf("devsvc: latency %v: must not be negative", rtt)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("devsvc: start latency proxy: %w", err)
 	}
@@ -77,6 +84,21 @@ func (p *LatencyProxy) track(c net.Conn) bool {
 	return true
 }
 
+// Peak is the most client connections that were open at once.
+func (p *LatencyProxy) Peak() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peak
+}
+
+// opened counts a client's connection in or (by -1) out.
+func (p *LatencyProxy) opened(d int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.open += d
+	p.peak = max(p.peak, p.open)
+}
+
 func (p *LatencyProxy) untrack(c net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
@@ -91,6 +113,8 @@ type delayed struct {
 
 func (p *LatencyProxy) serve(client net.Conn) {
 	defer client.Close()
+	p.opened(1)
+	defer p.opened(-1)
 	server, err := net.Dial("tcp", p.target)
 	if err != nil {
 		return

@@ -70,3 +70,33 @@ func TestLatencyProxyRefusesNegative(t *testing.T) {
 		t.Error("StartLatencyProxy with a negative latency: no error")
 	}
 }
+
+// TestLatencyProxyPeak: Peak counts the connections open at once, not
+// those opened one after the other.
+func TestLatencyProxyPeak(t *testing.T) {
+	t.Parallel()
+	c := mustStartCapture(t, devsvc.CaptureOptions{})
+	p := mustStartLatencyProxy(t, c.Addr(), 0)
+	var open []net.Conn
+	for range 3 {
+		conn, err := net.Dial("tcp", p.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		greeting := make([]byte, 3)
+		if _, err := io.ReadFull(conn, greeting); err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, conn)
+	}
+	for _, conn := range open {
+		conn.Close()
+	}
+	if err := smtp.SendMail(p.Addr(), nil, "a@example.org", []string{"b@example.org"}, rawMessage("one more")); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Peak(); got != 3 && got != 4 {
+		t.Errorf("Peak() = %d; want 3 (or 4, when the first three were not yet counted out)", got)
+	}
+}

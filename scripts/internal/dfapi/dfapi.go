@@ -99,6 +99,18 @@ func (c *Client) ImportList(ctx context.Context, emails []string) (int64, error)
 
 // SendCampaign sends a campaign to list and waits until it is sent.
 func (c *Client) SendCampaign(ctx context.Context, list int64, name string) (int64, error) {
+	id, err := c.DraftCampaign(ctx, list, name)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.Send(ctx, id); err != nil {
+		return 0, err
+	}
+	return id, c.WaitSent(ctx, id)
+}
+
+// DraftCampaign makes a message and a draft campaign of it to list.
+func (c *Client) DraftCampaign(ctx context.Context, list int64, name string) (int64, error) {
 	var msg store.Message
 	if err := c.JSON(ctx, "POST", "/api/v1/messages", map[string]any{"subject": "The river needs you (" + name + ")",
 		"from_name": "Maya Ortiz", "from_email": "action@example.org", "html": "<p>Dear friend, call the Governor today.</p>"}, &msg); err != nil {
@@ -109,18 +121,31 @@ func (c *Client) SendCampaign(ctx context.Context, list int64, name string) (int
 		"audience": map[string]any{"lists": []int64{list}}}, &camp); err != nil {
 		return 0, err
 	}
-	if err := c.JSON(ctx, "POST", fmt.Sprintf("/api/v1/campaigns/%d/send", camp.ID), nil, nil); err != nil {
-		return 0, err
-	}
-	for camp.Status != store.CampaignSent {
+	return camp.ID, nil
+}
+
+// Send starts sending campaign id.
+func (c *Client) Send(ctx context.Context, id int64) error {
+	return c.JSON(ctx, "POST", fmt.Sprintf("/api/v1/campaigns/%d/send", id), nil, nil)
+}
+
+// Sent reports whether campaign id is sent.
+func (c *Client) Sent(ctx context.Context, id int64) (bool, error) {
+	var camp store.Campaign
+	err := c.JSON(ctx, "GET", fmt.Sprintf("/api/v1/campaigns/%d", id), nil, &camp)
+	return camp.Status == store.CampaignSent, err
+}
+
+// WaitSent waits until campaign id is sent.
+func (c *Client) WaitSent(ctx context.Context, id int64) error {
+	for {
+		if sent, err := c.Sent(ctx, id); err != nil || sent {
+			return err
+		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("campaign %d is %s, not sent, at the deadline", camp.ID, camp.Status)
+			return fmt.Errorf("campaign %d not sent at the deadline", id)
 		case <-time.After(100 * time.Millisecond):
 		}
-		if err := c.JSON(ctx, "GET", fmt.Sprintf("/api/v1/campaigns/%d", camp.ID), nil, &camp); err != nil {
-			return 0, err
-		}
 	}
-	return camp.ID, nil
 }
