@@ -285,7 +285,8 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		th.Routes(mux)
 		ah, err := action.New(action.Deps{Store: a.store, Signer: signer, PublicURL: publicURL,
 			Org: action.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log,
-			Confirm: a.confirm, Notifier: a.webhooks, SignRate: cfg.SignRate, TrustProxy: cfg.TrustProxy})
+			Confirm: a.confirm, Notifier: a.webhooks, SignRate: cfg.SignRate, TrustProxy: cfg.TrustProxy,
+			Limits: ratelimit.NewRedis(a.rdb, cfg.Queue+":")})
 		if err != nil {
 			return nil, err
 		}
