@@ -403,13 +403,19 @@ func (a *App) openQueue(cfg config.Config) error {
 			// A scheduled task (an A/B winner) or a retried batch is taken
 			// within a second of its time, not five.
 			DelayedTaskCheckInterval: time.Second,
-			ShutdownTimeout:          cfg.ShutdownTimeout,
+			ShutdownTimeout:          asynqShutdown(cfg.ShutdownTimeout),
 			LogLevel:                 asynq.WarnLevel,
 			Logger:                   asynqLogger{a.log},
 		})
 	}
 	return nil
 }
+
+// asynqShutdown is how long asynq waits for the batches of a stopping
+// worker: four fifths of DEARFRIEND_SHUTDOWN_TIMEOUT (they stop at once, see
+// Worker.Drain; only a slow relay holds them), leaving the rest for one it
+// gave up on to commit its outcomes (Run).
+func asynqShutdown(total time.Duration) time.Duration { return total * 4 / 5 }
 
 // openSMTP opens the relays of DEARFRIEND_SMTP_URL (one or several, each with
 // its pool), or the built-in capture server in dev mode.
@@ -515,6 +521,10 @@ func (a *App) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	if a.worker != nil {
+		// Batches stop taking recipients now, not when the HTTP side is done.
+		a.worker.Drain()
+	}
 	stopSweeps()
 	<-swept
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
@@ -536,6 +546,11 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.server != nil {
 		a.server.Shutdown()
+		// A batch asynq stopped waiting for (its ShutdownTimeout) writes
+		// its outcomes and gives its rows back before the store closes.
+		if err := a.worker.Wait(shutdownCtx); err != nil {
+			a.log.Warn("batches still running at DEARFRIEND_SHUTDOWN_TIMEOUT: their rows come back when their leases end", "err", err)
+		}
 	}
 	if a.metricsHTTP != nil {
 		a.metricsHTTP.Shutdown(shutdownCtx)
