@@ -59,7 +59,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithPool(cfg.DB))
 	if err != nil {
 		fmt.Fprintf(stderr, "dearfriend user create: %v\n", err)
 		return 1

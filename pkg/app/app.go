@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}()
 
-	if a.store, err = store.Open(ctx, cfg.DatabaseURL, o.storeOps...); err != nil {
+	if a.store, err = store.Open(ctx, cfg.DatabaseURL, append([]store.OpenOption{store.WithPool(cfg.DB)}, o.storeOps...)...); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { a.store.Close() })
