@@ -197,7 +197,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		a.closers = append(a.closers, func() { a.metricsListener.Close() })
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", a.metrics.Handler())
+		mux.Handle("GET /metrics", a.metricsHandler(cfg))
 		if cfg.Pprof {
 			metrics.HandlePprof(mux)
 		}
@@ -312,7 +312,12 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 		mux.HandleFunc("GET /readyz", a.ready)
-		mux.Handle("GET /metrics", a.metrics.Handler())
+		if cfg.MetricsAddr == "" { // with it, /metrics is served there alone
+			mux.Handle("GET /metrics", a.metricsHandler(cfg))
+			if cfg.MetricsToken == "" && cfg.Mode == config.ModeServe {
+				a.log.Warn("/metrics is open to whoever reaches DEARFRIEND_HTTP_ADDR: set DEARFRIEND_METRICS_TOKEN or DEARFRIEND_METRICS_ADDR")
+			}
+		}
 		if a.capture != nil {
 			mux.Handle("/outbox/", web.NewOutbox(a.capture, "/outbox"))
 			mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
@@ -320,6 +325,14 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	}
 	return a, nil
+}
+
+// metricsHandler serves /metrics, behind DEARFRIEND_METRICS_TOKEN when it is set.
+func (a *App) metricsHandler(cfg config.Config) http.Handler {
+	if cfg.MetricsToken == "" {
+		return a.metrics.Handler()
+	}
+	return metrics.RequireToken(cfg.MetricsToken, a.metrics.Handler())
 }
 
 // openInbound listens on DEARFRIEND_INBOUND_ADDR for the mail system's
