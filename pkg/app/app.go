@@ -198,6 +198,9 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		a.closers = append(a.closers, func() { a.metricsListener.Close() })
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", a.metricsHandler(cfg))
+		// A worker's only HTTP: its probes too.
+		mux.HandleFunc("GET /healthz", healthy)
+		mux.HandleFunc("GET /readyz", a.ready)
 		if cfg.Pprof {
 			metrics.HandlePprof(mux)
 		}
@@ -310,7 +313,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		if err := a.routeHooks(mux, cfg, o.ses, o.hookTap); err != nil {
 			return nil, err
 		}
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+		mux.HandleFunc("GET /healthz", healthy)
 		mux.HandleFunc("GET /readyz", a.ready)
 		if cfg.MetricsAddr == "" { // with it, /metrics is served there alone
 			mux.Handle("GET /metrics", a.metricsHandler(cfg))
@@ -570,6 +573,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	return err
 }
+
+// healthy answers while the process runs (liveness).
+func healthy(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
 
 // ready answers 200 when the database and Redis both answer within two
 // seconds, for a load balancer or Kubernetes readiness probe; 503 otherwise.
