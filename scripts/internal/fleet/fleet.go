@@ -284,7 +284,9 @@ func Up(prefix string, timeout time.Duration, env ...string) (_ *Fleet, err erro
 }
 
 // StartWorker starts a `dearfriend worker` logging to name.log.
-func (f *Fleet) StartWorker(name string) (*exec.Cmd, error) { return f.Start(name, f.Env, f.Bin, "worker") }
+func (f *Fleet) StartWorker(name string) (*exec.Cmd, error) {
+	return f.Start(name, f.Env, f.Bin, "worker")
+}
 
 // WaitSent waits until the campaign is sent.
 func (f *Fleet) WaitSent(camp int64) error {
