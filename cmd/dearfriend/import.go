@@ -72,7 +72,7 @@ func importFile(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithPool(cfg.DB))
 	if err != nil {
 		fmt.Fprintf(stderr, "dearfriend import: %v\n", err)
 		return 1

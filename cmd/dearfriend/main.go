@@ -176,7 +176,7 @@ func migrate(stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithPool(cfg.DB))
 	if err != nil {
 		fmt.Fprintf(stderr, "dearfriend migrate: %v\n", err)
 		return 1

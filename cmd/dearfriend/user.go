@@ -64,7 +64,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(2, err)
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithPool(cfg.DB))
 	if err != nil {
 		return fail(1, err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/brand"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/input"
+	"github.com/dearfriend/dearfriend/pkg/ratelimit"
 	"github.com/dearfriend/dearfriend/pkg/render"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/track"
@@ -60,6 +61,9 @@ type Deps struct {
 	Clicks ClickRecorder
 	// SignRate is the sign posts allowed per client address and minute; 0 is no limit.
 	SignRate int
+	// Limits keeps SignRate's count where every serve process shares it
+	// (ratelimit.Redis); nil counts in this process alone.
+	Limits ratelimit.Backend
 	// TrustProxy takes the client address from X-Forwarded-For (see clientAddr).
 	TrustProxy bool
 	// Now is the clock (time.Now when nil); tests move it.
@@ -311,7 +315,7 @@ var shownFields = map[string]bool{"email": true, "first_name": true, "last_name"
 const honeypot = "homepage"
 
 func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
-	if !h.limiter.allow(ClientAddr(r, h.TrustProxy)) {
+	if !h.allowSign(r) {
 		w.Header().Set("Retry-After", "60")
 		http.Error(w, "Too many signatures from your network in a short time; please wait a minute and try again.", http.StatusTooManyRequests)
 		return

@@ -6,15 +6,36 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dearfriend/dearfriend/pkg/ratelimit"
 )
 
 // maxTrackedAddresses bounds the limiter's memory whatever the number of
 // addresses a flood comes from.
 const maxTrackedAddresses = 100_000
 
+// allowSign takes one of the sign posts the request's client address may
+// make this minute. With Deps.Limits the count is shared by every serve
+// process behind the load balancer (a GCRA in Redis, the same burst and
+// refill as limiter); a Redis that does not answer lets the post through, as
+// a lost signature costs more than a missed flood.
+func (h *Handler) allowSign(r *http.Request) bool {
+	addr := ClientAddr(r, h.TrustProxy)
+	if h.Limits == nil || h.SignRate <= 0 {
+		return h.limiter.allow(addr)
+	}
+	limit := ratelimit.Limit{Events: float64(h.SignRate), Period: time.Minute, Burst: h.SignRate}
+	ok, _, err := h.Limits.AllowN(r.Context(), "sign:"+addr, limit, 1)
+	if err != nil {
+		h.Log.Warn("sign rate limit unavailable: post let through", "err", err)
+		return true
+	}
+	return ok
+}
+
 // limiter is a token bucket per client address, in memory: each address may
 // post a burst of perMinute at once, refilled evenly over a minute. It is per
-// process; behind several processes each allows its own share.
+// process (Deps.Limits nil); behind several processes each allows its own share.
 type limiter struct {
 	mu        sync.Mutex
 	perMinute float64

@@ -72,7 +72,7 @@ var (
 	timeOps = []string{"gt", "gte", "lt", "lte", "between", "within_days", "exists"}
 	attrOps = []string{"equals", "not_equals", "contains", "starts_with", "in", "gt", "gte", "lt", "lte", "between", "exists"}
 
-	attrTypes   = []string{"text", "number", "bool", "date"}
+	ruleTypes   = []string{"text", "number", "bool", "date"}
 	engagements = []string{"opened", "clicked", "not_opened", "not_clicked"}
 	// ruleKeys are the keys each kind of rule may carry (as pkg/audience takes them).
 	ruleKeys = map[string][]string{
@@ -143,7 +143,7 @@ func (n *segNode) fix() {
 	case n.ops() != nil:
 		first(&n.Op, n.ops())
 		if n.Kind == kindAttribute {
-			first(&n.Type, attrTypes)
+			first(&n.Type, ruleTypes)
 		}
 	case n.Kind == kindEngagement:
 		first(&n.Action, engagements)

@@ -142,7 +142,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 	}()
 
-	if a.store, err = store.Open(ctx, cfg.DatabaseURL, o.storeOps...); err != nil {
+	if a.store, err = store.Open(ctx, cfg.DatabaseURL, append([]store.OpenOption{store.WithPool(cfg.DB)}, o.storeOps...)...); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { a.store.Close() })
@@ -203,7 +203,10 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		}
 		a.closers = append(a.closers, func() { a.metricsListener.Close() })
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", a.metrics.Handler())
+		mux.Handle("GET /metrics", a.metricsHandler(cfg))
+		// A worker's only HTTP: its probes too.
+		mux.HandleFunc("GET /healthz", healthy)
+		mux.HandleFunc("GET /readyz", a.ready)
 		if cfg.Pprof {
 			metrics.HandlePprof(mux)
 		}
@@ -308,7 +311,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		ah, err := action.New(action.Deps{Store: a.store, Signer: signer, PublicURL: publicURL,
 			Org: action.Org{Name: cfg.OrgName, PostalAddress: cfg.PostalAddress}, Pages: pages, Log: a.log,
 			Confirm: a.confirm, Notifier: a.webhooks, SignRate: cfg.SignRate, TrustProxy: cfg.TrustProxy,
-			Brand: brandSrc, Clicks: a.recorder})
+			Brand: brandSrc, Clicks: a.recorder, Limits: ratelimit.NewRedis(a.rdb, cfg.Queue+":")})
 		if err != nil {
 			return nil, err
 		}
@@ -336,9 +339,14 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		if err := a.routeHooks(mux, cfg, o.ses, o.hookTap); err != nil {
 			return nil, err
 		}
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+		mux.HandleFunc("GET /healthz", healthy)
 		mux.HandleFunc("GET /readyz", a.ready)
-		mux.Handle("GET /metrics", a.metrics.Handler())
+		if cfg.MetricsAddr == "" { // with it, /metrics is served there alone
+			mux.Handle("GET /metrics", a.metricsHandler(cfg))
+			if cfg.MetricsToken == "" && cfg.Mode == config.ModeServe {
+				a.log.Warn("/metrics is open to whoever reaches DEARFRIEND_HTTP_ADDR: set DEARFRIEND_METRICS_TOKEN or DEARFRIEND_METRICS_ADDR")
+			}
+		}
 		if a.capture != nil {
 			mux.Handle("/outbox/", web.NewOutbox(a.store, "/outbox", web.OutboxOptions{Suggest: a.suggestDemo, AdminURL: "/admin/", Log: a.log}))
 			mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
@@ -346,6 +354,14 @@ func New(ctx context.Context, cfg config.Config, opts ...Option) (_ *App, err er
 		a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	}
 	return a, nil
+}
+
+// metricsHandler serves /metrics, behind DEARFRIEND_METRICS_TOKEN when it is set.
+func (a *App) metricsHandler(cfg config.Config) http.Handler {
+	if cfg.MetricsToken == "" {
+		return a.metrics.Handler()
+	}
+	return metrics.RequireToken(cfg.MetricsToken, a.metrics.Handler())
 }
 
 // openInbound listens on DEARFRIEND_INBOUND_ADDR for the mail system's
@@ -427,13 +443,19 @@ func (a *App) openQueue(cfg config.Config) error {
 			// A scheduled task (an A/B winner) or a retried batch is taken
 			// within a second of its time, not five.
 			DelayedTaskCheckInterval: time.Second,
-			ShutdownTimeout:          cfg.ShutdownTimeout,
+			ShutdownTimeout:          asynqShutdown(cfg.ShutdownTimeout),
 			LogLevel:                 asynq.WarnLevel,
 			Logger:                   asynqLogger{a.log},
 		})
 	}
 	return nil
 }
+
+// asynqShutdown is how long asynq waits for the batches of a stopping
+// worker: four fifths of DEARFRIEND_SHUTDOWN_TIMEOUT (they stop at once, see
+// Worker.Drain; only a slow relay holds them), leaving the rest for one it
+// gave up on to commit its outcomes (Run).
+func asynqShutdown(total time.Duration) time.Duration { return total * 4 / 5 }
 
 // openSMTP opens the relays of DEARFRIEND_SMTP_URL (one or several, each with
 // its pool), or the built-in capture server in dev mode.
@@ -540,6 +562,10 @@ func (a *App) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	if a.worker != nil {
+		// Batches stop taking recipients now, not when the HTTP side is done.
+		a.worker.Drain()
+	}
 	stopSweeps()
 	<-swept
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
@@ -561,12 +587,20 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.server != nil {
 		a.server.Shutdown()
+		// A batch asynq stopped waiting for (its ShutdownTimeout) writes
+		// its outcomes and gives its rows back before the store closes.
+		if err := a.worker.Wait(shutdownCtx); err != nil {
+			a.log.Warn("batches still running at DEARFRIEND_SHUTDOWN_TIMEOUT: their rows come back when their leases end", "err", err)
+		}
 	}
 	if a.metricsHTTP != nil {
 		a.metricsHTTP.Shutdown(shutdownCtx)
 	}
 	return err
 }
+
+// healthy answers while the process runs (liveness).
+func healthy(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
 
 // ready answers 200 when the database and Redis both answer within two
 // seconds, for a load balancer or Kubernetes readiness probe; 503 otherwise.

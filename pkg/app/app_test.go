@@ -77,6 +77,7 @@ type harnessOpts struct {
 	reject    func(from string, to []string) error // the relay's refusals (devsvc.CaptureOptions.Reject); nil accepts all
 	smtpQuery string                               // appended to the relay's URL, e.g. "&timeout=20s"
 	app       []app.Option
+	mode      config.Mode // config.ModeDev when empty
 }
 
 // startOpts is startWith with app options and relay URL parameters.
@@ -113,7 +114,11 @@ func startOpts(t *testing.T, b backend, o harnessOpts, extraEnv ...map[string]st
 	for _, extra := range extraEnv {
 		maps.Copy(env, extra)
 	}
-	cfg, err := config.FromEnv(config.ModeDev, func(k string) string { return env[k] })
+	mode := o.mode
+	if mode == "" {
+		mode = config.ModeDev
+	}
+	cfg, err := config.FromEnv(mode, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

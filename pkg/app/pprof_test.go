@@ -22,6 +22,8 @@ func TestPprofOnlyWhenAsked(t *testing.T) {
 			for url, want := range map[string]int{
 				h.app.MetricsURL() + "/debug/pprof/": tt.want,
 				h.app.MetricsURL() + "/metrics":      http.StatusOK,
+				h.app.MetricsURL() + "/healthz":      http.StatusOK, // a worker's probes
+				h.app.MetricsURL() + "/readyz":       http.StatusOK,
 				h.app.URL() + "/debug/pprof/":        http.StatusNotFound,
 			} {
 				resp, err := http.Get(url)

@@ -83,7 +83,7 @@ type Config struct {
 	Concurrency     int           // DEARFRIEND_WORKERS: send tasks processed at once per worker process
 	SMTPConns       int           // DEARFRIEND_SMTP_CONNS: open SMTP connections per worker process
 	MaxAttempts     int           // DEARFRIEND_MAX_ATTEMPTS: tries per recipient before it is marked failed
-	ShutdownTimeout time.Duration // DEARFRIEND_SHUTDOWN_TIMEOUT
+	ShutdownTimeout time.Duration // DEARFRIEND_SHUTDOWN_TIMEOUT: a Go duration (or whole seconds), default 30s
 	// SweepInterval is how often serve and dev start due scheduled campaigns
 	// and enqueue again what the ledger says is left (delivery.Dispatcher.Sweep).
 	SweepInterval time.Duration // DEARFRIEND_SWEEP_INTERVAL: a Go duration, default 30s
@@ -98,6 +98,11 @@ type Config struct {
 	// answer /metrics on DEARFRIEND_HTTP_ADDR. Empty: none (a worker then
 	// has no metrics endpoint).
 	MetricsAddr string // DEARFRIEND_METRICS_ADDR
+	// MetricsToken, when set, is the bearer token GET /metrics requires
+	// wherever it is served.
+	MetricsToken string // DEARFRIEND_METRICS_TOKEN
+	// DB is the database connection pool (ops.go).
+	DB Pool
 	// Pprof adds Go's profiler (/debug/pprof/) to the metrics listener,
 	// which it needs: never to the public HTTP server.
 	Pprof bool // DEARFRIEND_PPROF: default false
@@ -188,8 +193,7 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 		ConfirmAbove:      num("CONFIRM_ABOVE", 1000),
 		TimeZone:          get("TIME_ZONE", ""),
 	}
-	secs := num("SHUTDOWN_TIMEOUT", 10)
-	c.ShutdownTimeout = time.Duration(secs) * time.Second
+	errList = append(errList, c.opsFromEnv(get, num)...)
 	retryAge, err := time.ParseDuration(get("MAX_RETRY_AGE", "24h"))
 	if err != nil {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_MAX_RETRY_AGE must be a duration like 24h or 90m, got %q", get("MAX_RETRY_AGE", "")))
@@ -414,6 +418,7 @@ func (c Config) Validate() error {
 	}
 	c.validateSigning(bad)
 	c.validateHooks(bad)
+	c.validateOps(bad)
 	c.validateProduction(bad)
 	c.Feedback.validate(bad)
 	for name, n := range map[string]int{"BATCH_SIZE": c.BatchSize, "WORKERS": c.Concurrency, "SMTP_CONNS": c.SMTPConns, "MAX_ATTEMPTS": c.MaxAttempts} {

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,8 +55,12 @@ func sendBatchTask(p SendBatchPayload, queue, id string) (*asynq.Task, error) {
 }
 
 // RetryDelay backs off a batch that still has deferred recipients: 5 s, 10 s,
-// 20 s … up to 10 minutes.
-func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+// 20 s … up to 10 minutes. A batch a stopping worker handed back waits a
+// second, for another worker to take it.
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if errors.Is(err, errHandedBack) {
+		return time.Second
+	}
 	d := 5 * time.Second << min(n, 7)
 	return min(d, 10*time.Minute)
 }

@@ -148,6 +148,11 @@ type Worker struct {
 	life    context.Context
 	stop    context.CancelFunc
 	commits *committer // writes the outcomes of this process's senders
+	// draining ends with Drain: batches take no new recipient and are
+	// handed back to the queue.
+	draining context.Context
+	drain    context.CancelFunc
+	active   sync.WaitGroup // batches running (Wait)
 }
 
 // NewWorker returns the batch handler.
@@ -155,6 +160,7 @@ func NewWorker(st *store.Store, messages *Messages, sender Sender, links Links, 
 	w := &Worker{store: st, messages: messages, sender: sender, links: links, mailto: unsubscribeMailto,
 		maxAttempts: maxAttempts, now: time.Now, log: log, orgShortName: "org", lease: DefaultLease}
 	w.life, w.stop = context.WithCancel(context.Background())
+	w.draining, w.drain = context.WithCancel(context.Background())
 	w.commits = newCommitter(st, log, w.life)
 	w.clock = &dbClock{db: st, local: func() time.Time { return w.now() }}
 	for _, opt := range opts {
@@ -167,6 +173,31 @@ func NewWorker(st *store.Store, messages *Messages, sender Sender, links Links, 
 // process ends, before the store closes.
 func (w *Worker) Close() { w.stop() }
 
+// Drain is the start of a graceful stop (SIGTERM): every batch running takes
+// no new recipient; it waits for the relay's answer to the message on its
+// connection, commits the outcomes, gives its other claimed rows back, and
+// hands its task back to the queue (errHandedBack), for another worker to
+// take within a second. Nothing is lost and nothing is sent twice.
+func (w *Worker) Drain() { w.drain() }
+
+// Wait waits until every batch running has returned, its outcomes durable
+// and its rows given back, or until ctx is done: asynq stops waiting for a
+// handler at its ShutdownTimeout, this is the rest of that handler.
+func (w *Worker) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { w.active.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// errHandedBack makes asynq give a batch of a stopping worker to another
+// one (RetryDelay: a second).
+var errHandedBack = errors.New("handed back by a stopping worker")
+
 // errDeferred makes asynq retry a batch later; only the still-waiting rows are sent again.
 var errDeferred = errors.New("recipients deferred by the relay")
 
@@ -176,6 +207,8 @@ var errCopying = errors.New("range not yet copied whole")
 // ProcessTask sends the waiting rows of one batch. It is idempotent: rows
 // already sent are not in the waiting set, so a redelivered task sends nobody twice.
 func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
+	w.active.Add(1)
+	defer w.active.Done()
 	var p SendBatchPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.CampaignID <= 0 || p.To < p.From {
 		return fmt.Errorf("bad send batch payload %q: %w", t.Payload(), asynq.SkipRetry)
@@ -208,15 +241,28 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 			err = lerr
 		}
 	}()
+	// A drain cuts a wait for the rate short, not a message under way.
+	paceCtx, stopPace := context.WithCancel(ctx)
+	defer context.AfterFunc(w.draining, stopPace)()
+	handBack := func() error {
+		w.log.Info("batch handed back", "campaign_id", p.CampaignID, "from", p.From, "to", p.To)
+		return fmt.Errorf("campaign %d batch %d-%d: %w", p.CampaignID, p.From, p.To, errHandedBack)
+	}
 	deferred := 0
 	urgent := false // a refusal: the outcome check runs at once (check.go)
 	for {
 		// Paced before a row is taken, so the wait does not eat its lease.
-		if err := w.pace(ctx, p.CampaignID); err != nil {
+		if err := w.pace(paceCtx, p.CampaignID); err != nil {
+			if w.draining.Err() != nil && ctx.Err() == nil {
+				return handBack()
+			}
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if w.draining.Err() != nil {
+			return handBack()
 		}
 		// Paused or cancelled: take no new recipient. The rows left wait
 		// in the ledger, and the claimed ones not handed out are given back

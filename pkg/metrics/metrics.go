@@ -29,6 +29,7 @@ type Metrics struct {
 	waits       *prometheus.CounterVec
 	waitSeconds *prometheus.HistogramVec
 	feedback    feedbackSeries // reports.go
+	all         []prometheus.Collector
 }
 
 // New registers every series, and Go runtime and process metrics (memory,
@@ -60,9 +61,19 @@ func New() *Metrics {
 		}, []string{"scope"}),
 	}
 	m.feedback = newFeedbackSeries()
-	m.reg.MustRegister(m.messages, m.latency, m.throttles, m.waits, m.waitSeconds, m.feedback.reports, m.feedback.pauses,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.all = []prometheus.Collector{m.messages, m.latency, m.throttles, m.waits, m.waitSeconds, m.feedback.reports, m.feedback.pauses,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	m.reg.MustRegister(m.all...)
 	return m
+}
+
+// Describe sends the description of every series m can report, those no
+// event has created yet too: deploy/'s dashboard and alerts are checked
+// against them.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.all {
+		c.Describe(ch)
+	}
 }
 
 // Attempt counts one delivery attempt and its latency.
@@ -80,15 +91,20 @@ func (m *Metrics) RateWait(scope string, waited time.Duration) {
 	m.waitSeconds.WithLabelValues(scope).Observe(waited.Seconds())
 }
 
-// QueueInspector reads a queue's counts (asynq.Inspector).
+// QueueInspector reads a queue's counts and the worker processes serving
+// it (asynq.Inspector).
 type QueueInspector interface {
 	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
+	Servers() ([]*asynq.ServerInfo, error)
 }
 
-// WatchQueue reports the tasks of queue by state, read through insp at each
-// scrape. Call it once: a process serves one queue.
+// WatchQueue reports the tasks of queue by state, and the worker processes
+// taking its tasks, read through insp at each scrape. Call it once: a
+// process serves one queue.
 func (m *Metrics) WatchQueue(insp QueueInspector, queue string) {
-	m.reg.MustRegister(&queueCollector{insp: insp, queue: queue})
+	c := &queueCollector{insp: insp, queue: queue}
+	m.all = append(m.all, c)
+	m.reg.MustRegister(c)
 }
 
 // Handler serves the registry in the Prometheus text format.
@@ -100,12 +116,16 @@ var queueDesc = prometheus.NewDesc("dearfriend_queue_tasks",
 	"Tasks in the asynq queue by state, read when scraped: the batches waiting to be sent and those being sent.",
 	[]string{"queue", "state"}, nil)
 
+var workersDesc = prometheus.NewDesc("dearfriend_workers",
+	"Worker processes taking the queue's tasks, as their heartbeats in Redis say (a killed one drops out when its heartbeat expires): the same figure from any process.",
+	[]string{"queue"}, nil)
+
 type queueCollector struct {
 	insp  QueueInspector
 	queue string
 }
 
-func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc }
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc; ch <- workersDesc }
 
 // Collect reads the queue once per scrape; a queue nothing was enqueued on
 // yet counts zero tasks, and an unreadable one reports nothing (a gap, not a
@@ -125,4 +145,15 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	} {
 		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), c.queue, state)
 	}
+	servers, err := c.insp.Servers()
+	if err != nil {
+		return
+	}
+	workers := 0
+	for _, s := range servers {
+		if _, ok := s.Queues[c.queue]; ok && s.Status == "active" {
+			workers++
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(workersDesc, prometheus.GaugeValue, float64(workers), c.queue)
 }

@@ -14,11 +14,13 @@ import (
 )
 
 type inspector struct {
-	info *asynq.QueueInfo
-	err  error
+	info    *asynq.QueueInfo
+	err     error
+	servers []*asynq.ServerInfo
 }
 
 func (i inspector) GetQueueInfo(string) (*asynq.QueueInfo, error) { return i.info, i.err }
+func (i inspector) Servers() ([]*asynq.ServerInfo, error)         { return i.servers, i.err }
 
 func scrape(t *testing.T, m *metrics.Metrics) string {
 	t.Helper()
@@ -31,7 +33,10 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 func TestSeries(t *testing.T) {
 	t.Parallel()
 	m := metrics.New()
-	m.WatchQueue(inspector{info: &asynq.QueueInfo{Pending: 7, Active: 2}}, "q")
+	m.WatchQueue(inspector{info: &asynq.QueueInfo{Pending: 7, Active: 2}, servers: []*asynq.ServerInfo{
+		{Queues: map[string]int{"q": 1}, Status: "active"}, {Queues: map[string]int{"q": 1}, Status: "active"},
+		{Queues: map[string]int{"q": 1}, Status: "closed"}, {Queues: map[string]int{"other": 1}, Status: "active"},
+	}}, "q")
 	m.Attempt("relay:25", "sent", 3*time.Millisecond)
 	m.Attempt("relay:25", "throttled", time.Millisecond)
 	m.Throttle("relay:25")
@@ -46,6 +51,7 @@ func TestSeries(t *testing.T) {
 		`dearfriend_rate_limit_wait_seconds_sum{scope="campaign"} 0.25`,
 		`dearfriend_queue_tasks{queue="q",state="pending"} 7`,
 		`dearfriend_queue_tasks{queue="q",state="active"} 2`,
+		`dearfriend_workers{queue="q"} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

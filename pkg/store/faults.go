@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+
+	"github.com/dearfriend/dearfriend/pkg/config"
 )
 
 // OpenOption adjusts Open.
@@ -11,6 +13,7 @@ type OpenOption func(*openOptions)
 
 type openOptions struct {
 	fault func(query string) error
+	pool  config.Pool // WithPool
 }
 
 // WithFault makes every statement and transaction pass through fault first:

@@ -44,12 +44,11 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*Store, error) {
 	}
 	var s Store
 	if config.IsPostgres(dsn) {
-		sqldb, err := openSQL("pgx", dsn, o)
+		sqldb, err := openSQL("pgx", pgDSN(dsn), o)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
-		sqldb.SetMaxOpenConns(32)
-		sqldb.SetMaxIdleConns(32)
+		sizePool(sqldb, o.pool, config.DefaultPGMaxConns)
 		s = Store{db: bun.NewDB(sqldb, pgdialect.New()), dialect: "pg"}
 	} else {
 		path := strings.TrimPrefix(dsn, "sqlite:")
@@ -66,7 +65,7 @@ func Open(ctx context.Context, dsn string, opts ...OpenOption) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
-		sqldb.SetMaxOpenConns(8)
+		sizePool(sqldb, o.pool, config.DefaultSQLiteMaxConns)
 		s = Store{db: bun.NewDB(sqldb, sqlitedialect.New()), dialect: "sqlite"}
 	}
 	s.statements = &statementCounter{}
