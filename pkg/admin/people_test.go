@@ -88,7 +88,7 @@ func TestContactProfileAndLists(t *testing.T) {
 		if got := strings.Join(lists(), ","); got != "Protect the Northfork,Volunteers" {
 			t.Errorf("lists after adding: %s", got)
 		}
-		mustContain(t, b.get(path+"?saved=listed"), "The contact is added to the list.", `aria-label="Take off the list Volunteers"`)
+		mustContain(t, b.get(path+"?saved=listed"), "The contact is added to the list.", `aria-label="Remove from the list Volunteers"`)
 		p = b.post(path+"/lists/remove", url.Values{"csrf": {b.token()}, "list": {strconv.FormatInt(other.ID, 10)}})
 		if p.status != http.StatusSeeOther {
 			t.Fatalf("taking off a list: %d", p.status)
