@@ -199,15 +199,7 @@ func (h *Handler) addTags(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	} else if tags, err = audience.TagNames(strings.Split(f.Get("tags"), ",")); err == nil {
 		err = h.Store.AddContactTags(r.Context(), c.ID, tags)
 	}
-	if err != nil {
-		if f.Take(err) {
-			h.showContact(w, r, s, http.StatusUnprocessableEntity, c, f, "")
-			return
-		}
-		h.failFor(w, r, s, err)
-		return
-	}
-	savedContact(w, r, c, "tags")
+	h.contactFormDone(w, r, s, c, f, err, "tags")
 }
 
 // removeTag takes the form's "tag" off the contact.

@@ -187,15 +187,7 @@ func (h *Handler) addToList(w http.ResponseWriter, r *http.Request, s *signedIn)
 	if err == nil {
 		err = h.Store.AddListMembers(r.Context(), id, []int64{c.ID})
 	}
-	if err != nil {
-		if f.Take(err) {
-			h.showContact(w, r, s, http.StatusUnprocessableEntity, c, f, "")
-			return
-		}
-		h.failFor(w, r, s, err)
-		return
-	}
-	savedContact(w, r, c, "listed")
+	h.contactFormDone(w, r, s, c, f, err, "listed")
 }
 
 // removeFromList takes the contact off the form's list.
@@ -268,4 +260,17 @@ func (h *Handler) eraseContact(w http.ResponseWriter, r *http.Request, s *signed
 	}
 	h.Log.Info("contact erased", "contact_id", c.ID, "by", s.User.Email)
 	http.Redirect(w, r, "/admin/contacts?"+url.Values{"erased": {strconv.FormatInt(c.ID, 10)}}.Encode(), http.StatusSeeOther)
+}
+
+// contactFormDone ends a form posted on a contact's profile: the profile
+// again with the error at its field, another failure's page, or on success
+// a redirect to the profile saying what was saved.
+func (h *Handler) contactFormDone(w http.ResponseWriter, r *http.Request, s *signedIn, c *store.Contact, f *Form, err error, saved string) {
+	if err == nil {
+		savedContact(w, r, c, saved)
+	} else if f.Take(err) {
+		h.showContact(w, r, s, http.StatusUnprocessableEntity, c, f, "")
+	} else {
+		h.failFor(w, r, s, err)
+	}
 }

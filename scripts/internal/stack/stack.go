@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/dearfriend/dearfriend/pkg/testenv"
 	"github.com/dearfriend/dearfriend/scripts/internal/benchdb"
+	"github.com/dearfriend/dearfriend/scripts/internal/fleet"
 )
 
 // Build builds dearfriend and scripts/smtp-sink into dir.
@@ -75,29 +75,12 @@ func (p *Procs) Stop() {
 	}
 }
 
-// WaitUntil polls done every 100 ms until it says true, fails, or deadline passes.
-func WaitUntil(deadline time.Time, done func() (bool, error)) error {
-	var last error
-	for time.Now().Before(deadline) {
-		ok, err := done()
-		if ok && err == nil {
-			return nil
-		}
-		last = err
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("timed out (last error: %v)", last)
-}
-
-// FreeAddr is a loopback address nothing listens on.
-func FreeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// WaitUntil and FreeAddr are fleet's: the two packages' scripts poll and
+// pick ports alike.
+var (
+	WaitUntil = fleet.WaitUntil
+	FreeAddr  = fleet.FreeAddr
+)
 
 // Client talks JSON to dearfriend's API (or the sink's counts) at Base.
 type Client struct{ Base, Token string }
