@@ -55,9 +55,6 @@ type holder struct {
 	p     SendBatchPayload
 	claim *store.Claim
 	pos   int // rows of claim handed out; they are never given back
-	// spent is set once a claim came back short: no row of the range was
-	// free past the last one then, so another claim would find none.
-	spent bool
 	// after is the id of the last row handed out: claims go on after it,
 	// so a row this run deferred waits for the task's retry and its
 	// backoff instead of being claimed again at once.
@@ -74,7 +71,10 @@ func (h *holder) next(ctx context.Context) (store.Recipient, bool, error) {
 	if h.claim != nil && h.pos < len(h.claim.Recipients) && h.w.clock.now(ctx).Before(h.claim.Until.Add(-h.w.renewBefore())) {
 		return h.handOut(), true, nil
 	}
-	if h.spent && h.claim != nil && h.pos >= len(h.claim.Recipients) {
+	if h.claim != nil && h.pos >= len(h.claim.Recipients) && h.after >= h.p.To {
+		// The last row of the range was handed out: no claim can find
+		// another. (A claim that came back short but before the end still
+		// claims again: rows copied into the range meanwhile are found.)
 		return store.Recipient{}, false, nil
 	}
 	if err := h.release(); err != nil { // rows given back are claimed again below
@@ -84,7 +84,7 @@ func (h *holder) next(ctx context.Context) (store.Recipient, bool, error) {
 	if err != nil || len(c.Recipients) == 0 {
 		return store.Recipient{}, false, err
 	}
-	h.claim, h.pos, h.spent = c, 0, len(c.Recipients) < claimSize
+	h.claim, h.pos = c, 0
 	return h.handOut(), true, nil
 }
 

@@ -250,6 +250,9 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	}
 	deferred := 0
 	urgent := false // a refusal: the outcome check runs at once (check.go)
+	// copying is whether the audience copy was still going when the range
+	// ran out of rows before its end (asked once, copyChecked).
+	copying, copyChecked := false, false
 	for {
 		// Paced before a row is taken, so the wait does not eat its lease.
 		if err := w.pace(paceCtx, p.CampaignID); err != nil {
@@ -283,6 +286,18 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 		r, ok, err := held.next(ctx)
 		if err != nil {
 			return err
+		} else if !ok && held.after < p.To && !copyChecked {
+			// The range is not spent: its end may still be being copied
+			// (copy.go). Asked once: if the copy is still going, the batch
+			// runs again after a retry's pause; if it ended, perhaps after
+			// the claim just made, one more claim finds the rows it added.
+			copyChecked = true
+			if copying, err = w.store.Copying(ctx, p.CampaignID); err != nil {
+				return err
+			} else if !copying {
+				continue
+			}
+			break
 		} else if !ok {
 			break
 		}
@@ -322,12 +337,8 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	// A batch at the end of an audience still being copied (copy.go) may
 	// have run before the rest of its range was in the ledger: it runs
 	// again after a retry's pause, and takes the rows copied meanwhile.
-	if held.after < p.To {
-		if copying, err := w.store.Copying(ctx, p.CampaignID); err != nil {
-			return err
-		} else if copying {
-			return fmt.Errorf("campaign %d batch %d-%d: %w", p.CampaignID, p.From, p.To, errCopying)
-		}
+	if copying {
+		return fmt.Errorf("campaign %d batch %d-%d: %w", p.CampaignID, p.From, p.To, errCopying)
 	}
 	if more {
 		return nil
