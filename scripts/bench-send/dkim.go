@@ -38,6 +38,6 @@ func dkimEnv(kind, dir string) (map[string]string, error) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return nil, err
 	}
-	return map[string]string{"DEARFRIEND_DKIM_DOMAIN": "example.org", "DEARFRIEND_DKIM_SELECTOR": "bench",
+	return map[string]string{"DEARFRIEND_DKIM_DOMAIN": "dearfriend.test", "DEARFRIEND_DKIM_SELECTOR": "bench",
 		"DEARFRIEND_DKIM_KEY_FILE": path}, nil
 }

@@ -227,7 +227,7 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		"DEARFRIEND_ALLOW_HTTP": "1",
 		"DEARFRIEND_ORG_NAME":   "Bench Org",
 		"DEARFRIEND_FROM_NAME":  "Bench",
-		"DEARFRIEND_FROM_EMAIL": "bench@example.org",
+		"DEARFRIEND_FROM_EMAIL": "bench@dearfriend.test",
 	}
 	if v := os.Getenv("DEARFRIEND_COMMIT_LINGER"); v != "" { // compared across runs
 		env["DEARFRIEND_COMMIT_LINGER"] = v
@@ -273,7 +273,7 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 	}
 	var msg store.Message
 	if err := call(a, "POST", "/api/v1/messages", map[string]any{"subject": `{{ .FirstName | default "Friend" }}, add your name`,
-		"from_name": "Maya Ortiz", "from_email": "action@example.org", "html": string(body)}, &msg); err != nil {
+		"from_name": "Maya Ortiz", "from_email": "action@dearfriend.test", "html": string(body)}, &msg); err != nil {
 		return err
 	}
 	var times []time.Duration
