@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dearfriend/dearfriend/scripts/internal/fleet"
 	"github.com/dearfriend/dearfriend/scripts/internal/stack"
 )
 
@@ -44,12 +45,6 @@ func main() {
 	}
 }
 
-// duplicateBound is how many messages a worker killed at any moment may
-// have handed the relay with no durable outcome: per sender, the message on
-// its connection and the one before it, whose outcome may be in the
-// committer still; only min(workers, conns) senders hold a connection.
-func duplicateBound(workers, conns int) int { return workers + min(workers, conns) }
-
 func run(n, conns, workers int, killAt float64, timeout time.Duration) error {
 	f, err := stack.Up("fault-kill", timeout, "DEARFRIEND_SMTP_CONNS="+strconv.Itoa(conns), "DEARFRIEND_WORKERS="+strconv.Itoa(workers))
 	if err != nil {
@@ -61,16 +56,16 @@ func run(n, conns, workers int, killAt float64, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	camp, err := stack.SetUp(f.API, "fault", n, nil, f.Deadline)
+	camp, err := f.Campaign("fault", n, nil)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	if err := f.API.Do("POST", fmt.Sprintf("/api/v1/campaigns/%d/send", camp), nil, nil); err != nil {
+	if err := f.Send(camp); err != nil {
 		return err
 	}
 	var killedAfter int64
-	if err := stack.WaitUntil(f.Deadline, func() (bool, error) {
+	if err := fleet.WaitUntil(f.Deadline, func() (bool, error) {
 		s, err := f.Sink.Recipients()
 		killedAfter = int64(s.Messages)
 		return killedAfter >= int64(killAt*float64(n)), err
@@ -94,7 +89,7 @@ func run(n, conns, workers int, killAt float64, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	bound := duplicateBound(workers, conns)
+	bound := fleet.DuplicateBound(workers, conns)
 	fmt.Printf("fault-kill: %d recipients, %d messages accepted, %d recipients reached, %d duplicates (bound %d: %d workers + min(%d workers, %d connections)); "+
 		"finished %s after the kill, %s in all\n", n, s.Messages, s.Distinct, s.Duplicates, bound, workers, workers, conns,
 		finished.Sub(killedAt).Round(time.Millisecond), finished.Sub(start).Round(time.Millisecond))

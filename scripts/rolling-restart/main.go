@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dearfriend/dearfriend/scripts/internal/fleet"
 	"github.com/dearfriend/dearfriend/scripts/internal/stack"
 )
 
@@ -55,12 +56,12 @@ func run(n, workers, rate int, shutdown, timeout time.Duration) error {
 			return err
 		}
 	}
-	camp, err := stack.SetUp(f.API, "rolling", n, map[string]any{"rate_per_second": rate}, f.Deadline)
+	camp, err := f.Campaign("rolling", n, map[string]any{"rate_per_second": rate})
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	if err := f.API.Do("POST", fmt.Sprintf("/api/v1/campaigns/%d/send", camp), nil, nil); err != nil {
+	if err := f.Send(camp); err != nil {
 		return err
 	}
 	// Worker i is restarted once the sink has taken (i+1)/(workers+2) of
@@ -69,7 +70,7 @@ func run(n, workers, rate int, shutdown, timeout time.Duration) error {
 	for i := range running {
 		at := n * (i + 1) / (workers + 2)
 		var accepted int
-		if err := stack.WaitUntil(f.Deadline, func() (bool, error) {
+		if err := fleet.WaitUntil(f.Deadline, func() (bool, error) {
 			s, err := f.Sink.Recipients()
 			accepted = s.Messages
 			return accepted >= at, err

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -111,14 +112,21 @@ func (c *Client) SendCampaign(ctx context.Context, list int64, name string) (int
 
 // DraftCampaign makes a message and a draft campaign of it to list.
 func (c *Client) DraftCampaign(ctx context.Context, list int64, name string) (int64, error) {
+	return c.DraftCampaignWith(ctx, list, name, nil)
+}
+
+// DraftCampaignWith is DraftCampaign with fields (of POST /api/v1/campaigns,
+// like rate_per_second) added to the campaign.
+func (c *Client) DraftCampaignWith(ctx context.Context, list int64, name string, fields map[string]any) (int64, error) {
 	var msg store.Message
 	if err := c.JSON(ctx, "POST", "/api/v1/messages", map[string]any{"subject": "The river needs you (" + name + ")",
 		"from_name": "Maya Ortiz", "from_email": "action@example.org", "html": "<p>Dear friend, call the Governor today.</p>"}, &msg); err != nil {
 		return 0, err
 	}
+	in := map[string]any{"name": name, "message_id": msg.ID, "audience": map[string]any{"lists": []int64{list}}}
+	maps.Copy(in, fields)
 	var camp store.Campaign
-	if err := c.JSON(ctx, "POST", "/api/v1/campaigns", map[string]any{"name": name, "message_id": msg.ID,
-		"audience": map[string]any{"lists": []int64{list}}}, &camp); err != nil {
+	if err := c.JSON(ctx, "POST", "/api/v1/campaigns", in, &camp); err != nil {
 		return 0, err
 	}
 	return camp.ID, nil
