@@ -53,6 +53,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/app"
@@ -75,6 +76,7 @@ func main() {
 	only := flag.String("only", "", "run one mode only: embedded or postgres")
 	flag.StringVar(&workerBin, "worker-bin", "", "send from a separate `dearfriend worker` process built at this path (postgres mode only)")
 	flag.DurationVar(&rtt, "rtt", 0, "delay every reply of the receiving server by this `duration`, e.g. 20ms")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process (serve and worker, unless -worker-bin) over every run's sending to `file`")
 	flag.StringVar(&dkimKind, "dkim", "", "sign every message with a new DKIM key of this `kind`: rsa (2048 bits) or ed25519")
 	flag.Parse()
 	if rtt < 0 {
@@ -125,6 +127,7 @@ var (
 	workerBin          string
 	rtt                time.Duration
 	dkimKind           string
+	cpuProfile         string
 )
 
 // receiver returns the SMTP address messages go to and a function counting
@@ -288,6 +291,10 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 			return err
 		}
 		used := readUsage(a.Store(), workerPID)
+		stopProfile, err := startProfile(fmt.Sprintf("%s.%d", strings.Fields(mode)[0], run+1))
+		if err != nil {
+			return err
+		}
 		start := time.Now()
 		if err := call(a, "POST", fmt.Sprintf("/api/v1/campaigns/%d/send", camp.ID), nil, nil); err != nil {
 			return err
@@ -297,6 +304,7 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 			return err
 		}
 		d := time.Since(start)
+		stopProfile()
 		times = append(times, d)
 		fmt.Printf("%s: run %d: %d messages in %v (%.0f msg/s), first after %v\n", mode, run+1, n, d.Round(time.Millisecond), float64(n)/d.Seconds(), first.Round(time.Millisecond))
 		runReport(mode, n, used, readUsage(a.Store(), workerPID), workerPID, pgAdmin != "", redisURL != "")
