@@ -438,8 +438,8 @@ func (a *App) openQueue(cfg config.Config) error {
 			Concurrency:    cfg.Concurrency,
 			Queues:         map[string]int{cfg.Queue: 1},
 			RetryDelayFunc: delivery.RetryDelay,
-			// A resumed or new campaign is picked up within 200 ms, not a second.
-			TaskCheckInterval: 200 * time.Millisecond,
+			// A resumed or new campaign is picked up within 50 ms, not a second.
+			TaskCheckInterval: 50 * time.Millisecond,
 			// A scheduled task (an A/B winner) or a retried batch is taken
 			// within a second of its time, not five.
 			DelayedTaskCheckInterval: time.Second,

@@ -18,8 +18,10 @@ import (
 // finds the copy unfinished and enqueues the task again (Resume).
 const (
 	// DefaultFirstPage is the contacts Send copies before the first batch
-	// is enqueued: an audience this small is copied whole, in one go.
-	DefaultFirstPage = 10000
+	// is enqueued: an audience this small is copied whole, in one go. It
+	// fills a worker's eight senders (8 batches of 250) and takes tens of
+	// milliseconds, so the first message leaves soon after send.
+	DefaultFirstPage = 2000
 	// DefaultCopyPage is the contacts of each page the copy task adds.
 	DefaultCopyPage = 10000
 )
