@@ -421,7 +421,7 @@ func TestSignOnLetter(t *testing.T) {
 		}
 		page, _ = f.get(t, f.srv.URL+"/a/coalition")
 		a, z := strings.Index(page, "alpha fund"), strings.Index(page, "Zeta Trust")
-		if a < 0 || z < 0 || a > z || strings.Contains(page, "Mid Org") || !strings.Contains(page, "2</strong> organizations have signed") {
+		if a < 0 || z < 0 || a > z || strings.Contains(page, "Mid Org") || !strings.Contains(page, "2</strong> organizations on the letter") {
 			t.Errorf("letter lists (alphabetically, approved only, counted):\n%s", page)
 		}
 		p.OrgOrder = store.OrgOrderApproved

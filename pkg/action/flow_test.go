@@ -136,7 +136,7 @@ func TestLetterThankYou(t *testing.T) {
 		}
 		second := sign("Lake Friends", "lf@example.org")
 		page, _ := f.get(t, second)
-		for _, want := range []string{"Thank you for signing on!", "Our coalition grows with you.", "<strong>1</strong> organization has signed",
+		for _, want := range []string{"Thank you for signing on!", "Our coalition grows with you.", "<strong>1</strong> organization on the letter",
 			"https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fact.example.org%2Fa%2Fcoalition",
 			"https://x.com/intent/post?url=https%3A%2F%2Fact.example.org%2Fa%2Fcoalition&amp;text=Sign&#43;on&#43;to&#43;the&#43;coalition&#43;letter", "River Keepers"} {
 			if !strings.Contains(page, want) {
@@ -144,7 +144,7 @@ func TestLetterThankYou(t *testing.T) {
 			}
 		}
 		// The first signer's page, loaded again, counts what is approved now.
-		if page, _ := f.get(t, first); !strings.Contains(page, "<strong>1</strong> organization has signed") {
+		if page, _ := f.get(t, first); !strings.Contains(page, "<strong>1</strong> organization on the letter") {
 			t.Errorf("the first thank-you page, reloaded, does not count the approval:\n%s", page)
 		}
 		if page, _ := f.get(t, sign("River Keepers", "rk@example.org")); !strings.Contains(page, "already signed on") {

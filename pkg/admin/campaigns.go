@@ -279,7 +279,11 @@ func (h *Handler) campaign(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		return
 	}
 	if c.Status == store.CampaignDraft {
-		h.showReview(w, r, s, http.StatusOK, c, NewForm(url.Values{"when": {"now"}, "time_zone": {cmp.Or(h.TimeZone, defaultZone)}}))
+		notice := ""
+		if r.URL.Query().Get("done") == "unscheduled" {
+			notice = "The campaign is a draft again: send it now, or choose another time."
+		}
+		h.showReview(w, r, s, http.StatusOK, c, NewForm(url.Values{"when": {"now"}, "time_zone": {cmp.Or(h.TimeZone, defaultZone)}}), notice)
 		return
 	}
 	h.showProgress(w, r, s, c)
@@ -306,14 +310,14 @@ func names(ids []int64, of map[int64]string) []string {
 	return out
 }
 
-func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, s *signedIn, status int, c *store.Campaign, f *Form) {
+func (h *Handler) showReview(w http.ResponseWriter, r *http.Request, s *signedIn, status int, c *store.Campaign, f *Form, notice string) {
 	ctx := r.Context()
 	v, err := h.review(ctx, c)
 	if err != nil {
 		h.failFor(w, r, s, err)
 		return
 	}
-	h.render(w, r, s, status, "campaign_review.html", view{Title: "Review: " + c.Name, Section: "Campaigns", Form: f, Data: v})
+	h.render(w, r, s, status, "campaign_review.html", view{Title: "Review: " + c.Name, Section: "Campaigns", Form: f, Data: v, Notice: notice})
 }
 
 func (h *Handler) review(ctx context.Context, c *store.Campaign) (*reviewView, error) {
@@ -413,6 +417,27 @@ func (h *Handler) sendCampaign(w http.ResponseWriter, r *http.Request, s *signed
 	}
 	h.Log.Info("campaign started from the admin UI", "campaign_id", c.ID, "recipients", v.Count, "by", s.User.Email, "scheduled", f.Get("when") == "later")
 	http.Redirect(w, r, "/admin/campaigns/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+}
+
+// unscheduleCampaign takes a scheduled campaign back to its review, a
+// draft again, where it is sent now or given another time. One the
+// schedule has started already is not touched: its page says where it is.
+func (h *Handler) unscheduleCampaign(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	id, err := routeID(r, "campaign")
+	if err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
+	if err := h.Store.UnscheduleCampaign(r.Context(), id); err != nil {
+		if errs.CodeOf(err) == errs.Conflict {
+			h.problem(w, r, s, http.StatusConflict, "This campaign is not scheduled any more: it has started sending, or was taken back already. Its page says where it stands.")
+			return
+		}
+		h.failFor(w, r, s, err)
+		return
+	}
+	h.Log.Info("campaign unscheduled from the admin UI", "campaign_id", id, "by", s.User.Email)
+	http.Redirect(w, r, "/admin/campaigns/"+strconv.FormatInt(id, 10)+"?done=unscheduled", http.StatusSeeOther)
 }
 
 // progressView is a send's progress page.

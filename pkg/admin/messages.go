@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -39,11 +40,12 @@ type messageView struct {
 	Warnings      []string
 
 	// The block editor's: the editor to open in ("blocks" or "html"), the
-	// merge tags and petitions it offers, the base URL of petition pages
-	// (share links), and the field path a block error is about.
+	// merge tags, petitions and library images it offers, the base URL of
+	// petition pages (share links), and the field path a block error is about.
 	Editor          string
 	MergeChoices    []blocks.Choice
 	Petitions       []store.Petition
+	Images          []imageChoice
 	PublicURL       string
 	BlocksErrorPath string
 	// Sent is true when a campaign has sent (or scheduled) the message:
@@ -110,6 +112,34 @@ func messageInput(m *store.Message) render.Input {
 		FromEmail: m.FromEmail, ReplyTo: m.ReplyTo, Layout: m.Layout, HTML: m.HTML, Text: m.Text}
 }
 
+// imageChoice is an image of the library as the image block offers it:
+// its address, which emails load, its name, and its size in the email:
+// its own, or the column's width at its proportions when it is wider.
+type imageChoice struct {
+	URL, Name     string
+	Width, Height int
+}
+
+// imageChoices lists the library's images for the image block, newest
+// first; none when the server keeps no library.
+func (h *Handler) imageChoices(ctx context.Context) ([]imageChoice, error) {
+	if h.Library == nil {
+		return nil, nil
+	}
+	ms, err := h.Library.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]imageChoice, len(ms))
+	for i, m := range ms {
+		out[i] = imageChoice{URL: h.Library.URL(&m), Name: m.Name, Width: m.Width, Height: m.Height}
+		if m.Width > blocks.ColumnWidth {
+			out[i].Width, out[i].Height = blocks.ColumnWidth, (m.Height*blocks.ColumnWidth+m.Width/2)/m.Width
+		}
+	}
+	return out, nil
+}
+
 // blocksErrorPath is where the form keeps the path of a block error
 // ("blocks[2].alt"), so the editor's script can take the cursor there.
 const blocksErrorPath = "blocks_error_path"
@@ -129,6 +159,10 @@ func (h *Handler) showEditor(w http.ResponseWriter, r *http.Request, s *signedIn
 		return
 	}
 	v.Petitions = ps
+	if v.Images, err = h.imageChoices(r.Context()); err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
 	if m != nil {
 		if v.Sent, err = h.Store.MessageSent(r.Context(), m.ID); err != nil {
 			h.failFor(w, r, s, err)

@@ -41,6 +41,7 @@ func (h *Handler) sendingRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/campaigns/{id}/resume", h.action(store.RoleOrganizer, h.controlCampaign(resumeSend)))
 	mux.Handle("POST /admin/campaigns/{id}/cancel", h.action(store.RoleOrganizer, h.controlCampaign(cancelSend)))
 	mux.Handle("POST /admin/campaigns/{id}/resend-unknown", h.action(store.RoleOrganizer, h.controlCampaign(resendUnknown)))
+	mux.Handle("POST /admin/campaigns/{id}/unschedule", h.action(store.RoleOrganizer, h.unscheduleCampaign))
 }
 
 // routeID parses the path's {id}; what names the thing in the error.

@@ -26,14 +26,20 @@ import (
 // Limits of a document: far above any action alert, low enough that no
 // document makes a body over render.MaxBodySize.
 const (
-	MaxSize      = 512 << 10 // bytes of JSON
-	MaxBlocks    = 200
-	maxItems     = 50
-	maxText      = 5000 // bytes of one text
-	maxURL       = 2000
-	maxFallback  = 40
-	defaultWidth = 536 // the content column of the layouts: 600 less the padding
+	MaxSize     = 512 << 10 // bytes of JSON
+	MaxBlocks   = 200
+	maxItems    = 50
+	maxText     = 5000 // bytes of one text
+	maxURL      = 2000
+	maxFallback = 40
 )
+
+// ColumnWidth is the content column of the layouts, 600 pixels less the
+// padding: an image without a width fills it.
+const ColumnWidth = 536
+
+// maxImageHeight bounds an image's height: a few screens, no more.
+const maxImageHeight = 3000
 
 // Block types.
 const (
@@ -61,10 +67,13 @@ type Block struct {
 	Content []Span `json:"content,omitempty"`
 	// Items are a list's, each a text.
 	Items [][]Span `json:"items,omitempty"`
-	// Src, Alt and Width are an image's; URL, if set, is where it links.
-	Src   string `json:"src,omitempty"`
-	Alt   string `json:"alt,omitempty"`
-	Width int    `json:"width,omitempty"`
+	// Src, Alt, Width and Height are an image's; URL, if set, is where it
+	// links. Height, at Width, keeps the email from jumping about as the
+	// image loads (Outlook wants it too); 0 leaves it out.
+	Src    string `json:"src,omitempty"`
+	Alt    string `json:"alt,omitempty"`
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
 	// Text and either URL or Petition (a petition's slug, which becomes
 	// the recipient's action_link) are a button's. A share block shares
 	// URL, with Text as the suggested post.
@@ -272,13 +281,20 @@ func (w *writer) image(i int, b *Block) error {
 	}
 	width := b.Width
 	if width == 0 {
-		width = defaultWidth
+		width = ColumnWidth
 	}
 	if width < 1 || width > 600 {
 		return fail(i, b, "width", "must be from 1 to 600 pixels, not %d", b.Width)
 	}
-	img := fmt.Sprintf(`<img src="%s" alt="%s" width="%d" style="display:block;width:100%%;max-width:%dpx;height:auto;border:0;">`,
-		attr(src), attrText(b.Alt), width, width)
+	height := ""
+	if b.Height != 0 {
+		if b.Height < 1 || b.Height > maxImageHeight {
+			return fail(i, b, "height", "must be from 1 to %d pixels, not %d", maxImageHeight, b.Height)
+		}
+		height = fmt.Sprintf(` height="%d"`, b.Height)
+	}
+	img := fmt.Sprintf(`<img src="%s" alt="%s" width="%d"%s style="display:block;width:100%%;max-width:%dpx;height:auto;border:0;">`,
+		attr(src), attrText(b.Alt), width, height, width)
 	if b.URL != "" {
 		link, err := checkURL(b.URL, true)
 		if err != nil {

@@ -22,7 +22,7 @@ const alert = `{"blocks":[
  {"type":"paragraph","content":[{"text":"The permit comes up in "},{"text":"eleven days","bold":true},{"text":": "},{"text":"the administration must act","italic":true},{"text":". "},{"text":"Read the report","link":"https://example.org/report?a=1&b=2"},{"text":"."}]},
  {"type":"heading","level":2,"content":[{"text":"Our demands"}]},
  {"type":"list","items":[[{"text":"refuse the permit"}],[{"text":"publish the tests"}]]},
- {"type":"image","src":"https://example.org/river.jpg","alt":"The North Fork at dawn","width":536},
+ {"type":"image","src":"https://example.org/river.jpg","alt":"The North Fork at dawn","width":536,"height":268},
  {"type":"button","text":"ADD YOUR NAME","petition":"northfork"},
  {"type":"divider"},
  {"type":"signature","closing":"Thank you,","name":"Maya Ortiz","title":"Campaigns Director"},
@@ -52,7 +52,7 @@ func TestRenderAlert(t *testing.T) {
 		`<a href="https://example.org/report?a=1&amp;b=2">Read the report</a>`,
 		"<h2>Our demands</h2>\n",
 		"<ul>\n<li>refuse the permit</li>\n<li>publish the tests</li>\n</ul>\n",
-		`<img src="https://example.org/river.jpg" alt="The North Fork at dawn" width="536"`,
+		`<img src="https://example.org/river.jpg" alt="The North Fork at dawn" width="536" height="268"`,
 		`<a class="button" href="{{ action_link "northfork" }}"`,
 		">ADD YOUR NAME</a>",
 		`<hr style=`,
@@ -85,8 +85,8 @@ func (urls) Preferences(int64) string           { return "https://act.example.or
 func (urls) View(int64) string                  { return "https://act.example.org/v" }
 func (urls) Action(_, _ int64, s string) string { return "https://act.example.org/a/" + s }
 
-// TestMergedAlert compiles the blocks' HTML as a campaign would and merges
-// it: "Friend" stands for an empty first name, the name when there is one,
+// TestMergedAlert compiles the blocks' HTML as a campaign would, with no
+// warning, and merges it: "Friend" stands for an empty first name, the name when there is one,
 // escaped; the button is the recipient's action link.
 func TestMergedAlert(t *testing.T) {
 	t.Parallel()
@@ -96,6 +96,10 @@ func TestMergedAlert(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"northfork"}, c.Actions); diff != "" {
 		t.Errorf("action links (-want +got):\n%s", diff)
+	}
+	// What the blocks write is held to the checks of a message, and passes.
+	if len(c.Warnings) > 0 {
+		t.Errorf("the blocks' HTML draws warnings: %q", c.Warnings)
 	}
 	for _, tc := range []struct{ first, want, wantText string }{
 		{"", "Dear Friend,", "Dear Friend,"},
@@ -189,6 +193,7 @@ func TestRefused(t *testing.T) {
 		{"fallback with a quote", `{"blocks":[{"type":"paragraph","content":[{"merge":"FirstName","fallback":"a\" }}"}]}]}`, "blocks[0].content[0].fallback", "must be at most 40 letters"},
 		{"empty paragraph", `{"blocks":[{"type":"paragraph","content":[{"text":"  "}]}]}`, "blocks[0].content", "is empty"},
 		{"unknown type", `{"blocks":[{"type":"video"}]}`, "blocks[0].type", `"video" is not a block type`},
+		{"image height", `{"blocks":[{"type":"image","src":"https://example.org/a.png","alt":"x","height":-4}]}`, "blocks[0].height", "must be from 1 to 3000 pixels, not -4"},
 		{"heading level", `{"blocks":[{"type":"heading","level":7,"content":[{"text":"x"}]}]}`, "blocks[0].level", "must be 1, 2 or 3"},
 		{"control character", `{"blocks":[{"type":"paragraph","content":[{"text":"a\u0000b"}]}]}`, "blocks[0].content[0].text", "control character"},
 		{"no blocks", `{"blocks":[]}`, "blocks", "add at least one block"},

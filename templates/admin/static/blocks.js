@@ -25,6 +25,9 @@
   var petitions = Array.prototype.map.call(document.getElementById('petition-source').content.querySelectorAll('option'), function (o) {
     return { slug: o.value, title: o.textContent };
   });
+  var images = Array.prototype.map.call(document.getElementById('image-source').content.querySelectorAll('option'), function (o) {
+    return { url: o.value, name: o.textContent, width: o.getAttribute('data-width') || '', height: o.getAttribute('data-height') || '' };
+  });
   var kinds = { heading: 'Heading', paragraph: 'Paragraph', list: 'Bulleted list', image: 'Image', button: 'Button',
     divider: 'Divider', signature: 'Signature', share: 'Share links' };
   var seq = 0;
@@ -285,9 +288,24 @@
         body.appendChild(more);
         break;
       case 'image':
+        // An image of the library fills in its address and its size in the
+        // column; the address can be typed too.
+        if (images.length) {
+          var pick = select('library', 'Choose from the image library', [['', '— an address, typed below —']].concat(images.map(function (im) { return [im.url, im.name]; })),
+            images.some(function (im) { return im.url === b.src; }) ? b.src : '');
+          pick.querySelector('select').addEventListener('change', function (e) {
+            var im = images.filter(function (x) { return x.url === e.target.value; })[0];
+            if (!im) return;
+            block.querySelector('[data-field=src]').value = im.url;
+            block.querySelector('[data-field=width]').value = im.width;
+            block.querySelector('[data-field=height]').value = im.height;
+          });
+          body.appendChild(pick);
+        }
         body.appendChild(input(block, 'src', 'Image address (https://…)', b.src, 'url'));
         body.appendChild(input(block, 'alt', 'Alt text: what the image shows (required)', b.alt, 'text', { required: true }));
         body.appendChild(input(block, 'width', 'Width in pixels (up to 600; empty: the column)', b.width ? String(b.width) : '', 'number', { min: '1', max: '600' }));
+        body.appendChild(input(block, 'height', 'Height in pixels at that width (keeps the email from jumping as it loads)', b.height ? String(b.height) : '', 'number', { min: '1', max: '3000' }));
         body.appendChild(input(block, 'url', 'Links to (optional)', b.url, 'url'));
         break;
       case 'button':
@@ -399,6 +417,7 @@
       case 'image':
         b.src = value(block, 'src'); b.alt = value(block, 'alt'); b.url = value(block, 'url');
         if (value(block, 'width')) b.width = parseInt(value(block, 'width'), 10) || 0;
+        if (value(block, 'height')) b.height = parseInt(value(block, 'height'), 10) || 0;
         break;
       case 'button':
         b.text = value(block, 'text'); b.petition = value(block, 'petition');
@@ -469,6 +488,7 @@
     function image(img, link) {
       var b = { type: 'image', src: img.getAttribute('src') || '', alt: img.getAttribute('alt') || '' };
       if (img.getAttribute('width')) b.width = parseInt(img.getAttribute('width'), 10) || undefined;
+      if (img.getAttribute('height')) b.height = parseInt(img.getAttribute('height'), 10) || undefined;
       if (link) b.url = link.getAttribute('href') || '';
       return b;
     }
