@@ -299,5 +299,10 @@ func getPage(t *testing.T, c *http.Client, u string) fetched {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		if problems := idRefProblems(string(b)); len(problems) > 0 {
+			t.Errorf("GET %s: %s", u, strings.Join(problems, "; "))
+		}
+	}
 	return fetched{resp.StatusCode, string(b)}
 }
