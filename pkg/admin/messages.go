@@ -16,19 +16,17 @@ import (
 // maxTestEmails is how many addresses one test send may go to.
 const maxTestEmails = 10
 
-// messageFields are the one-line fields of the editor, in order; Merge
-// ones get a merge-tag picker (the tags as text without JavaScript).
-var messageFields = []struct {
-	Name, Label, Type, Hint string
-	Merge                   bool
-}{
-	{"name", "Name", "text", "For you: how the message is listed. Empty: the subject.", false},
-	{"subject", "Subject", "text", "Merge tags work here too.", true},
-	{"preheader", "Preheader", "text", "The line inboxes show after the subject; merge tags work here too.", true},
-	{"from_name", "From name", "text", "", false},
-	{"from_email", "From address", "email", "", false},
-	{"reply_to", "Reply-to address", "email", "Empty: replies go to the from address.", false},
-	{"layout", "Layout", "text", "A layout of templates/email; empty is action-alert, none is the body alone.", false},
+// messageFields are the one-line fields of the editor, in order; those
+// with a Merge name (how the picker's label calls the field) get a
+// merge-tag picker, the tags as text without JavaScript.
+var messageFields = []struct{ Name, Label, Type, Hint, Merge string }{
+	{"name", "Name", "text", "For you: how the message is listed. Empty: the subject.", ""},
+	{"subject", "Subject", "text", "Merge tags work here too.", "subject"},
+	{"preheader", "Preheader", "text", "The line inboxes show after the subject; merge tags work here too.", "preheader"},
+	{"from_name", "From name", "text", "", ""},
+	{"from_email", "From address", "email", "", ""},
+	{"reply_to", "Reply-to address", "email", "Empty: replies go to the from address.", ""},
+	{"layout", "Layout", "text", "A layout of templates/email; empty is action-alert, none is the body alone.", ""},
 }
 
 // messageView is the editor page.

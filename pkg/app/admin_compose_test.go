@@ -52,7 +52,8 @@ func TestAdminComposeDefaults(t *testing.T) {
 			body := html.UnescapeString(p.body)
 			for _, f := range []string{"subject", "preheader"} {
 				mustHave(t, "the "+f+"'s picker", body, `<div class="merge-picker" data-for="f-`+f+`">`,
-					`<code>{{ .FirstName | default "Friend" }}</code> (First name, or Friend)`,
+					`<code>{{ .FirstName | default "Friend" }}</code> (First name, or Friend)`, `<div class="html-tools merge-tools" hidden>`,
+					`<button type="button" class="small secondary">Insert in the `+f+`</button>`,
 					`<select id="f-`+f+`-merge"><option value="{{ .FirstName | default "Friend" }}">First name, or Friend</option>`)
 			}
 			save := postPage(t, c, base+"/admin/messages", map[string][]string{"csrf": {token}, "subject": {`Dear {{ .FirstName | default "Friend" }}: act`},
