@@ -34,7 +34,13 @@ func (h *Handler) importForm(w http.ResponseWriter, r *http.Request, s *signedIn
 	h.showImportForm(w, r, s, http.StatusOK, NewForm(url.Values{"list": {r.URL.Query().Get("list")}}))
 }
 
+// The form, shown or posted, deletes the files kept longer than
+// keptUploadTTL, which nothing takes any more.
 func (h *Handler) showImportForm(w http.ResponseWriter, r *http.Request, s *signedIn, status int, f *Form) {
+	if _, err := h.Store.DeleteKeptUploadsBefore(r.Context(), h.Now().Add(-keptUploadTTL)); err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
 	ls, err := h.Store.ListLists(r.Context())
 	if err != nil {
 		h.failFor(w, r, s, err)

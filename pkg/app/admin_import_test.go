@@ -23,8 +23,8 @@ import (
 // kept and named on the form shown again, which imports it with another
 // encoding and no file chosen; the report names the rejected rows by line
 // (a row repeating an earlier one, a bad address) and lists each region
-// written as a code. A kept file is another user's to take not, is
-// replaced by a file chosen, and none stays past an hour.
+// written as a code. Another user cannot take a kept file, a file chosen
+// replaces it, and none stays past an hour.
 func TestAdminImportKeepsFile(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends(t) {
