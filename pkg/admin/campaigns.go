@@ -3,6 +3,7 @@ package admin
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -80,7 +81,7 @@ func (h *Handler) newCampaign(w http.ResponseWriter, r *http.Request, s *signedI
 
 func (h *Handler) showWizard(w http.ResponseWriter, r *http.Request, s *signedIn, status int, f *Form, n *int64) {
 	ctx := r.Context()
-	ms, err := h.Store.ListMessages(ctx)
+	ms, err := h.wizardMessages(ctx, f.Get("message"))
 	if err != nil {
 		h.failFor(w, r, s, err)
 		return
@@ -97,7 +98,11 @@ func (h *Handler) showWizard(w http.ResponseWriter, r *http.Request, s *signedIn
 	}
 	v := wizardView{Count: n, ListsErr: f.Errors["lists"], SegmentsErr: f.Errors["segments"], MessageErr: f.Errors["message"]}
 	for _, m := range ms {
-		v.Messages = append(v.Messages, choice{ID: m.ID, Name: m.Name, Checked: f.Get("message") == strconv.FormatInt(m.ID, 10)})
+		name := m.Name
+		if m.ArchivedAt != nil {
+			name += " (archived)"
+		}
+		v.Messages = append(v.Messages, choice{ID: m.ID, Name: name, Checked: f.Get("message") == strconv.FormatInt(m.ID, 10)})
 	}
 	checked := func(field string, id int64) bool {
 		return slices.Contains(f.Values[field], strconv.FormatInt(id, 10))
@@ -111,6 +116,28 @@ func (h *Handler) showWizard(w http.ResponseWriter, r *http.Request, s *signedIn
 		v.ExcludeSegments = append(v.ExcludeSegments, choice{g.ID, g.Name, checked("exclude_segments", g.ID)})
 	}
 	h.render(w, r, s, status, "campaign_new.html", view{Title: "New campaign", Section: "Campaigns", Form: f, Data: v})
+}
+
+// wizardMessages are the messages a new campaign may choose: those not
+// archived, and the one already chosen (from a message's page, or posted)
+// even if it is archived, so that the choice is never silently lost.
+func (h *Handler) wizardMessages(ctx context.Context, chosen string) ([]store.Message, error) {
+	ms, err := h.Store.ListMessagesShown(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := strconv.ParseInt(chosen, 10, 64)
+	if id <= 0 || slices.ContainsFunc(ms, func(m store.Message) bool { return m.ID == id }) {
+		return ms, nil
+	}
+	m, err := h.Store.GetMessage(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return ms, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append([]store.Message{*m}, ms...), nil
 }
 
 // ids reads the checked ids of a checkbox group.

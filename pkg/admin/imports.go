@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dearfriend/dearfriend/pkg/audience"
 	"github.com/dearfriend/dearfriend/pkg/errs"
@@ -33,7 +34,13 @@ func (h *Handler) importForm(w http.ResponseWriter, r *http.Request, s *signedIn
 	h.showImportForm(w, r, s, http.StatusOK, NewForm(url.Values{"list": {r.URL.Query().Get("list")}}))
 }
 
+// The form, shown or posted, deletes the files kept longer than
+// keptUploadTTL, which nothing takes any more.
 func (h *Handler) showImportForm(w http.ResponseWriter, r *http.Request, s *signedIn, status int, f *Form) {
+	if _, err := h.Store.DeleteKeptUploadsBefore(r.Context(), h.Now().Add(-keptUploadTTL)); err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
 	ls, err := h.Store.ListLists(r.Context())
 	if err != nil {
 		h.failFor(w, r, s, err)
@@ -44,12 +51,15 @@ func (h *Handler) showImportForm(w http.ResponseWriter, r *http.Request, s *sign
 
 // createImport checks the uploaded file whole with the API's rules
 // (audience.StartImport, through the API's runner) and sends the browser to
-// the import's progress page; the rows are written in the background.
+// the import's progress page; the rows are written in the background. A
+// refused form keeps its file (keepImportFile), so that it can be sent
+// again with another list or encoding without choosing the file again.
 func (h *Handler) createImport(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	if h.Imports == nil {
 		h.problem(w, r, s, http.StatusNotFound, "Imports are not available on this server.")
 		return
 	}
+	ctx := r.Context()
 	f := NewForm(r.PostForm)
 	listID, _ := strconv.ParseInt(f.Get("list"), 10, 64)
 	newName := strings.TrimSpace(f.Get("new_list"))
@@ -63,24 +73,35 @@ func (h *Handler) createImport(w http.ResponseWriter, r *http.Request, s *signed
 			f.Fail("new_list", fmt.Sprintf("A list's name is at most %d characters.", store.MaxListName))
 		}
 	}
-	file, hdr, err := r.FormFile("file")
+	file, err := h.importFile(r, s, f)
 	if err != nil {
+		h.failFor(w, r, s, err)
+		return
+	}
+	if file != nil {
+		defer file.close()
+	} else if f.Errors["file"] == "" {
 		f.Fail("file", "Choose a CSV file to upload.")
-	} else {
-		defer file.Close()
+	}
+	refuse := func() {
+		if err := h.keepImportFile(r, s, f, file); err != nil {
+			h.failFor(w, r, s, err)
+			return
+		}
+		h.showImportForm(w, r, s, http.StatusUnprocessableEntity, f)
 	}
 	if !f.OK() {
-		h.showImportForm(w, r, s, http.StatusUnprocessableEntity, f)
+		refuse()
 		return
 	}
 	var created *store.List
 	if newName != "" {
 		created = &store.List{Name: newName}
-		if err := h.Store.CreateList(r.Context(), created); err != nil {
+		if err := h.Store.CreateList(ctx, created); err != nil {
 			if f.Take(err) {
 				f.Errors["new_list"] = f.Errors["name"]
 				delete(f.Errors, "name")
-				h.showImportForm(w, r, s, http.StatusUnprocessableEntity, f)
+				refuse()
 				return
 			}
 			h.failFor(w, r, s, err)
@@ -91,21 +112,21 @@ func (h *Handler) createImport(w http.ResponseWriter, r *http.Request, s *signed
 	// A file refused whole leaves no new, empty list behind.
 	undo := func() {
 		if created != nil {
-			if err := h.Store.DeleteList(r.Context(), created.ID); err != nil {
+			if err := h.Store.DeleteList(ctx, created.ID); err != nil {
 				h.Log.Error("remove the list made for a refused import", "list_id", created.ID, "err", err)
 			}
 		}
 	}
-	rows, err := countRows(file)
+	rows, err := countRows(file.data)
 	if err == nil {
-		_, err = file.Seek(0, io.SeekStart)
+		_, err = file.data.Seek(0, io.SeekStart)
 	}
 	if err != nil {
 		undo()
 		h.failFor(w, r, s, err)
 		return
 	}
-	imp, err := h.Imports.StartImport(r.Context(), file, audience.ImportRequest{ListID: listID, Filename: filepath.Base(hdr.Filename), Encoding: f.Get("encoding")})
+	imp, err := h.Imports.StartImport(ctx, file.data, audience.ImportRequest{ListID: listID, Filename: file.name, Encoding: f.Get("encoding")})
 	if err != nil {
 		undo()
 		if e, ok := errs.As(err); ok && e.Code == errs.Invalid {
@@ -114,13 +135,103 @@ func (h *Handler) createImport(w http.ResponseWriter, r *http.Request, s *signed
 				field = e.Field
 			}
 			f.Fail(field, sentence(e.Message))
-			h.showImportForm(w, r, s, http.StatusUnprocessableEntity, f)
+			refuse()
 			return
 		}
 		h.failFor(w, r, s, err)
 		return
 	}
+	if file.token != "" {
+		if err := h.Store.DeleteKeptUpload(ctx, hashID(file.token)); err != nil {
+			h.Log.Error("delete a kept upload", "err", err)
+		}
+	}
 	http.Redirect(w, r, "/admin/imports/"+strconv.FormatInt(imp.ID, 10)+"?rows="+strconv.FormatInt(rows, 10), http.StatusSeeOther)
+}
+
+// How a file the import form was refused with is kept: for an hour at most
+// (deleted when used, and expired ones at each keep), and only up to a size
+// a database row holds without strain; a larger one is chosen again.
+const (
+	keptUploadTTL = time.Hour
+	maxKeptUpload = 32 << 20
+)
+
+// importFile is the file an import reads: chosen in the form, or kept from
+// an earlier refusal of it (token set).
+type importFile struct {
+	name  string
+	data  io.ReadSeeker
+	size  int64
+	token string
+	close func() error
+}
+
+// importFile opens the form's file: the one chosen, which replaces any
+// kept one, or else the one kept under the form's "upload" token. Without
+// either it returns nil; a token no longer kept is an error at the field.
+func (h *Handler) importFile(r *http.Request, s *signedIn, f *Form) (*importFile, error) {
+	ctx := r.Context()
+	token := f.Get("upload")
+	f.Values.Del("upload")
+	f.Values.Del("upload_name")
+	if file, hdr, err := r.FormFile("file"); err == nil {
+		if token != "" {
+			if err := h.Store.DeleteKeptUpload(ctx, hashID(token)); err != nil {
+				file.Close()
+				return nil, err
+			}
+		}
+		return &importFile{name: filepath.Base(hdr.Filename), data: file, size: hdr.Size, close: file.Close}, nil
+	}
+	if token == "" {
+		return nil, nil
+	}
+	u, err := h.Store.KeptUploadOf(ctx, hashID(token), s.User.ID, h.Now().Add(-keptUploadTTL))
+	if errors.Is(err, store.ErrNotFound) {
+		f.Fail("file", "The file uploaded before is no longer kept (files are kept for an hour): choose it again.")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.Values.Set("upload", token)
+	f.Values.Set("upload_name", u.Filename)
+	return &importFile{name: u.Filename, data: bytes.NewReader(u.Data), size: int64(len(u.Data)), token: token,
+		close: func() error { return nil }}, nil
+}
+
+// keepImportFile keeps the file of a refused form under a new token, which
+// the form shown again carries, unless it is kept already; a file over
+// maxKeptUpload is not kept, and the form says so.
+func (h *Handler) keepImportFile(r *http.Request, s *signedIn, f *Form, file *importFile) error {
+	if file == nil || file.token != "" {
+		return nil
+	}
+	if file.size > maxKeptUpload {
+		f.Values.Set("upload_dropped", file.name)
+		return nil
+	}
+	if _, err := file.data.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(io.LimitReader(file.data, maxKeptUpload+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > maxKeptUpload {
+		f.Values.Set("upload_dropped", file.name)
+		return nil
+	}
+	token := randomID()
+	now := h.Now()
+	if err := h.Store.KeepUpload(r.Context(), &store.KeptUpload{KeyHash: hashID(token), UserID: s.User.ID, Filename: file.name,
+		Data: data, CreatedAt: now}, now.Add(-keptUploadTTL)); err != nil {
+		return err
+	}
+	f.Values.Set("upload", token)
+	f.Values.Set("upload_name", file.name)
+	return nil
 }
 
 // countRows counts the lines of a file after its header: the rows a CSV has

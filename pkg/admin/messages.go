@@ -17,15 +17,17 @@ import (
 // maxTestEmails is how many addresses one test send may go to.
 const maxTestEmails = 10
 
-// messageFields are the one-line fields of the editor, in order.
-var messageFields = []struct{ Name, Label, Type, Hint string }{
-	{"name", "Name", "text", "For you: how the message is listed. Empty: the subject."},
-	{"subject", "Subject", "text", "Merge tags work here too: {{ .FirstName }}."},
-	{"preheader", "Preheader", "text", "The line inboxes show after the subject."},
-	{"from_name", "From name", "text", ""},
-	{"from_email", "From address", "email", ""},
-	{"reply_to", "Reply-to address", "email", "Empty: replies go to the from address."},
-	{"layout", "Layout", "text", "A layout of templates/email; empty is action-alert, none is the body alone."},
+// messageFields are the one-line fields of the editor, in order; those
+// with a Merge name (how the picker's label calls the field) get a
+// merge-tag picker, the tags as text without JavaScript.
+var messageFields = []struct{ Name, Label, Type, Hint, Merge string }{
+	{"name", "Name", "text", "For you: how the message is listed. Empty: the subject.", ""},
+	{"subject", "Subject", "text", "Merge tags work here too.", "subject"},
+	{"preheader", "Preheader", "text", "The line inboxes show after the subject; merge tags work here too.", "preheader"},
+	{"from_name", "From name", "text", "", ""},
+	{"from_email", "From address", "email", "", ""},
+	{"reply_to", "Reply-to address", "email", "Empty: replies go to the from address.", ""},
+	{"layout", "Layout", "text", "A layout of templates/email; empty is action-alert, none is the body alone.", ""},
 }
 
 // messageView is the editor page.
@@ -71,8 +73,20 @@ func (h *Handler) messages(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		Notice: deskNotices[r.URL.Query().Get("done")], Data: messageList{ms, archived}})
 }
 
+// newMessage opens the editor on an empty message from the default sender
+// of the branding (the environment's until an admin saves one).
 func (h *Handler) newMessage(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	h.showEditor(w, r, s, http.StatusOK, NewForm(url.Values{"editor": {"blocks"}}), nil, "")
+	f := NewForm(url.Values{"editor": {"blocks"}})
+	if h.Brand != nil {
+		b, err := h.Brand.Current(r.Context())
+		if err != nil {
+			h.failFor(w, r, s, err)
+			return
+		}
+		f.Values.Set("from_name", b.FromName)
+		f.Values.Set("from_email", b.FromEmail)
+	}
+	h.showEditor(w, r, s, http.StatusOK, f, nil, "")
 }
 
 // message shows a saved message in the editor, with its previews and the

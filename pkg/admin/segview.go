@@ -182,9 +182,17 @@ func viewOf(n *segNode, c *segChoices, f *Form, focus string) segNodeView {
 		a.Options = []segOption{{"opened", "opened"}, {"clicked", "clicked"}, {"not_opened", "did not open"}, {"not_clicked", "did not click"}}
 		camp := in("campaign", "Campaign", "select", n.Campaign)
 		camp.Options = []segOption{{"", "any campaign"}}
+		// Archived campaigns stay choosable (who did not open last month's
+		// alert is a common audience), after the others and marked.
+		var archived []segOption
 		for _, x := range c.Campaigns {
+			if x.ArchivedAt != nil {
+				archived = append(archived, segOption{strconv.FormatInt(x.ID, 10), x.Name + " (archived)"})
+				continue
+			}
 			camp.Options = append(camp.Options, segOption{strconv.FormatInt(x.ID, 10), x.Name})
 		}
+		camp.Options = append(camp.Options, archived...)
 		days := in("days", "Within the last … days", "number", n.Days)
 		days.Hint = "Empty: ever."
 		human := in("human", "By people only (not mail privacy proxies or link scanners)", "checkbox", "1")

@@ -122,7 +122,7 @@ func TestOrganizerInBrowser(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(base+"/admin/messages/new"), chromedp.WaitVisible(chromedp.CSS("#f-subject")),
 		chromedp.Click(chromedp.CSS("#to-html")), chromedp.WaitVisible(chromedp.CSS("#f-html")),
 		chromedp.SendKeys(chromedp.CSS("#f-subject"), "Tell the Governor: protect the North Fork"),
-		chromedp.SendKeys(chromedp.CSS("#f-from_name"), "Maya"), chromedp.SendKeys(chromedp.CSS("#f-from_email"), "action@example.org"),
+		chromedp.SetValue(chromedp.CSS("#f-from_name"), "Maya"), chromedp.SetValue(chromedp.CSS("#f-from_email"), "action@example.org"),
 		chromedp.SetValue(chromedp.CSS("#f-html"), "<p>Dear {{ .FirstName }},</p>\n<p>{{ .Nickname }}</p>"),
 		chromedp.Click(chromedp.CSS("form.compose button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#f-html-error")))
 	if got := text(t, ctx, "#f-html-error"); !strings.HasPrefix(got, "Line 2, column") || !strings.Contains(got, "Nickname") {

@@ -112,12 +112,12 @@ func (j *Job) Run(ctx context.Context, progress func(store.Import)) (err error) 
 	size := max(j.BatchSize, 1)
 	var b store.ImportBatch
 	flush := func() error {
-		b.RowsDone, b.RegionsNormalized = rd.Rows(), rd.RegionsNormalized()
+		b.RowsDone, b.RegionsNormalized, b.RegionChanges = rd.Rows(), rd.RegionsNormalized(), rd.RegionChanges()
 		c, err := j.st.ApplyImportBatch(ctx, &j.imp, source, b)
 		if err != nil {
 			return err
 		}
-		j.imp.RowsDone, j.imp.RegionsNormalized = b.RowsDone, b.RegionsNormalized
+		j.imp.RowsDone, j.imp.RegionsNormalized, j.imp.RegionChanges = b.RowsDone, b.RegionsNormalized, b.RegionChanges
 		j.imp.Imported += c.Imported
 		j.imp.Updated += c.Updated
 		j.imp.Rejected += c.Rejected

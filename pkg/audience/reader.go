@@ -1,6 +1,7 @@
 package audience
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,9 +83,18 @@ type Reader struct {
 	seen map[uint64]int64
 	seed maphash.Seed
 	// normalized counts the valid rows whose region was a state or
-	// province name (or a code in lower case) written as its code.
+	// province name (or a code in lower case) written as its code;
+	// changes lists them by the value as typed, at most maxRegionChanges
+	// values (the count goes on beyond).
 	normalized int64
+	changes    map[string]int
+	changeList store.RegionChanges
 }
+
+// maxRegionChanges bounds the values an import's report lists as written
+// as codes: the 64 states, districts, territories and provinces, each in a
+// few spellings, fit; a column of free text does not grow it without end.
+const maxRegionChanges = 200
 
 // NewReader reads the header of r (in encoding enc) and maps its columns.
 // A mapping naming a column the file lacks or an unknown field, and a file
@@ -217,6 +228,34 @@ func normalizeHeader(h string) string {
 // Header is the header line of the file.
 func (rd *Reader) Header() []string { return rd.header }
 
+// RegionChanges lists the values of the valid rows read so far written as
+// their state or province codes, with their rows, ordered by code then
+// value; a copy.
+func (rd *Reader) RegionChanges() store.RegionChanges {
+	out := slices.Clone(rd.changeList)
+	slices.SortFunc(out, func(a, b store.RegionChange) int {
+		return cmp.Or(cmp.Compare(a.To, b.To), cmp.Compare(a.From, b.From))
+	})
+	return out
+}
+
+// noteRegion counts a row whose region from was written as to.
+func (rd *Reader) noteRegion(from, to string) {
+	rd.normalized++
+	if i, ok := rd.changes[from]; ok {
+		rd.changeList[i].Rows++
+		return
+	}
+	if len(rd.changeList) >= maxRegionChanges {
+		return
+	}
+	if rd.changes == nil {
+		rd.changes = map[string]int{}
+	}
+	rd.changes[from] = len(rd.changeList)
+	rd.changeList = append(rd.changeList, store.RegionChange{From: from, To: to, Rows: 1})
+}
+
 // RegionsNormalized counts the valid rows read so far whose region was
 // rewritten as a state or province code ("New York", "ny": "NY").
 func (rd *Reader) RegionsNormalized() int64 { return rd.normalized }
@@ -257,14 +296,14 @@ func (rd *Reader) Next() (Record, error) {
 	if len(fields) != len(rd.header) {
 		rec.Reject = fmt.Sprintf("has %d fields, the header has %d", len(fields), len(rd.header))
 	} else {
-		var normalized bool
-		rec.Row, rec.Reject, normalized = rd.contact(fields)
+		var typed string
+		rec.Row, rec.Reject, typed = rd.contact(fields)
 		rec.Row.Line = rec.Line
 		if rec.Reject == "" {
 			rec.Reject = rd.repeated(rec.Row.Email, rec.Line)
 		}
-		if rec.Reject == "" && normalized {
-			rd.normalized++
+		if rec.Reject == "" && typed != "" {
+			rd.noteRegion(typed, rec.Row.Region)
 		}
 	}
 	if rec.Reject != "" {
@@ -288,8 +327,8 @@ func (rd *Reader) repeated(email string, line int64) string {
 }
 
 // contact turns the fields of a row into an import row, or says why it
-// cannot; normalized says the region was rewritten as its code.
-func (rd *Reader) contact(fields []string) (row store.ImportRow, reject string, normalized bool) {
+// cannot; typed is the region as typed when it was rewritten as its code.
+func (rd *Reader) contact(fields []string) (row store.ImportRow, reject string, typed string) {
 	for i, col := range rd.cols {
 		v := strings.TrimSpace(fields[i])
 		if col.field == "" || v == "" {
@@ -297,18 +336,18 @@ func (rd *Reader) contact(fields []string) (row store.ImportRow, reject string, 
 		}
 		h := rd.header[i]
 		if len(v) > maxFieldBytes {
-			return row, fmt.Sprintf("column %q: longer than %d bytes", h, maxFieldBytes), false
+			return row, fmt.Sprintf("column %q: longer than %d bytes", h, maxFieldBytes), ""
 		}
 		// A custom field may hold several lines (a quoted cell keeps them);
 		// the contact's own fields end up in mail headers and must not.
 		if err := input.Check(h, v, col.field == "attr"); err != nil {
-			return row, fmt.Sprintf("column %q: %s", h, messageOf(err)), false
+			return row, fmt.Sprintf("column %q: %s", h, messageOf(err)), ""
 		}
 		switch col.field {
 		case "email":
 			email, err := NormalizeEmail(h, v)
 			if err != nil {
-				return row, fmt.Sprintf("column %q: %s", h, messageOf(err)), false
+				return row, fmt.Sprintf("column %q: %s", h, messageOf(err)), ""
 			}
 			row.Email = email
 		case "first_name":
@@ -319,30 +358,32 @@ func (rd *Reader) contact(fields []string) (row store.ImportRow, reject string, 
 			row.PostalCode = v
 		case "region":
 			row.Region = NormalizeRegion(v)
-			normalized = row.Region != v
+			if row.Region != v {
+				typed = v
+			}
 		case "country":
 			row.Country = v
 		case "time_zone":
 			if !rd.validZone(v) {
-				return row, fmt.Sprintf("column %q: %q is not an IANA time zone", h, v), false
+				return row, fmt.Sprintf("column %q: %q is not an IANA time zone", h, v), ""
 			}
 			row.TimeZone = v
 		case "consent_at":
 			t, ok := parseTime(v)
 			if !ok {
-				return row, fmt.Sprintf("column %q: %q is not a date (2006-01-02 or RFC 3339)", h, v), false
+				return row, fmt.Sprintf("column %q: %q is not a date (2006-01-02 or RFC 3339)", h, v), ""
 			}
 			row.ConsentAt = &t
 		case "tags":
 			tags, reason := splitTags(v)
 			if reason != "" {
-				return row, fmt.Sprintf("column %q: %s", h, reason), false
+				return row, fmt.Sprintf("column %q: %s", h, reason), ""
 			}
 			row.Tags = tags
 		case "attributes":
 			attrs, err := attributesJSON(v)
 			if err != nil {
-				return row, fmt.Sprintf("column %q: %v", h, err), false
+				return row, fmt.Sprintf("column %q: %v", h, err), ""
 			}
 			if row.Attributes == nil {
 				row.Attributes = map[string]any{}
@@ -355,7 +396,7 @@ func (rd *Reader) contact(fields []string) (row store.ImportRow, reject string, 
 		case "attr":
 			val, err := AttributeValue(col.typ, v)
 			if err != nil {
-				return row, fmt.Sprintf("column %q: %v", h, err), false
+				return row, fmt.Sprintf("column %q: %v", h, err), ""
 			}
 			if row.Attributes == nil {
 				row.Attributes = map[string]any{}
@@ -364,9 +405,9 @@ func (rd *Reader) contact(fields []string) (row store.ImportRow, reject string, 
 		}
 	}
 	if row.Email == "" {
-		return row, "no email address", false
+		return row, "no email address", ""
 	}
-	return row, "", normalized
+	return row, "", typed
 }
 
 func (rd *Reader) validZone(v string) bool {

@@ -180,6 +180,7 @@ func FuzzReader(f *testing.F) {
 		"email,tags,attributes\na@b.org,\"x,y\",\"{\"\"k\"\":1}\"\n",
 		"email\n\"unterminated\n",
 		"email,a,b\n1\n1,2,3,4\n",
+		"email,state\na@b.org,New York\nc@d.org,n.j.\nA@B.org,Texas\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), false)
@@ -216,6 +217,18 @@ func FuzzReader(f *testing.F) {
 			if n > len(data) {
 				t.Fatalf("more records than bytes: a loop")
 			}
+			// Every value listed as written as a code is one, and the rows
+			// listed are those counted (the list is far from its bound here).
+			var rows int64
+			for _, c := range rd.RegionChanges() {
+				if NormalizeRegion(c.From) != c.To || c.From == c.To || len(c.To) != 2 || c.Rows < 1 {
+					t.Fatalf("listed %+v", c)
+				}
+				rows += c.Rows
+			}
+			if len(rd.RegionChanges()) < maxRegionChanges && rows != rd.RegionsNormalized() {
+				t.Fatalf("%d rows listed, %d counted", rows, rd.RegionsNormalized())
+			}
 		}
 	})
 }
@@ -223,7 +236,7 @@ func FuzzReader(f *testing.F) {
 // TestReaderCountsRegions counts the valid rows whose region was rewritten:
 // not a code already upper case, not an unknown region, not a rejected row.
 func TestReaderCountsRegions(t *testing.T) {
-	file := "email,region\na@example.org,New York\nb@example.org,NY\nc@example.org,ontario\nd@example.org,Bavaria\nnot-an-email,Texas\n"
+	file := "email,region\na@example.org,New York\nb@example.org,NY\nc@example.org,ontario\nd@example.org,Bavaria\nnot-an-email,Texas\ne@example.org,New York\n"
 	rd, err := readerOf(file, Auto, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -235,8 +248,12 @@ func TestReaderCountsRegions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := rd.RegionsNormalized(); got != 2 {
-		t.Errorf("RegionsNormalized() = %d, want 2 (New York, ontario)", got)
+	if got := rd.RegionsNormalized(); got != 3 {
+		t.Errorf("RegionsNormalized() = %d, want 3 (New York twice, ontario)", got)
+	}
+	want := store.RegionChanges{{From: "New York", To: "NY", Rows: 2}, {From: "ontario", To: "ON", Rows: 1}}
+	if diff := cmp.Diff(want, rd.RegionChanges()); diff != "" {
+		t.Errorf("RegionChanges() (-want +got):\n%s", diff)
 	}
 }
 

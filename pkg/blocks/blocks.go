@@ -121,6 +121,19 @@ type Choice struct {
 	Fallback string
 }
 
+// Tag is the merge tag the choice stands for, as a message's template
+// takes it: {{ .FirstName | default "Friend" }}.
+func (c Choice) Tag() string { return mergeTag(c.Field, c.Fallback) }
+
+// mergeTag writes the template of a merge field with its fallback, which
+// fallbackRe keeps to what needs no escaping in a template string.
+func mergeTag(field, fallback string) string {
+	if fallback == "" {
+		return "{{ ." + field + " }}"
+	}
+	return "{{ ." + field + ` | default "` + fallback + `" }}`
+}
+
 // MergeChoices are the picker's entries, the usual salutation first.
 var MergeChoices = []Choice{
 	{"First name, or Friend", "FirstName", "Friend"},
@@ -389,11 +402,7 @@ func (w *writer) spans(i int, b *Block, field string, spans []Span) error {
 		}
 		w.WriteString(open)
 		if s.Merge != "" {
-			w.WriteString("{{ ." + s.Merge)
-			if s.Fallback != "" {
-				w.WriteString(` | default "` + s.Fallback + `"`)
-			}
-			w.WriteString(" }}")
+			w.WriteString(mergeTag(s.Merge, s.Fallback))
 		} else {
 			w.WriteString(strings.ReplaceAll(text(s.Text), "\n", "<br>\n"))
 		}

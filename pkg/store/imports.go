@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -30,11 +32,13 @@ type Import struct {
 	Rejected      int64  `bun:"rejected" json:"rejected"`
 	// RegionsNormalized counts the rows whose region was written as its
 	// state or province code.
-	RegionsNormalized int64      `bun:"regions_normalized" json:"regions_normalized"`
-	Error             string     `bun:"error" json:"error,omitempty"`
-	CreatedAt         time.Time  `bun:"created_at" json:"created_at"`
-	HeartbeatAt       time.Time  `bun:"heartbeat_at" json:"heartbeat_at"`
-	FinishedAt        *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
+	RegionsNormalized int64 `bun:"regions_normalized" json:"regions_normalized"`
+	// RegionChanges lists each value so written, with its code and rows.
+	RegionChanges RegionChanges `bun:"region_changes" json:"region_changes"`
+	Error         string        `bun:"error" json:"error,omitempty"`
+	CreatedAt     time.Time     `bun:"created_at" json:"created_at"`
+	HeartbeatAt   time.Time     `bun:"heartbeat_at" json:"heartbeat_at"`
+	FinishedAt    *time.Time    `bun:"finished_at" json:"finished_at,omitempty"`
 }
 
 // ImportReject is a row an import refused: its line in the file, why, and the row as read.
@@ -70,6 +74,47 @@ type ImportBatch struct {
 	// RegionsNormalized counts the rows read so far whose region was
 	// written as its code, this batch included.
 	RegionsNormalized int64
+	// RegionChanges are the values so written so far, this batch included.
+	RegionChanges RegionChanges
+}
+
+// RegionChange is a region an import wrote as a state or province code:
+// the value as typed, its code, and how many rows held it.
+type RegionChange struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Rows int64  `json:"rows"`
+}
+
+// RegionChanges are kept as JSON text; an empty text is none.
+type RegionChanges []RegionChange
+
+// Value implements driver.Valuer.
+func (c RegionChanges) Value() (driver.Value, error) {
+	if len(c) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal([]RegionChange(c))
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (c *RegionChanges) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("region changes: cannot read a %T", src)
+	}
+	if len(b) == 0 {
+		*c = nil
+		return nil
+	}
+	return json.Unmarshal(b, (*[]RegionChange)(c))
 }
 
 // ImportCounts is what a batch did.
@@ -189,6 +234,7 @@ func (s *Store) ApplyImportBatch(ctx context.Context, imp *Import, source string
 		_, err = tx.NewUpdate().Model((*Import)(nil)).
 			Set("rows_done = ?", b.RowsDone).
 			Set("regions_normalized = ?", b.RegionsNormalized).
+			Set("region_changes = ?", b.RegionChanges).
 			Set("imported = imported + ?", counts.Imported).
 			Set("updated = updated + ?", counts.Updated).
 			Set("rejected = rejected + ?", counts.Rejected).

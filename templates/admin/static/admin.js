@@ -2,7 +2,7 @@
 // livelier. Forms marked data-live-count recount as they change, by posting
 // the form with do=count and taking the count from the page that comes back
 // (the same page a browser without scripts gets); the HTML editor puts the
-// cursor on the line a save error is about.
+// cursor on the line a save error is about; merge-tag pickers insert tags.
 (function () {
   'use strict';
 
@@ -56,6 +56,25 @@
       if (navigator.clipboard) navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand('copy'); done(); });
       else { document.execCommand('copy'); done(); }
     });
+  }
+
+  // A merge-tag picker (the message's subject and preheader) inserts the
+  // chosen tag at the cursor of its input; without JavaScript the tags are
+  // listed as text to type instead.
+  function mergePicker(box) {
+    var input = document.getElementById(box.getAttribute('data-for'));
+    var tools = box.querySelector('.merge-tools'), select = box.querySelector('select'), button = box.querySelector('button');
+    if (!input || !tools || !select || !button || !input.setRangeText) return;
+    button.addEventListener('click', function () {
+      var start = input.selectionStart, end = input.selectionEnd;
+      if (start === null || end === null) { start = end = input.value.length; }
+      input.setRangeText(select.value, start, end, 'end');
+      input.focus();
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    tools.hidden = false;
+    var text = box.querySelector('.merge-text');
+    if (text) text.hidden = true;
   }
 
   // A schedule's time zone starts as the browser's, when the list has it.
@@ -115,6 +134,7 @@
     document.querySelectorAll('form[data-builder-form]').forEach(segmentBuilder);
     document.querySelectorAll('form[data-live-count]').forEach(liveCount);
     document.querySelectorAll('button[data-copy]').forEach(copyButton);
+    document.querySelectorAll('.merge-picker[data-for]').forEach(mergePicker);
     document.querySelectorAll('textarea[data-error-line]').forEach(showErrorLine);
   });
 })();
