@@ -210,7 +210,8 @@ func TestPoolPipelinesTheOpening(t *testing.T) {
 // TestPoolPipelinedRefusals: each reply in a pipelined group is classified
 // as when the commands go one at a time; a refused MAIL FROM or RCPT TO
 // keeps the message off the wire; the session stays open, and the next
-// message's commands start with an RSET in the same write. The same holds
+// message's commands start with an RSET in the same write (not after a
+// refused message: its final dot ended the transaction). The same holds
 // for a relay without PIPELINING, one command at a time.
 func TestPoolPipelinedRefusals(t *testing.T) {
 	t.Parallel()
@@ -284,13 +285,21 @@ func TestPoolPipelinedRefusals(t *testing.T) {
 					t.Errorf("writes %q: message written %v; want %v", writes, sent, !tt.reject)
 				}
 
-				// The next message on the same session starts with RSET.
+				// The next message on the same session starts with RSET
+				// after a refused command; the final dot ends a transaction
+				// whatever the reply to it (RFC 5321 §4.1.1.4).
 				next := pool.Send(t.Context(), messageTo("ok@example.net"))
 				writes = kinds(wire.take())
-				want := []string{"RSET\r\n" + opening("ok@example.net"), message}
+				want := []string{opening("ok@example.net"), message}
 				if !pipelining {
-					want = []string{"RSET\r\n", "MAIL FROM:<bounce+c12.s345@example.org> BODY=8BITMIME\r\n",
+					want = []string{"MAIL FROM:<bounce+c12.s345@example.org> BODY=8BITMIME\r\n",
 						"RCPT TO:<ok@example.net>\r\n", "DATA\r\n", message}
+				}
+				switch {
+				case tt.reject && pipelining:
+					want[0] = "RSET\r\n" + want[0]
+				case tt.reject:
+					want = append([]string{"RSET\r\n"}, want...)
 				}
 				if tt.relay == relay {
 					if next.Status != mailer.StatusSent {
