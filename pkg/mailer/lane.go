@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -101,8 +102,15 @@ type poolLane struct {
 	p     *Pool
 	c     *conn        // held while open is not nil
 	open  *transaction // its DATA was answered 354; its data is not written yet
+	since time.Time    // when open was opened
 	ended []ended
 }
+
+// staleAfter is how long an open message may wait for its sender's next
+// call before the lane checks that the relay did not drop the connection
+// meanwhile: its data written then would be lost without a reply, and the
+// message taken for Unknown when it was never sent.
+const staleAfter = time.Second
 
 func (l *poolLane) end(t *transaction, res Result, unsent bool) {
 	l.ended = append(l.ended, ended{res: res, unsent: unsent, start: t.start})
@@ -120,6 +128,7 @@ func (l *poolLane) send(ctx context.Context, m *Message, start time.Time) {
 		l.end(t, res, false)
 		return
 	}
+	l.revive(ctx)
 	if l.open != nil && !l.mayPass() {
 		l.flush(ctx)
 	}
@@ -162,7 +171,7 @@ func (l *poolLane) start(ctx context.Context, t *transaction) {
 		aborted := !stop()
 		if err == nil && c.pipelining {
 			if !aborted {
-				l.c, l.open = c, t
+				l.hold(c, t)
 				return
 			}
 			err = &smtpError{stageData, context.Cause(ctx)} // opened, never written
@@ -209,7 +218,7 @@ func (l *poolLane) pass(ctx context.Context, t *transaction) {
 		return
 	}
 	if opened == nil {
-		l.c, l.open = c, t
+		l.hold(c, t)
 		return
 	}
 	// t's commands were refused: that is t's result, not prev's.
@@ -218,8 +227,26 @@ func (l *poolLane) pass(ctx context.Context, t *transaction) {
 	l.end(t, res, false)
 }
 
+func (l *poolLane) hold(c *conn, t *transaction) {
+	l.c, l.open, l.since = c, t, l.p.now()
+}
+
+// revive opens the open message again on a fresh connection when it waited
+// so long that the relay may have dropped its connection meanwhile, and it
+// did: its data was never written, so nothing of it was taken.
+func (l *poolLane) revive(ctx context.Context) {
+	if l.open == nil || l.p.now().Sub(l.since) < staleAfter || l.p.alive(l.c) {
+		return
+	}
+	c, t := l.c, l.open
+	l.c, l.open = nil, nil
+	l.p.discard(c, errors.New("dropped by the relay while a message waited for its data"))
+	l.start(ctx, t)
+}
+
 // flush writes the open message's data alone and reads the reply to it.
 func (l *poolLane) flush(ctx context.Context) {
+	l.revive(ctx)
 	if l.open == nil {
 		return
 	}

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"errors"
+	"net"
 	"net/textproto"
 	"time"
 )
@@ -237,4 +238,20 @@ func (p *Pool) read(c *conn, expect int) (string, error) {
 		c.broken = true
 	}
 	return msg, err
+}
+
+// alive says whether the relay kept c open and silent while a message
+// waited for its data: a read that finds nothing within a millisecond.
+// Anything else (the end of the connection, a reply nobody asked for, most
+// likely a 421 before closing) means the session is over.
+func (p *Pool) alive(c *conn) bool {
+	if c.sc.Text.R.Buffered() > 0 {
+		return false
+	}
+	if err := c.nc.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
+		return false
+	}
+	_, err := c.sc.Text.R.Peek(1)
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
