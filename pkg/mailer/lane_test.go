@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dearfriend/dearfriend/pkg/mailer"
+	"github.com/dearfriend/dearfriend/pkg/ratelimit"
 )
 
 // laneRun sends msgs through lane in turn, then flushes it, and returns
@@ -410,5 +411,69 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// countingLimiter lets every message through at once, counting the waits.
+type countingLimiter struct{ waits atomic.Int64 }
+
+func (l *countingLimiter) Wait(context.Context, string, ratelimit.Limit) (time.Duration, error) {
+	l.waits.Add(1)
+	return 0, nil
+}
+
+// TestRelaysLaneSendsAloneWhenItMust: through a set of relays, the next
+// message's commands go behind the data of the one before only when both
+// go to the same relay and it has no rate to wait for (a wait would keep
+// the open message waiting): otherwise each message's data goes alone,
+// and every message still gets its result, from the relay that answered.
+func TestRelaysLaneSendsAloneWhenItMust(t *testing.T) {
+	t.Parallel()
+	a := startHookRelay(t, &hookRelay{})
+	b := startHookRelay(t, &hookRelay{})
+	tests := []struct {
+		name   string
+		urls   string
+		relays []string // the relay each message went through, in turn
+	}{
+		{"a rate to wait for", "smtp://" + a.addr + "?rate=1000", []string{a.addr, a.addr, a.addr}},
+		{"another relay each time", "smtp://" + a.addr + ", smtp://" + b.addr, []string{a.addr, b.addr, a.addr}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var wire wireLog
+			cfgs, err := mailer.ParseRelays(tt.urls, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			limiter := &countingLimiter{}
+			rs, err := mailer.NewRelays(cfgs, nil, mailer.RelaysOptions{Limiter: limiter}, wire.option())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rs.Close() })
+			tos := []string{"a@example.net", "b@example.net", "c@example.net"}
+			got := laneRun(t.Context(), rs.Lane(), messagesTo(tos...)...)
+			var relays []string
+			for _, res := range got {
+				if res.Status != mailer.StatusSent {
+					t.Errorf("result %+v; want sent", res)
+				}
+				relays = append(relays, res.Relay)
+			}
+			if diff := cmp.Diff(tt.relays, relays); diff != "" {
+				t.Errorf("relays that answered (-want +got):\n%s", diff)
+			}
+			var want []string
+			for _, to := range tos {
+				want = append(want, opening(to), message)
+			}
+			if diff := cmp.Diff(want, kinds(wire.take())); diff != "" {
+				t.Errorf("writes (-want +got):\n%s", diff)
+			}
+			if strings.Contains(tt.urls, "rate=") && limiter.waits.Load() != int64(len(tos)) {
+				t.Errorf("%d waits for the rate; want one a message", limiter.waits.Load())
+			}
+		})
 	}
 }
