@@ -16,7 +16,8 @@ import (
 //
 // The two-back rule is about the data: the batch waits for the outcome two
 // messages back to be durable (sender.settle) before each handing over and
-// before each flush, which are the only moments data is written. The next
+// before each flush, which are the only moments data is written, the data
+// of one message at most each time (mailer.Lane). The next
 // message's commands alone deliver nothing, so a sender still has at most
 // two messages the relay may have taken whose outcome is not durable: the
 // one whose data is on the wire and the one before it.

@@ -24,8 +24,15 @@ import (
 // refusal of its own MAIL FROM, RCPT TO or DATA. A connection lost after a
 // message's commands but before its data leaves that message untaken; it is
 // opened again on a fresh connection, which cannot duplicate it. A connection
-// lost after the data is Unknown, as with Send. Without PIPELINING the lane
-// sends each message whole within its Send, as Pool.Send does.
+// lost after the data is Unknown, as with Send. Without PIPELINING the
+// conversation is Pool.Send's, one command at a time, four round trips a
+// message: the open message's data goes alone, then the next message's
+// commands each wait for a reply.
+//
+// Each call writes the data of one message at most, the one handed over
+// before: a sender that waits for something before each call has it before
+// the relay may take the next message, whatever happens on the wire (a
+// connection opened again, another relay, a relay that does not pipeline).
 //
 // A lane holds a connection (and, through Relays, a slot of its relay) while
 // a message is open; it gives both back, sending the open message alone,
@@ -45,7 +52,7 @@ func (p *Pool) Lane() *Lane { return &Lane{pl: poolLane{p: p}} }
 
 // Send hands m to the lane and returns the results of the lane's messages
 // that ended meanwhile, oldest first: usually the one handed over before m,
-// and m itself when the relay refused its commands or does not pipeline.
+// and m itself when the relay refused its commands.
 // The slice is the lane's, valid until the next call. Cancelling ctx aborts
 // the conversation in progress; a message still open when ctx has ended is
 // Deferred, never written.
@@ -140,11 +147,11 @@ func (l *poolLane) send(ctx context.Context, m *Message, start time.Time) {
 }
 
 // mayPass says whether the next message may be opened behind the open one
-// on its connection: nobody waits for a connection, the pool is open, and
-// the open message is not the connection's last.
+// on its connection: the relay pipelines, nobody waits for a connection,
+// the pool is open, and the open message is not the connection's last.
 func (l *poolLane) mayPass() bool {
 	p := l.p
-	if p.waiting.Load() > 0 || l.c.sent+1 >= p.cfg.MessagesPerConn {
+	if !l.c.pipelining || p.waiting.Load() > 0 || l.c.sent+1 >= p.cfg.MessagesPerConn {
 		return false
 	}
 	p.mu.Lock()
@@ -152,8 +159,7 @@ func (l *poolLane) mayPass() bool {
 	return !p.closed
 }
 
-// start opens t on a connection of its own: an idle one or a new one. A
-// relay that does not pipeline gets t whole.
+// start opens t on a connection of its own: an idle one or a new one.
 func (l *poolLane) start(ctx context.Context, t *transaction) {
 	for try := 0; ; try++ {
 		c, err := l.p.acquire(ctx)
@@ -165,11 +171,8 @@ func (l *poolLane) start(ctx context.Context, t *transaction) {
 		}
 		stop := context.AfterFunc(ctx, c.nc.abort)
 		err = l.p.begin(c, t)
-		if err == nil && !c.pipelining {
-			_, err = l.p.finish(c, t, nil)
-		}
 		aborted := !stop()
-		if err == nil && c.pipelining {
+		if err == nil {
 			if !aborted {
 				l.hold(c, t)
 				return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dearfriend/dearfriend/pkg/mailer"
 	"github.com/dearfriend/dearfriend/pkg/ratelimit"
@@ -284,27 +285,36 @@ func TestLaneReplyToDataWithNextOpen(t *testing.T) {
 }
 
 // TestLaneWithoutPipelining: with a relay that does not offer PIPELINING,
-// a lane sends each message whole within its Send, one command at a time,
-// as Pool.Send does.
+// a lane holds the conversation of Pool.Send, one command at a time, and
+// still writes a message's data only when the next one is handed over (or
+// at Flush), each call writing the data of one message at most.
 func TestLaneWithoutPipelining(t *testing.T) {
 	t.Parallel()
 	relay := startHookRelay(t, &hookRelay{})
 	wire := wireLog{hidePipelining: true}
 	pool := mustNewPool(t, mailer.Config{URL: "smtp://" + relay.addr, MaxConns: 1}, wire.option())
 	lane := pool.Lane()
-	var want []string
-	for _, to := range []string{"a@example.net", "b@example.net"} {
-		got := lane.Send(t.Context(), messageTo(to))
-		if len(got) != 1 || got[0].Status != mailer.StatusSent {
-			t.Errorf("Send to %s = %+v; want it sent within the call", to, got)
+	tos := []string{"a@example.net", "b@example.net", "c@example.net"}
+	var got []mailer.Result
+	for i, to := range tos {
+		got = append(got, lane.Send(t.Context(), messageTo(to))...)
+		if diff := cmp.Diff(tos[:i], relay.received(), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("after the Send to %s, the relay accepted (-want +got):\n%s", to, diff)
 		}
-		want = append(want, "MAIL FROM:<bounce+c12.s345@example.org> BODY=8BITMIME\r\n", "RCPT TO:<"+to+">\r\n", "DATA\r\n", message)
 	}
-	if got := lane.Flush(t.Context()); len(got) != 0 {
-		t.Errorf("Flush = %+v; want nothing left", got)
+	got = append(got, lane.Flush(t.Context())...)
+	if diff := cmp.Diff([]string{"sent 250", "sent 250", "sent 250"}, statuses(got)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	var want []string
+	for _, to := range tos {
+		want = append(want, "MAIL FROM:<bounce+c12.s345@example.org> BODY=8BITMIME\r\n", "RCPT TO:<"+to+">\r\n", "DATA\r\n", message)
 	}
 	if diff := cmp.Diff(want, kinds(wire.take())); diff != "" {
 		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(tos, relay.received()); diff != "" {
+		t.Errorf("relay accepted (-want +got):\n%s", diff)
 	}
 }
 
@@ -432,16 +442,18 @@ func TestRelaysLaneSendsAloneWhenItMust(t *testing.T) {
 	a := startHookRelay(t, &hookRelay{})
 	b := startHookRelay(t, &hookRelay{})
 	tests := []struct {
-		name   string
-		urls   string
-		relays []string // the relay each message went through, in turn
+		name         string
+		urls         string
+		relays       []string // the relay each message went through, in turn
+		noPipelining bool
 	}{
-		{"a rate to wait for", "smtp://" + a.addr + "?rate=1000", []string{a.addr, a.addr, a.addr}},
-		{"another relay each time", "smtp://" + a.addr + ", smtp://" + b.addr, []string{a.addr, b.addr, a.addr}},
+		{"a rate to wait for", "smtp://" + a.addr + "?rate=1000", []string{a.addr, a.addr, a.addr}, false},
+		{"another relay each time", "smtp://" + a.addr + ", smtp://" + b.addr, []string{a.addr, b.addr, a.addr}, false},
+		{"another relay each time, without PIPELINING", "smtp://" + a.addr + ", smtp://" + b.addr, []string{a.addr, b.addr, a.addr}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var wire wireLog
+			wire := wireLog{hidePipelining: tt.noPipelining}
 			cfgs, err := mailer.ParseRelays(tt.urls, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -453,7 +465,17 @@ func TestRelaysLaneSendsAloneWhenItMust(t *testing.T) {
 			}
 			t.Cleanup(func() { rs.Close() })
 			tos := []string{"a@example.net", "b@example.net", "c@example.net"}
-			got := laneRun(t.Context(), rs.Lane(), messagesTo(tos...)...)
+			lane := rs.Lane()
+			before := len(a.received()) + len(b.received())
+			var got []mailer.Result
+			for i, to := range tos {
+				got = append(got, lane.Send(t.Context(), messageTo(to))...)
+				// One message's data a call at most: the one handed over before.
+				if n := len(a.received()) + len(b.received()) - before; n != i {
+					t.Errorf("after the Send to %s the relays took %d messages; want %d", to, n, i)
+				}
+			}
+			got = append(got, lane.Flush(t.Context())...)
 			var relays []string
 			for _, res := range got {
 				if res.Status != mailer.StatusSent {
@@ -466,7 +488,11 @@ func TestRelaysLaneSendsAloneWhenItMust(t *testing.T) {
 			}
 			var want []string
 			for _, to := range tos {
-				want = append(want, opening(to), message)
+				if tt.noPipelining {
+					want = append(want, "MAIL FROM:<bounce+c12.s345@example.org> BODY=8BITMIME\r\n", "RCPT TO:<"+to+">\r\n", "DATA\r\n", message)
+				} else {
+					want = append(want, opening(to), message)
+				}
 			}
 			if diff := cmp.Diff(want, kinds(wire.take())); diff != "" {
 				t.Errorf("writes (-want +got):\n%s", diff)
