@@ -14,8 +14,8 @@ import (
 // gathers the outcomes of its concurrent senders (the batch tasks it runs at
 // once) and writes them in one statement (store.RecordOutcomes). A sender
 // hands the outcome of a message over and sends its next one at once, but it
-// does not hand a message to the relay until the outcome of the message two
-// before it is durable (maxUndurable). A process killed at any moment has
+// does not hand a message to the relay (write its data: lane.go) until the
+// outcome of the message two before it is durable (maxUndurable). A process killed at any moment has
 // therefore sent at most two messages per sender whose outcome the ledger
 // lacks: those rows wait again when their lease runs out, and are sent twice.
 // That is the bound: 2 × DEARFRIEND_WORKERS duplicates per worker process

@@ -2,11 +2,16 @@ package delivery
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dearfriend/dearfriend/pkg/devsvc"
+	"github.com/dearfriend/dearfriend/pkg/mailer"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/testenv"
 )
@@ -67,6 +72,67 @@ func TestSenderWaitsTwoBack(t *testing.T) {
 		}
 		if got := relay.sent.Load(); got != int64(len(emails)) {
 			t.Errorf("the relay got %d messages; want %d, one each", got, len(emails))
+		}
+		for _, id := range ids {
+			if snd, err := st.GetSend(t.Context(), id); err != nil || snd.Status != store.SendSent || snd.Attempts != 1 {
+				t.Errorf("send %d: %+v, %v; want sent after one attempt", id, snd, err)
+			}
+		}
+	})
+}
+
+// TestLaneSenderWaitsTwoBack: through a real pool and a relay that
+// pipelines, a sender's lane writes a message's data only when it is handed
+// the next message, and the two-back rule holds for the data: while the
+// database holds the first outcome's write, the relay has taken two
+// messages and no third (the third's commands may be on the wire, its data
+// is not). Once the write goes through, the batch is sent, each recipient
+// once, the message left open in the lane included.
+func TestLaneSenderWaitsTwoBack(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		h := &heldWrites{release: make(chan struct{})}
+		st := testenv.Store(t, dsn, store.WithFault(h.fault))
+		var emails []string
+		for i := range 6 {
+			emails = append(emails, fmt.Sprintf("r%d-%s@example.org", i, testenv.Random(3)))
+		}
+		task, ids, _ := mustBatch(t, st, emails...)
+		relay, err := devsvc.StartCapture("127.0.0.1:0", devsvc.CaptureOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { relay.Close() })
+		pool, err := mailer.NewPool(mailer.Config{URL: "smtp://" + relay.Addr() + "?tls=none", MaxConns: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pool.Close() })
+		w := newTestWorker(t, st, pool, 3)
+		h.held.Store(true)
+		done := make(chan error, 1)
+		go func() { done <- w.ProcessTask(t.Context(), task) }()
+
+		waitFor(t, "the sender to wait for a durable outcome", func() bool {
+			w.commits.mu.Lock()
+			defer w.commits.mu.Unlock()
+			return w.commits.waiting == 1 && h.writes.Load() >= 1
+		})
+		if got := relay.Count(); got != 2 {
+			t.Errorf("the relay took %d messages while the first outcome was not durable; want 2", got)
+		}
+		h.held.Store(false)
+		close(h.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range relay.Messages() {
+			got = append(got, m.To...)
+		}
+		slices.Sort(got)
+		if diff := cmp.Diff(emails, got); diff != "" {
+			t.Errorf("the relay took (-want +got):\n%s", diff)
 		}
 		for _, id := range ids {
 			if snd, err := st.GetSend(t.Context(), id); err != nil || snd.Status != store.SendSent || snd.Attempts != 1 {

@@ -38,20 +38,24 @@ func WithMaxRetryAge(d time.Duration) WorkerOption {
 // meanwhile (or a pause) is seen within about a second.
 const paceSlice = time.Second
 
-// pace waits until the campaign's rate allows one more message. With no rate
-// set it costs a cached read, no Redis round trip.
-func (w *Worker) pace(ctx context.Context, campaignID int64) error {
+// pace waits until the campaign's rate allows one more message, calling
+// before first when it may wait. With no rate set it costs a cached read, no
+// Redis round trip.
+func (w *Worker) pace(ctx context.Context, campaignID int64, before func()) error {
 	if w.limiter == nil {
 		return nil
 	}
 	key := "campaign:" + strconv.FormatInt(campaignID, 10)
-	for {
+	for first := true; ; first = false {
 		cc, err := w.statuses.control(ctx, w.store, campaignID, time.Now())
 		if err != nil {
 			return err
 		}
 		if cc.RatePerSecond <= 0 || cc.Status != store.CampaignSending {
 			return nil
+		}
+		if first {
+			before()
 		}
 		sliceCtx, cancel := context.WithTimeout(ctx, paceSlice)
 		_, err = w.limiter.Wait(sliceCtx, key, ratelimit.PerSecond(cc.RatePerSecond))

@@ -241,6 +241,11 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 			err = lerr
 		}
 	}()
+	// Messages go to the relay through the sender's lane (lane.go): the
+	// one left open there is sent before the outcomes are waited for
+	// (out.leave, above), whatever ends the batch.
+	bs := &batchSend{w: w, out: out, camp: camp, lane: w.lane()}
+	defer bs.flush(ctx)
 	// A drain cuts a wait for the rate short, not a message under way.
 	paceCtx, stopPace := context.WithCancel(ctx)
 	defer context.AfterFunc(w.draining, stopPace)()
@@ -248,14 +253,13 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 		w.log.Info("batch handed back", "campaign_id", p.CampaignID, "from", p.From, "to", p.To)
 		return fmt.Errorf("campaign %d batch %d-%d: %w", p.CampaignID, p.From, p.To, errHandedBack)
 	}
-	deferred := 0
-	urgent := false // a refusal: the outcome check runs at once (check.go)
 	// copying is whether the audience copy was still going when the range
 	// ran out of rows before its end (asked once, copyChecked).
 	copying, copyChecked := false, false
 	for {
-		// Paced before a row is taken, so the wait does not eat its lease.
-		if err := w.pace(paceCtx, p.CampaignID); err != nil {
+		// Paced before a row is taken, so the wait does not eat its lease;
+		// the message open in the lane goes out before a wait.
+		if err := w.pace(paceCtx, p.CampaignID, func() { bs.flush(ctx) }); err != nil {
 			if w.draining.Err() != nil && ctx.Err() == nil {
 				return handBack()
 			}
@@ -279,7 +283,9 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 		}
 		// The two-back rule: the relay gets the next message only once the
 		// outcome of the one two before it is durable. Waited for before
-		// the row is taken, so that the wait does not eat its lease.
+		// the row is taken, so that the wait does not eat its lease. The
+		// lane writes the data of the message open in it when it is handed
+		// the next one: that is when the relay gets it.
 		if err := out.settle(maxUndurable); err != nil {
 			return err
 		}
@@ -315,12 +321,10 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 				return fmt.Errorf("compile campaign %d variant %d: %w", p.CampaignID, r.VariantID, err)
 			}
 		}
-		d, refused := w.deliver(ctx, out, camp, c, r)
-		if d {
-			deferred++
-		}
-		urgent = urgent || refused
+		bs.send(ctx, c, r)
 	}
+	bs.flush(ctx)
+	deferred, urgent := bs.deferred, bs.urgent
 	if err := out.settle(0); err != nil { // the batch's outcomes, durable before it counts what is left
 		return err
 	}
@@ -351,46 +355,6 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	return nil
 }
 
-// deliver sends one row and hands the relay's answer to the committer; it
-// reports whether the row was deferred, and whether the relay refused it
-// for good (bounced or blocked). The row's lease is kept from the send until
-// its outcome is durable, however long either takes.
-func (w *Worker) deliver(ctx context.Context, out *sender, camp *store.Campaign, c *render.Compiled, r store.Recipient) (deferred, refused bool) {
-	stop := w.keep(r.SendID)
-	status, reply, relay := w.sendOne(ctx, camp, c, r)
-	o := store.Outcome{SendID: r.SendID, Status: status, Reply: reply, Attempt: true}
-	switch status {
-	case store.SendBlocked, store.SendSent, store.SendBounced:
-		// The relay that answered: a block reported later is counted against it.
-		o.Relay = relay
-		refused = status != store.SendSent
-	case sendThrottled, sendUntried: // deferred without using up an attempt (pacing.go)
-		o.Status, o.Reply = w.retry(r, status, reply)
-		switch o.Status {
-		case store.SendFailed:
-		case sendThrottled:
-			deferred = true
-			o.Status, o.Attempt, o.Throttled = store.SendDeferred, false, true
-		default:
-			deferred = true
-			o.Status, o.Attempt = store.SendDeferred, false
-		}
-	case store.SendDeferred:
-		o.Status, o.Reply = w.retry(r, status, reply)
-		deferred = o.Status != store.SendFailed
-	}
-	// The relay has answered: its answer is recorded even when the task
-	// is being stopped, or the row would be sent again.
-	ctx = context.WithoutCancel(ctx)
-	out.hand(o, func(err error) {
-		stop()
-		if err == nil {
-			w.recorded(ctx, camp, r, o)
-		}
-	})
-	return deferred, refused
-}
-
 // recorded runs once an outcome is durable: a hard bounce is told to the
 // notifier (outgoing webhooks).
 func (w *Worker) recorded(ctx context.Context, camp *store.Campaign, r store.Recipient, o store.Outcome) {
@@ -400,19 +364,6 @@ func (w *Worker) recorded(ctx context.Context, camp *store.Campaign, r store.Rec
 			w.log.Error("queue bounce webhook", "send_id", r.SendID, "err", nerr)
 		}
 	}
-}
-
-// sendOne sends one row's message; it returns the ledger status of the
-// relay's answer, the answer, and the relay's name (empty for a single pool).
-func (w *Worker) sendOne(ctx context.Context, camp *store.Campaign, c *render.Compiled, r store.Recipient) (status, reply, relay string) {
-	out, err := c.Merge(render.Recipient{SendID: r.SendID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName}, w.links)
-	if err != nil {
-		return store.SendFailed, "render: " + err.Error(), ""
-	}
-	msg := w.message(camp, c, r, out)
-	res := w.sender.Send(ctx, msg)
-	reply = res.Line()
-	return ledgerStatus(ctx, res), reply, res.Relay
 }
 
 // ledgerStatus is the ledger's word for a relay's answer.

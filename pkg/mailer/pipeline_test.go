@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,10 @@ import (
 type hookRelay struct {
 	addr     string
 	sessions atomic.Int64 // one per connection
+	// trips counts round trips: reads that bring the client's bytes after
+	// the relay wrote a reply, the client having waited for it.
+	trips atomic.Int64
+	conns connSet
 
 	mail func(c *smtp.Conn, from string) error
 	rcpt func(c *smtp.Conn, to string) error
@@ -49,7 +54,7 @@ func startHookRelay(tb testing.TB, r *hookRelay) *hookRelay {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		srv.Serve(ln)
+		srv.Serve(tripListener{Listener: ln, relay: r})
 	}()
 	tb.Cleanup(func() {
 		srv.Close()
@@ -57,6 +62,67 @@ func startHookRelay(tb testing.TB, r *hookRelay) *hookRelay {
 		<-done
 	})
 	return r
+}
+
+// tripListener counts the round trips of the relay's connections and
+// keeps them, for dropAll.
+type tripListener struct {
+	net.Listener
+	relay *hookRelay
+}
+
+func (l tripListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.relay.conns.add(c)
+	return &tripConn{Conn: c, trips: &l.relay.trips}, nil
+}
+
+// connSet is the server side of the connections a relay accepted.
+type connSet struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (s *connSet) add(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conns = append(s.conns, c)
+}
+
+// dropAll closes every connection, as a relay that restarts would.
+func (s *connSet) dropAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
+}
+
+// tripConn is one server-side connection: a read that returns bytes after
+// a write is the end of a round trip. go-smtp reads what the client wrote
+// (pipelined commands included) from its buffer before it reads the
+// connection again, so a group costs one.
+type tripConn struct {
+	net.Conn
+	trips   *atomic.Int64
+	written atomic.Bool
+}
+
+func (c *tripConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.written.Swap(false) {
+		c.trips.Add(1)
+	}
+	return n, err
+}
+
+func (c *tripConn) Write(b []byte) (int, error) {
+	c.written.Store(true)
+	return c.Conn.Write(b)
 }
 
 func (r *hookRelay) received() []string {
@@ -166,13 +232,16 @@ func (c *wireConn) Read(b []byte) (int, error) {
 // message is how a test names a write of the whole message.
 const message = "<message>"
 
-// kinds names the writes: the message as message, the rest as written.
+// kinds names the writes: a message's data, final dot included, as
+// message, followed by what was written behind it; the rest as written.
 func kinds(writes []string) []string {
 	out := make([]string, len(writes))
 	for i, w := range writes {
 		out[i] = w
-		if strings.HasSuffix(w, "\r\n.\r\n") && strings.Contains(w, "Subject: ") {
-			out[i] = message
+		// Dot-stuffing leaves no lone dot inside a message: the first is
+		// its end.
+		if end := strings.Index(w, "\r\n.\r\n"); end >= 0 && strings.Contains(w[:end], "Subject: ") {
+			out[i] = message + w[end+len("\r\n.\r\n"):]
 		}
 	}
 	return out
@@ -210,7 +279,8 @@ func TestPoolPipelinesTheOpening(t *testing.T) {
 // TestPoolPipelinedRefusals: each reply in a pipelined group is classified
 // as when the commands go one at a time; a refused MAIL FROM or RCPT TO
 // keeps the message off the wire; the session stays open, and the next
-// message's commands start with an RSET in the same write. The same holds
+// message's commands start with an RSET in the same write (not after a
+// refused message: its final dot ended the transaction). The same holds
 // for a relay without PIPELINING, one command at a time.
 func TestPoolPipelinedRefusals(t *testing.T) {
 	t.Parallel()
@@ -284,13 +354,21 @@ func TestPoolPipelinedRefusals(t *testing.T) {
 					t.Errorf("writes %q: message written %v; want %v", writes, sent, !tt.reject)
 				}
 
-				// The next message on the same session starts with RSET.
+				// The next message on the same session starts with RSET
+				// after a refused command; the final dot ends a transaction
+				// whatever the reply to it (RFC 5321 §4.1.1.4).
 				next := pool.Send(t.Context(), messageTo("ok@example.net"))
 				writes = kinds(wire.take())
-				want := []string{"RSET\r\n" + opening("ok@example.net"), message}
+				want := []string{opening("ok@example.net"), message}
 				if !pipelining {
-					want = []string{"RSET\r\n", "MAIL FROM:<bounce+c12.s345@example.org> BODY=8BITMIME\r\n",
+					want = []string{"MAIL FROM:<bounce+c12.s345@example.org> BODY=8BITMIME\r\n",
 						"RCPT TO:<ok@example.net>\r\n", "DATA\r\n", message}
+				}
+				switch {
+				case tt.reject && pipelining:
+					want[0] = "RSET\r\n" + want[0]
+				case tt.reject:
+					want = append([]string{"RSET\r\n"}, want...)
 				}
 				if tt.relay == relay {
 					if next.Status != mailer.StatusSent {
@@ -320,10 +398,12 @@ func TestPoolPipelinedRefusals(t *testing.T) {
 }
 
 // BenchmarkPoolSendRTT sends through the pool to the capture server 10 ms
-// away (devsvc.LatencyProxy), over 8 connections, with and without
-// PIPELINING: what round trips cost a sender, apart from the rest of the
-// pipeline. msg/s is the figure to read: at most 8 / (2 × 10 ms) = 400
-// pipelined, 8 / (4 × 10 ms) = 200 not.
+// away (devsvc.LatencyProxy), over 8 connections: one message per Send from
+// 16 senders, with and without PIPELINING, and through 8 lanes, one per
+// connection, as the worker's senders do. msg/s is the figure to read: at
+// most 8 / (2 × 10 ms) = 400 pipelined, 8 / (4 × 10 ms) = 200 not, and
+// 8 / 10 ms = 800 through lanes, the next message's commands written with
+// the data of the one before.
 func BenchmarkPoolSendRTT(b *testing.B) {
 	capture := mustStartCapture(b, devsvc.CaptureOptions{Limit: 100})
 	proxy, err := devsvc.StartLatencyProxy(capture.Addr(), 10*time.Millisecond)
@@ -332,22 +412,41 @@ func BenchmarkPoolSendRTT(b *testing.B) {
 	}
 	b.Cleanup(func() { proxy.Close() })
 	m := largeMessage()
-	for _, pipelining := range []bool{true, false} {
-		name := "pipelining"
-		if !pipelining {
-			name = "one command at a time"
-		}
-		b.Run(name, func(b *testing.B) {
-			wire := wireLog{hidePipelining: !pipelining, quiet: true}
+	for _, mode := range []string{"pipelining", "one command at a time", "lanes"} {
+		b.Run(mode, func(b *testing.B) {
+			wire := wireLog{hidePipelining: mode == "one command at a time", quiet: true}
 			pool := mustNewPool(b, mailer.Config{URL: "smtp://" + proxy.Addr(), MaxConns: 8}, wire.option())
-			b.SetParallelism(16) // more senders than connections, as in a worker
+			if mode == "lanes" {
+				// One sender per connection: GOMAXPROCS × p goroutines.
+				b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+			} else {
+				b.SetParallelism(16) // more senders than connections, as in a worker
+			}
 			b.RunParallel(func(pb *testing.PB) {
+				check := func(results []mailer.Result) bool {
+					for _, res := range results {
+						if res.Status != mailer.StatusSent {
+							b.Errorf("Send = %+v", res)
+							return false
+						}
+					}
+					return true
+				}
+				if mode != "lanes" {
+					for pb.Next() {
+						if !check([]mailer.Result{pool.Send(context.Background(), m)}) {
+							return
+						}
+					}
+					return
+				}
+				lane := pool.Lane()
 				for pb.Next() {
-					if res := pool.Send(context.Background(), m); res.Status != mailer.StatusSent {
-						b.Errorf("Send = %+v", res)
+					if !check(lane.Send(context.Background(), m)) {
 						return
 					}
 				}
+				check(lane.Flush(context.Background()))
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
 		})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
@@ -60,6 +61,8 @@ type Pool struct {
 	// dials when no connection is idle, so connections open never exceed
 	// cap(busy).
 	busy chan struct{}
+	// waiting counts the Sends waiting for a slot in busy.
+	waiting atomic.Int64
 
 	mu     sync.Mutex
 	idle   []*conn // most recently used last
@@ -82,7 +85,7 @@ type conn struct {
 	// broken: a write failed or a reply was missing or unreadable; the
 	// session is out of step and must not be reused.
 	broken bool
-	cmds   []byte    // the opening commands of the transaction under way
+	cmds   []byte    // the opening commands of a transaction opened alone
 	steps  []command // where each of them ends in cmds
 }
 
@@ -175,7 +178,8 @@ func NewPool(cfg Config, logger *slog.Logger, opts ...Option) (*Pool, error) {
 
 // Send delivers one message on a kept-open connection from the pool, dialing
 // when none is idle, up to MaxConns; when all are busy it waits, and gives up
-// when ctx ends. Cancelling ctx also aborts a conversation in progress.
+// when ctx ends. Cancelling ctx also aborts a conversation in progress. It
+// is a Lane of one message: see Lane for a sender with more to send.
 //
 // A connection that fails without a reply is closed, never reused; if that
 // happens at MAIL FROM on a connection that had been idle (the relay dropped
@@ -184,20 +188,26 @@ func NewPool(cfg Config, logger *slog.Logger, opts ...Option) (*Pool, error) {
 // before MAIL FROM (dial, greeting, STARTTLS, AUTH) are Deferred whatever the
 // reply code: they are about the relay, not the recipient.
 func (p *Pool) Send(ctx context.Context, m *Message) Result {
-	res, _ := p.send(ctx, m)
-	return res
+	l := poolLane{p: p}
+	l.send(ctx, m, time.Time{})
+	l.flush(ctx)
+	return l.ended[0].res
 }
 
-// send is Send, and also reports whether the message never reached the
-// relay because no connection could be opened: another relay may take it
-// without any risk of a duplicate.
-func (p *Pool) send(ctx context.Context, m *Message) (Result, bool) {
+// build makes m's transaction: the message built, signed, and dot-stuffed
+// with its final dot, in a buffer of p.bufs. ok is false, with the result,
+// when it cannot be built.
+func (p *Pool) build(m *Message, start time.Time) (t *transaction, res Result, ok bool) {
+	t = &transaction{from: m.EnvelopeFrom, to: m.ToEmail, start: start}
+	if t.from == "" {
+		t.from = m.FromEmail
+	}
 	buf := p.bufs.Get().(*[]byte)
 	defer p.putBuf(buf)
 	raw, err := AppendMessage((*buf)[:0], m)
 	*buf = raw
 	if err != nil {
-		return Classify(err), false
+		return t, Classify(err), false
 	}
 	var header []byte
 	if p.signer != nil {
@@ -206,25 +216,16 @@ func (p *Pool) send(ctx context.Context, m *Message) (Result, bool) {
 		signed, err := p.signer.Sign(raw, raw)
 		*buf = signed
 		if err != nil {
-			return Result{Status: StatusFailed, Reply: "sign: " + err.Error()}, false
+			return t, Result{Status: StatusFailed, Reply: "sign: " + err.Error()}, false
 		}
 		header = signed[len(raw):]
 	}
-	wire := p.bufs.Get().(*[]byte)
-	defer p.putBuf(wire)
-	w, st := appendDotStuffed((*wire)[:0], header, dotBegin)
+	t.buf = p.bufs.Get().(*[]byte)
+	w, st := appendDotStuffed((*t.buf)[:0], header, dotBegin)
 	w, st = appendDotStuffed(w, raw, st)
-	*wire = appendDotEnd(w, st)
-
-	t := transaction{from: m.EnvelopeFrom, to: m.ToEmail, wire: *wire}
-	if t.from == "" {
-		t.from = m.FromEmail
-	}
-	res, retry, unsent := p.sendOnce(ctx, &t)
-	if retry {
-		res, _, unsent = p.sendOnce(ctx, &t)
-	}
-	return res, unsent
+	t.wire = appendDotEnd(w, st)
+	*t.buf = t.wire
+	return t, Result{}, true
 }
 
 // putBuf returns a buffer to p.bufs, unless an unusually large message
@@ -237,31 +238,20 @@ func (p *Pool) putBuf(b *[]byte) {
 	p.bufs.Put(b)
 }
 
-func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry, unsent bool) {
-	c, err := p.acquire(ctx)
-	if err != nil {
-		res = Classify(err)
-		res.Status = StatusDeferred
-		return res, false, ctx.Err() == nil
-	}
-
-	stop := context.AfterFunc(ctx, c.nc.abort)
-	err = p.transact(c, t)
-	aborted := !stop()
+// verdict is what err, the end of t's conversation on c, means for t: its
+// result, and whether the session must be closed (no reply, a 421, the
+// context ended: aborted). retry: it broke at MAIL FROM on a connection that
+// had been idle, so nothing of t was taken and a fresh connection may try.
+// A message the relay took counts toward MessagesPerConn.
+func (p *Pool) verdict(ctx context.Context, c *conn, t *transaction, err error, aborted bool) (res Result, closing, retry bool) {
 	if err == nil {
 		c.sent++
 		res = Result{Status: StatusSent, Code: 250, Reply: t.reply}
 		res.Enhanced = enhancedCode(res.Reply)
-		if aborted {
-			// Sent, but the context ended just after: the connection's
-			// deadline is gone for good.
-			p.discard(c, context.Cause(ctx))
-		} else {
-			p.release(c, c.sent < p.cfg.MessagesPerConn, "messages_per_conn reached")
-		}
-		return res, false, false
+		// Sent, but when the context ended just after, the connection's
+		// deadline is gone for good.
+		return res, aborted, false
 	}
-
 	res = Classify(err)
 	if aborted {
 		res = Result{Status: StatusDeferred, Reply: context.Cause(ctx).Error()}
@@ -275,14 +265,21 @@ func (p *Pool) sendOnce(ctx context.Context, t *transaction) (res Result, retry,
 	}
 	if c.broken || res.Code == 0 || res.Code == 421 || aborted {
 		// No reply, or the relay is closing: the session is unusable.
-		p.discard(c, err)
 		retry = c.reused && !aborted && se != nil && se.stage <= stageMailFrom
-		return res, retry, false
+		return res, true, retry
 	}
-	// A refusal: the session is in step, and the next transaction starts
-	// with RSET (transact).
-	p.release(c, true, "")
+	// A refusal: the session is in step.
 	return res, false, false
+}
+
+// done gives c back after a transaction: closed when closing, else kept
+// for the next one unless it carried MessagesPerConn.
+func (p *Pool) done(c *conn, closing bool, cause error) {
+	if closing {
+		p.discard(c, cause)
+		return
+	}
+	p.release(c, c.sent < p.cfg.MessagesPerConn, "messages_per_conn reached")
 }
 
 // acquire waits for a free slot, then takes an idle connection or dials one.
@@ -292,8 +289,17 @@ func (p *Pool) acquire(ctx context.Context) (*conn, error) {
 	}
 	select {
 	case p.busy <- struct{}{}:
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+	default:
+		// Lanes holding a connection give it up after their message
+		// under way (Lane.Send) while someone waits here.
+		p.waiting.Add(1)
+		select {
+		case p.busy <- struct{}{}:
+			p.waiting.Add(-1)
+		case <-ctx.Done():
+			p.waiting.Add(-1)
+			return nil, context.Cause(ctx)
+		}
 	}
 	for {
 		p.mu.Lock()

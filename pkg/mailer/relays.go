@@ -231,17 +231,21 @@ func NewRelays(cfgs []RelayConfig, logger *slog.Logger, o RelaysOptions, opts ..
 
 // Send delivers m through a relay picked by weight, waiting first for that
 // relay's rate limits. If the relay could not be reached at all, another
-// one is tried.
+// one is tried. It is a Lane of one message.
 func (rs *Relays) Send(ctx context.Context, m *Message) Result {
-	r := rs.pick(nil)
-	res, unsent := rs.sendVia(ctx, r, m)
-	if unsent && len(rs.relays) > 1 {
-		if other := rs.pick(r); other != r && other != nil {
-			res, _ = rs.sendVia(ctx, other, m)
-		}
+	l := rs.Lane()
+	res := l.Send(ctx, m)
+	if len(res) == 0 {
+		res = l.Flush(ctx)
 	}
-	return res
+	return res[0]
 }
+
+// Lane returns a lane over the set: each message goes through the relay
+// picked for it, and the next message is opened behind the open one when
+// both go to the same relay and it has no rate limit (a rate's wait would
+// keep the open message waiting).
+func (rs *Relays) Lane() *Lane { return &Lane{rs: rs} }
 
 // relayLimit is one of a relay's rates and the key it is counted under.
 type relayLimit struct {
@@ -249,23 +253,79 @@ type relayLimit struct {
 	limit ratelimit.Limit
 }
 
-func (rs *Relays) sendVia(ctx context.Context, r *relay, m *Message) (Result, bool) {
-	if err := r.gate.enter(ctx); err != nil {
-		return Result{Status: StatusDeferred, Reply: err.Error()}, false
-	}
-	defer r.gate.leave()
-	if rs.opts.Limiter != nil {
-		factor := r.pace()
-		for _, l := range r.limits {
-			if _, err := rs.opts.Limiter.Wait(ctx, l.key, l.limit.Scale(factor)); err != nil {
-				return Result{Status: StatusDeferred, Reply: "rate limit: " + err.Error()}, false
+// mustYield says whether the lane must send its open message alone before
+// the next one: the relay has a rate to wait for, or others wait for its
+// slots, or throttling took the lane's slot away.
+func (l *Lane) mustYield() bool {
+	return l.rs.opts.Limiter != nil && len(l.r.limits) > 0 || l.r.gate.crowded()
+}
+
+// sendVia hands m to the lane on r, taking a slot of r and waiting for its
+// rates first when the lane holds none. A message that could not reach r at
+// all is tried on another relay when move allows.
+func (l *Lane) sendVia(ctx context.Context, r *relay, m *Message, move bool) {
+	rs := l.rs
+	if l.r == nil {
+		if err := r.gate.enter(ctx); err != nil {
+			l.out = append(l.out, Result{Status: StatusDeferred, Reply: err.Error()})
+			return
+		}
+		l.r, l.pl = r, poolLane{p: r.pool, ended: l.pl.ended}
+		if rs.opts.Limiter != nil {
+			factor := r.pace()
+			for _, lim := range r.limits {
+				if _, err := rs.opts.Limiter.Wait(ctx, lim.key, lim.limit.Scale(factor)); err != nil {
+					l.release()
+					l.out = append(l.out, Result{Status: StatusDeferred, Reply: "rate limit: " + err.Error()})
+					return
+				}
 			}
 		}
 	}
-	start := rs.opts.Now()
-	res, unsent := r.pool.send(ctx, m)
-	res.Relay = r.Name
-	took := rs.opts.Now().Sub(start)
+	l.pl.send(ctx, m, rs.opts.Now())
+	n := len(l.pl.ended)
+	move = move && len(rs.relays) > 1 && l.pl.open == nil && n > 0 && l.pl.ended[n-1].unsent
+	var lost ended
+	if move {
+		lost, l.pl.ended = l.pl.ended[n-1], l.pl.ended[:n-1]
+	}
+	l.collect(r)
+	if l.pl.open == nil {
+		l.release()
+	}
+	if !move {
+		return
+	}
+	rs.observe(r, &lost)
+	if other := rs.pick(r); other != r && other != nil {
+		l.sendVia(ctx, other, m, false)
+		return
+	}
+	l.out = append(l.out, lost.res)
+}
+
+// flushRelay sends the open message, if any, and gives back the relay's slot.
+func (l *Lane) flushRelay(ctx context.Context) {
+	if l.r == nil {
+		return
+	}
+	r := l.r
+	l.pl.flush(ctx)
+	l.collect(r)
+	l.release()
+}
+
+// release gives back the slot of the relay the lane holds.
+func (l *Lane) release() {
+	l.r.gate.leave()
+	l.r = nil
+}
+
+// observe tells the set what a relay answered: throttling, health, and
+// the Observer. took runs from the message's handing over to its result.
+func (rs *Relays) observe(r *relay, e *ended) {
+	e.res.Relay = r.Name
+	res := e.res
 	outcome := res.Status.String()
 	if res.Throttled() {
 		outcome = "throttled"
@@ -273,11 +333,10 @@ func (rs *Relays) sendVia(ctx context.Context, r *relay, m *Message) (Result, bo
 	} else if res.Code != 0 || res.Status != StatusDeferred && res.Status != StatusUnknown {
 		r.recover(rs.opts.Now(), rs.opts.Backoff)
 	}
-	rs.health(r, unsent)
+	rs.health(r, e.unsent)
 	if rs.opts.Observer != nil {
-		rs.opts.Observer.Attempt(r.Name, outcome, took)
+		rs.opts.Observer.Attempt(r.Name, outcome, rs.opts.Now().Sub(e.start))
 	}
-	return res, unsent
 }
 
 // pick chooses the next relay by smooth weighted round robin among those
@@ -437,6 +496,14 @@ func (g *gate) enter(ctx context.Context) error {
 			return context.Cause(ctx)
 		}
 	}
+}
+
+// crowded says whether a sender waits for a slot, or the limit fell below
+// the slots in use.
+func (g *gate) crowded() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting > 0 || g.inUse > g.limit
 }
 
 func (g *gate) leave() {

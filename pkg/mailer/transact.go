@@ -2,14 +2,18 @@ package mailer
 
 import (
 	"errors"
+	"net"
 	"net/textproto"
+	"time"
 )
 
 // transaction is one message on the wire.
 type transaction struct {
 	from, to string
-	wire     []byte // the message as DATA: dot-stuffed, with the final dot
-	reply    string // the relay's answer to the data
+	buf      *[]byte // from Pool.bufs: holds wire, and next's opening after it
+	wire     []byte  // the message as DATA: dot-stuffed, with the final dot
+	reply    string  // the relay's answer to the data
+	start    time.Time
 }
 
 // stage says which SMTP command an error answered.
@@ -61,55 +65,77 @@ type command struct {
 	reset  bool // RSET: only a 421 or no reply at all stops the transaction
 }
 
-// transact sends one message on an open session: MAIL FROM, RCPT TO, DATA,
-// then the message. One message per Send on a kept-open connection: a NOOP
-// before and an RSET after each would add round trips. A dead connection
-// shows at the first command instead, and Send retries that.
+// A transaction is opened (begin: MAIL FROM, RCPT TO and DATA, answered
+// 354), then finished (finish: the message and its final dot, answered by
+// the relay's verdict). One message per transaction on a kept-open
+// connection: a NOOP before and an RSET after each would add round trips. A
+// dead connection shows at the first command instead, and the lane retries
+// that (lane.go).
 //
-// A transaction that did not end with the relay taking the message leaves
-// the session dirty, and the next one starts with RSET: pipelined with
-// MAIL FROM when the relay offers PIPELINING, so that it costs no round
-// trip of its own.
+// A transaction that did not end with the relay's reply to its data leaves
+// the session dirty, and the next one starts with RSET: pipelined with MAIL
+// FROM when the relay offers PIPELINING, so that it costs no round trip of
+// its own. The final dot ends a transaction whatever the reply to it (RFC
+// 5321 §4.1.1.4 clears the buffers), so no RSET follows a refused message.
 //
 // With PIPELINING (RFC 2920) the opening commands go out in one write and
-// their replies are read together: two round trips per message, the
-// commands and the message, instead of four. Every reply is still read and
-// classified in turn, and a refused MAIL FROM or RCPT TO keeps the message
-// off the wire. Without it, each command waits for its reply.
+// their replies are read together. The message data may be the first
+// "command" of a group (§3.1), so finish can write the opening of the next
+// transaction behind the final dot, in the same write: one round trip per
+// message once a lane has its next message ready. Every reply is still read
+// and classified in turn, and a refused MAIL FROM or RCPT TO keeps the
+// message off the wire. Without PIPELINING, each command waits for its reply.
 //
 // Every write and every read gets the pool's Timeout afresh.
-func (p *Pool) transact(c *conn, t *transaction) error {
-	cmds := c.opening(t)
-	c.dirty = true // until the relay's reply to the data ends the transaction
-	var err error
-	if c.pipelining {
-		err = p.openPipelined(c, cmds)
-	} else {
-		err = p.openInTurn(c, cmds)
+
+// begin sends the commands that open t and reads their replies: nil when
+// DATA was answered 354 and t's data may follow.
+func (p *Pool) begin(c *conn, t *transaction) error {
+	b, cmds := c.opening(c.cmds[:0], t)
+	c.cmds = b
+	if !c.pipelining {
+		return p.openInTurn(c, cmds)
 	}
-	if err != nil {
-		return err
+	if err := p.write(c, b); err != nil {
+		return &smtpError{cmds[0].stage, err}
 	}
-	// The message goes out stuffed and whole, final dot included, in one
-	// write: a flush on an empty bufio.Writer, or a write straight through
-	// it when the message is larger than its buffer.
-	if err := p.write(c, t.wire); err != nil {
-		return &smtpError{stageData, err}
+	return p.readOpening(c, cmds)
+}
+
+// finish writes t's data, final dot included, in one write, and reads the
+// relay's reply to it. With next, the commands that open next go in the
+// same write, behind the dot, and finish returns them for readOpening,
+// whose replies follow the reply to t's data. A write goes out whole: a
+// flush on an empty bufio.Writer, or a write straight through it when the
+// message is larger than its buffer.
+func (p *Pool) finish(c *conn, t *transaction, next *transaction) ([]command, error) {
+	b := t.wire
+	var cmds []command
+	if next != nil {
+		c.dirty = false // the dot ends t
+		b, cmds = c.opening(b, next)
+		*t.buf = b // keep the grown buffer
+	}
+	if err := p.write(c, b); err != nil {
+		return nil, &smtpError{stageData, err}
 	}
 	// From here on, a failure may come after the relay took the message.
 	reply, err := p.read(c, 250)
-	if err != nil {
-		return &smtpError{stageReply, err}
+	if !c.broken {
+		c.dirty = next != nil // a reply, whatever it says, ends t
 	}
-	c.dirty = false
+	if err != nil {
+		return cmds, &smtpError{stageReply, err}
+	}
 	t.reply = reply
-	return nil
+	return cmds, nil
 }
 
-// opening writes the commands that open t into c.cmds, with an RSET first
-// when the session is dirty, and says where each ends.
-func (c *conn) opening(t *transaction) []command {
-	b, cmds := c.cmds[:0], c.steps[:0]
+// opening appends the commands that open t to b, with an RSET first when
+// the session is dirty, and says where in b each ends. It marks the session
+// dirty until the relay's reply to t's data.
+func (c *conn) opening(b []byte, t *transaction) ([]byte, []command) {
+	cmds := c.steps[:0]
 	if c.dirty {
 		b = append(b, "RSET\r\n"...)
 		cmds = append(cmds, command{end: len(b), stage: stageMailFrom, expect: 250, reset: true})
@@ -123,8 +149,9 @@ func (c *conn) opening(t *transaction) []command {
 	cmds = append(cmds, command{end: len(b), stage: stageRcptTo, expect: 25})
 	b = append(b, "DATA\r\n"...)
 	cmds = append(cmds, command{end: len(b), stage: stageData, expect: 354})
-	c.cmds, c.steps = b, cmds
-	return cmds
+	c.steps = cmds
+	c.dirty = true
+	return b, cmds
 }
 
 // openInTurn sends the opening commands one at a time, each after the reply
@@ -143,16 +170,13 @@ func (p *Pool) openInTurn(c *conn, cmds []command) error {
 	return nil
 }
 
-// openPipelined sends the opening commands in one write, then reads a reply
-// for each. The first refusal is the transaction's result; the replies after
-// it are read all the same, to keep the session in step. A relay that
+// readOpening reads a reply for each of the opening commands, written
+// together. The first refusal is the transaction's result; the replies
+// after it are read all the same, to keep the session in step. A relay that
 // refuses a recipient and still answers DATA with 354 gets the lone dot
 // that ends empty data (RFC 2920 §3.1), and its reply to that is ignored:
 // there was no recipient to deliver to.
-func (p *Pool) openPipelined(c *conn, cmds []command) error {
-	if err := p.write(c, c.cmds[:cmds[len(cmds)-1].end]); err != nil {
-		return &smtpError{cmds[0].stage, err}
-	}
+func (p *Pool) readOpening(c *conn, cmds []command) error {
 	var refused error
 	for _, cmd := range cmds {
 		_, err := p.read(c, cmd.expect)
@@ -214,4 +238,20 @@ func (p *Pool) read(c *conn, expect int) (string, error) {
 		c.broken = true
 	}
 	return msg, err
+}
+
+// alive says whether the relay kept c open and silent while a message
+// waited for its data: a read that finds nothing within a millisecond.
+// Anything else (the end of the connection, a reply nobody asked for, most
+// likely a 421 before closing) means the session is over.
+func (p *Pool) alive(c *conn) bool {
+	if c.sc.Text.R.Buffered() > 0 {
+		return false
+	}
+	if err := c.nc.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
+		return false
+	}
+	_, err := c.sc.Text.R.Peek(1)
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

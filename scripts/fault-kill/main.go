@@ -8,11 +8,14 @@
 // Every recipient must get the message; a message accepted by the relay but
 // whose outcome was not yet durable in the ledger when the worker died is
 // sent again. Outcomes are group-committed, and a sender hands the relay a
-// message only once the outcome from two messages back is durable, so each
-// sender (DEARFRIEND_WORKERS) has at most two such messages: the one whose
-// outcome was being written and the one on its connection. Duplicates may
-// reach workers + min(workers, connections), two per open connection when
-// each sender has its own; the run fails above that bound.
+// message (writes its data) only once the outcome from two messages back is
+// durable, so each sender (DEARFRIEND_WORKERS) has at most two such
+// messages: the one whose outcome was being written and the one on its
+// connection. The next message's MAIL FROM, RCPT TO and DATA, written behind
+// the data of the one before when the relay pipelines, deliver nothing
+// without its data: a kill then leaves it unsent, not duplicated.
+// Duplicates may reach workers + min(workers, connections), two per open
+// connection when each sender has its own; the run fails above that bound.
 //
 //	eval "$(scripts/test-services)"; go run ./scripts/fault-kill
 //
