@@ -94,6 +94,7 @@ func (j *Job) Run(ctx context.Context, progress func(store.Import)) (err error) 
 		if ferr := j.st.FinishImport(fctx, j.imp.ID, status, reason); ferr != nil && err == nil {
 			err = ferr
 		}
+		j.st.AnalyzeAudience(fctx, j.imp.Imported) // a failed import's batches stay written too
 		j.imp.Status, j.imp.Error = status, reason
 	}()
 	stopBeat := j.heartbeat(ctx)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -151,11 +152,25 @@ func (s *Store) StartCampaignCopy(ctx context.Context, id int64, firstPage int) 
 // the statistics are known). SQLite plans these queries without statistics.
 // A failure is not the send's: the campaign has started, and autovacuum
 // analyzes the table later anyway.
-func (s *Store) AnalyzeSends(ctx context.Context, n int64) {
+func (s *Store) AnalyzeSends(ctx context.Context, n int64) { s.analyze(ctx, n, "sends") }
+
+// AnalyzeAudience refreshes PostgreSQL's statistics of contacts and list
+// members after an import wrote n of them. A campaign sent right after a
+// large import otherwise copies its audience with a plan made for the empty
+// tables (a nested loop over every member: 2.5 s a page at 1,000,000
+// contacts, against 3 ms with the statistics known).
+func (s *Store) AnalyzeAudience(ctx context.Context, n int64) {
+	s.analyze(ctx, n, "contacts", "list_members", "contact_tags")
+}
+
+// analyze runs ANALYZE on tables when n rows (10,000 or more) were just
+// written to them, on PostgreSQL. A failure is ignored: autovacuum analyzes
+// them later anyway.
+func (s *Store) analyze(ctx context.Context, n int64, tables ...string) {
 	if s.dialect != "pg" || n < 10000 {
 		return
 	}
-	_, _ = s.db.ExecContext(ctx, "ANALYZE sends")
+	_, _ = s.db.ExecContext(ctx, "ANALYZE "+strings.Join(tables, ", "))
 }
 
 // SendRange returns the lowest and highest ledger ids of a campaign that still

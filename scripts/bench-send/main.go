@@ -342,7 +342,11 @@ func seed(ctx context.Context, st *store.Store, n int) (int64, error) {
 		}
 		after = page[len(page)-1].ID
 	}
-	return l.ID, st.AddListMembers(ctx, l.ID, ids)
+	if err := st.AddListMembers(ctx, l.ID, ids); err != nil {
+		return 0, err
+	}
+	st.AnalyzeAudience(ctx, int64(n)) // as an import of n contacts does
+	return l.ID, nil
 }
 
 func call(a *app.App, method, path string, body, out any) error {
