@@ -86,6 +86,13 @@ func (k *checker) due(campaignID int64, now time.Time, urgent bool) (run bool, w
 	return true, 0
 }
 
+// forgive clears campaignID's owed check, as its turn has come.
+func (k *checker) forgive(campaignID int64) {
+	k.mu.Lock()
+	delete(k.owed, campaignID)
+	k.mu.Unlock()
+}
+
 // took records how long campaignID's check took.
 func (k *checker) took(campaignID int64, d time.Duration) {
 	k.mu.Lock()
@@ -106,6 +113,9 @@ func (w *Worker) checkOutcomes(ctx context.Context, campaignID int64, urgent boo
 	if wait > 0 {
 		time.AfterFunc(wait, func() {
 			if w.life.Err() == nil {
+				// Owed no more: if a longer check since holds it back
+				// again, it is owed again, with a new wait.
+				w.check.forgive(campaignID)
 				w.checkOutcomes(w.life, campaignID, true)
 			}
 		})

@@ -86,6 +86,13 @@ func TestOutcomeCheckPacedByCost(t *testing.T) {
 	if _, wait := k.due(1, t0.Add(2200*time.Millisecond), true); wait != 0 {
 		t.Errorf("a second refusal while one check is owed: another owed in %v, want none", wait)
 	}
+	// The check running when the refusal came took longer than the one
+	// before: when the owed check's turn comes it is owed again, not lost.
+	k.took(1, 200*time.Millisecond)
+	k.forgive(1)
+	if run, wait := k.due(1, t0.Add(4*time.Second), true); run || wait != 2*time.Second {
+		t.Errorf("an owed check still held back by a longer one: run %v, owed in %v; want owed in 2s", run, wait)
+	}
 }
 
 // TestOutcomeCheckOwedRuns: a refusal held back by the check's cost after
