@@ -87,7 +87,9 @@ const (
 )
 
 func newWalk(t *testing.T, b backend) *walk {
-	ctx := testenv.Browser(t)
+	// Some fifty pages, each drawn at two widths and checked by axe: two
+	// minutes on a quiet machine, more while CI runs every suite at once.
+	ctx := testenv.BrowserWithin(t, 10*time.Minute)
 	// Twelve people sign from this one machine within a minute: the
 	// per-address limit, meant for bots, is off. A click within a second
 	// of delivery is a link scanner's (app.WithScannerWindow).

@@ -43,6 +43,14 @@ func chromiumPath() string {
 // $DEARFRIEND_CHROMIUM names a browser elsewhere.
 func Browser(tb testing.TB) context.Context {
 	tb.Helper()
+	return BrowserWithin(tb, BrowserTimeout)
+}
+
+// BrowserWithin is Browser for a test that does more than BrowserTimeout
+// allows on a loaded machine (a whole walk of the product), bounded by
+// timeout instead.
+func BrowserWithin(tb testing.TB, timeout time.Duration) context.Context {
+	tb.Helper()
 	path := chromiumPath()
 	if path == "" {
 		tb.Skip("headless Chromium not found ($DEARFRIEND_CHROMIUM, /usr/bin/chromium, or chromium on $PATH): browser test skipped; install Debian's chromium package to run it")
@@ -73,7 +81,7 @@ func Browser(tb testing.TB) context.Context {
 	if err := chromedp.Do(browserCtx); err != nil {
 		tb.Fatalf("start Chromium %s: %v", path, err)
 	}
-	ctx, cancelTimeout := context.WithTimeout(browserCtx, BrowserTimeout)
+	ctx, cancelTimeout := context.WithTimeout(browserCtx, timeout)
 	tb.Cleanup(cancelTimeout)
 	return ctx
 }
