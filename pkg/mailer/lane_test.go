@@ -116,22 +116,19 @@ func TestLaneOneRoundTripPerMessage(t *testing.T) {
 // the next message's commands starting with RSET.
 func TestLaneNextRefused(t *testing.T) {
 	t.Parallel()
-	refuse := func(code int, enh smtp.EnhancedCode, msg string) error {
-		return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
-	}
 	relay := startHookRelay(t, &hookRelay{
 		mail: func(_ *smtp.Conn, from string) error {
 			if from == "refused@example.org" {
-				return refuse(550, smtp.EnhancedCode{5, 1, 8}, "sender domain does not exist")
+				return refusal(550, smtp.EnhancedCode{5, 1, 8}, "sender domain does not exist")
 			}
 			return nil
 		},
 		rcpt: func(_ *smtp.Conn, to string) error {
 			switch to {
 			case "nobody@example.net":
-				return refuse(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
+				return refusal(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
 			case "greylist@example.net":
-				return refuse(451, smtp.EnhancedCode{4, 7, 1}, "greylisted, try again later")
+				return refusal(451, smtp.EnhancedCode{4, 7, 1}, "greylisted, try again later")
 			}
 			return nil
 		},
@@ -214,9 +211,6 @@ func TestLaneLoneDotBehindData(t *testing.T) {
 // connection and sent once.
 func TestLaneReplyToDataWithNextOpen(t *testing.T) {
 	t.Parallel()
-	refuse := func(code int, enh smtp.EnhancedCode, msg string) error {
-		return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
-	}
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) }) // before the relays stop
 	var mails atomic.Int64
@@ -229,19 +223,19 @@ func TestLaneReplyToDataWithNextOpen(t *testing.T) {
 	}{
 		{"451 to the data", &hookRelay{data: func(_ *smtp.Conn, to string) error {
 			if to == "first@example.net" {
-				return refuse(451, smtp.EnhancedCode{4, 3, 0}, "try again later")
+				return refusal(451, smtp.EnhancedCode{4, 3, 0}, "try again later")
 			}
 			return nil
 		}}, "deferred 451", []string{"next@example.net"}, 1},
 		{"554 to the data", &hookRelay{data: func(_ *smtp.Conn, to string) error {
 			if to == "first@example.net" {
-				return refuse(554, smtp.EnhancedCode{5, 6, 0}, "message content rejected")
+				return refusal(554, smtp.EnhancedCode{5, 6, 0}, "message content rejected")
 			}
 			return nil
 		}}, "failed 554", []string{"next@example.net"}, 1},
 		{"421 to the data", &hookRelay{data: func(_ *smtp.Conn, to string) error {
 			if to == "first@example.net" {
-				return refuse(421, smtp.EnhancedCode{4, 7, 0}, "too many messages, closing")
+				return refusal(421, smtp.EnhancedCode{4, 7, 0}, "too many messages, closing")
 			}
 			return nil
 		}}, "deferred 421", []string{"next@example.net"}, 2},

@@ -284,34 +284,31 @@ func TestPoolPipelinesTheOpening(t *testing.T) {
 // for a relay without PIPELINING, one command at a time.
 func TestPoolPipelinedRefusals(t *testing.T) {
 	t.Parallel()
-	refuse := func(code int, enh smtp.EnhancedCode, msg string) error {
-		return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
-	}
 	relay := startHookRelay(t, &hookRelay{
 		rcpt: func(_ *smtp.Conn, to string) error {
 			switch to {
 			case "nobody@example.net":
-				return refuse(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
+				return refusal(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
 			case "greylist@example.net":
-				return refuse(451, smtp.EnhancedCode{4, 7, 1}, "greylisted, try again later")
+				return refusal(451, smtp.EnhancedCode{4, 7, 1}, "greylisted, try again later")
 			}
 			return nil
 		},
 		data: func(_ *smtp.Conn, to string) error {
 			if to == "content@example.net" {
-				return refuse(554, smtp.EnhancedCode{5, 6, 0}, "message content rejected")
+				return refusal(554, smtp.EnhancedCode{5, 6, 0}, "message content rejected")
 			}
 			return nil
 		},
 	})
 	mailRelay := startHookRelay(t, &hookRelay{
 		mail: func(*smtp.Conn, string) error {
-			return refuse(451, smtp.EnhancedCode{4, 3, 0}, "sender queue full")
+			return refusal(451, smtp.EnhancedCode{4, 3, 0}, "sender queue full")
 		},
 	})
 	mailRefused := startHookRelay(t, &hookRelay{
 		mail: func(*smtp.Conn, string) error {
-			return refuse(550, smtp.EnhancedCode{5, 1, 8}, "sender domain does not exist")
+			return refusal(550, smtp.EnhancedCode{5, 1, 8}, "sender domain does not exist")
 		},
 	})
 
@@ -451,4 +448,9 @@ func BenchmarkPoolSendRTT(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
 		})
 	}
+}
+
+// refusal is the error a go-smtp hook answers with to refuse a command.
+func refusal(code int, enh smtp.EnhancedCode, msg string) error {
+	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
 }
