@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -28,7 +29,7 @@ const (
 	maxCommitRows = 256
 	// DefaultCommitLinger is how long an outcome waits for others to share
 	// its statement when not every sender waits on the committer yet.
-	DefaultCommitLinger = 2 * time.Millisecond
+	DefaultCommitLinger = 5 * time.Millisecond
 )
 
 // WithCommitLinger sets how long the committer lets outcomes wait for
@@ -114,7 +115,7 @@ func (c *committer) take() []*pendingOutcome {
 	for {
 		c.mu.Lock()
 		n := len(c.queue)
-		ready := n > 0 && (n >= maxCommitRows || c.waiting >= c.senders || time.Since(c.queue[0].at) >= c.linger ||
+		ready := n > 0 && (n >= maxCommitRows || c.waiting >= barrier(c.senders) || time.Since(c.queue[0].at) >= c.linger ||
 			c.life.Err() != nil)
 		if ready {
 			n = min(n, maxCommitRows)
@@ -185,29 +186,39 @@ type sender struct {
 	c       *committer
 	pending []*pendingOutcome
 	err     error // the first outcome given up
+	counted bool  // among the committer's senders
 }
 
-// join registers a sender; leave it when done.
-func (c *committer) join() *sender {
-	c.mu.Lock()
-	c.senders++
-	c.mu.Unlock()
-	return &sender{c: c}
-}
+// join makes a sender for a batch; leave it when done. It is counted among
+// the committer's senders from its first outcome on, until it leaves: a
+// batch still claiming its first rows, or counting what is left after its
+// last outcome, hands nothing over, and the others do not wait for it to
+// join them (take).
+func (c *committer) join() *sender { return &sender{c: c} }
 
-// leave waits for the sender's outcomes to be durable and unregisters it.
+// leave waits for the sender's outcomes to be durable and stops counting
+// it. Calling it again returns the first error again.
 func (s *sender) leave() error {
 	err := s.settle(0)
-	s.c.mu.Lock()
-	s.c.senders--
-	s.c.mu.Unlock()
-	s.c.signal() // the others may all be waiting now
+	if s.counted {
+		s.counted = false
+		s.c.mu.Lock()
+		s.c.senders--
+		s.c.mu.Unlock()
+		s.c.signal() // the others may all be waiting now
+	}
 	return err
 }
 
 // hand gives the committer an outcome; then runs once it is durable (or
 // given up), on this sender's goroutine.
 func (s *sender) hand(o store.Outcome, then func(error)) {
+	if !s.counted {
+		s.counted = true
+		s.c.mu.Lock()
+		s.c.senders++
+		s.c.mu.Unlock()
+	}
 	s.pending = append(s.pending, s.c.add(o, then))
 }
 
@@ -240,4 +251,16 @@ func (s *sender) settle(keep int) error {
 		}
 	}
 	return s.err
+}
+
+var xrule = os.Getenv("XRULE")
+
+func barrier(n int) int {
+	switch xrule {
+	case "all-1":
+		return max(1, n-1)
+	case "half":
+		return n/2 + 1
+	}
+	return n
 }

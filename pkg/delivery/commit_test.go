@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -156,4 +157,48 @@ func waitFor(t *testing.T, what string, cond func() bool, state ...func() string
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestCommitterCountsSendersFromFirstOutcome: a batch that has handed over
+// no outcome yet (still claiming its first rows) or has left (counting what
+// is left after its last) is not waited for: with every sender that has
+// outcomes waiting on them, the committer writes at once, not after its
+// linger.
+func TestCommitterCountsSendersFromFirstOutcome(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		st := testenv.Store(t, dsn)
+		_, ids, _ := mustBatch(t, st, "a-"+testenv.Random(4)+"@example.org", "b-"+testenv.Random(4)+"@example.org")
+		c := newCommitter(st, slog.New(slog.DiscardHandler), t.Context())
+		c.linger = time.Hour
+		settled := func(s *sender, what string) {
+			t.Helper()
+			done := make(chan error, 1)
+			go func() { done <- s.settle(0) }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("the outcome was not written: the committer waits for %s", what)
+			}
+		}
+		idle, early, a := c.join(), c.join(), c.join()
+		early.hand(store.Outcome{SendID: ids[0], Status: store.SendSent, Reply: "250 ok", Attempt: true}, nil)
+		settled(early, "a sender that has handed nothing over")
+		if err := early.leave(); err != nil {
+			t.Fatal(err)
+		}
+		a.hand(store.Outcome{SendID: ids[1], Status: store.SendSent, Reply: "250 ok", Attempt: true}, nil)
+		settled(a, "a sender that left")
+		for _, s := range []*sender{idle, a, early} {
+			if err := s.leave(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.senders != 0 {
+			t.Errorf("%d senders counted after all left, want 0", c.senders)
+		}
+	})
 }

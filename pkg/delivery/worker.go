@@ -325,7 +325,9 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) (err error) {
 	}
 	bs.flush(ctx)
 	deferred, urgent := bs.deferred, bs.urgent
-	if err := out.settle(0); err != nil { // the batch's outcomes, durable before it counts what is left
+	// The batch's outcomes, durable before it counts what is left; it
+	// hands over no more, so the committer stops counting it as a sender.
+	if err := out.leave(); err != nil {
 		return err
 	}
 	w.checkOutcomes(ctx, p.CampaignID, urgent)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,6 +83,58 @@ func TestNextDispatch(t *testing.T) {
 		}
 		if diff := cmp.Diff(first[1:], dispatchAll(t, s, c.ID, size)); diff != "" {
 			t.Errorf("batches once the first was sent (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestNextDispatchConcurrent: workers asking for batches at once, each on
+// its own connection, get every range once between them.
+func TestNextDispatchConcurrent(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		names := make([]string, 60)
+		for i := range names {
+			names[i] = fmt.Sprintf("cd%d-%s", i, testenv.Random(4))
+		}
+		c, _ := mustStarted(t, s, nil, names...)
+		rows := mustPending(t, s, c.ID)
+		const size, workers = 2, 6
+		got := make([][][2]int64, workers)
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					lo, hi, ok, err := s.NextDispatch(context.Background(), c.ID, size)
+					if err != nil {
+						t.Error(err)
+						return
+					} else if !ok {
+						return
+					}
+					got[i] = append(got[i], [2]int64{lo, hi})
+				}
+			}()
+		}
+		wg.Wait()
+		seen := map[[2]int64]int{}
+		for _, g := range got {
+			for _, r := range g {
+				seen[r]++
+			}
+		}
+		for r, n := range seen {
+			if n != 1 {
+				t.Errorf("batch %v handed out %d times, want once", r, n)
+			}
+		}
+		for _, row := range rows {
+			lo := (row.SendID-1)/size*size + 1
+			if seen[[2]int64{lo, lo + size - 1}] != 1 {
+				t.Errorf("send %d: its batch %d-%d handed out %d times, want once", row.SendID, lo, lo+size-1, seen[[2]int64{lo, lo + size - 1}])
+			}
 		}
 	})
 }
