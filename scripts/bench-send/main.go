@@ -77,6 +77,7 @@ func main() {
 	flag.StringVar(&workerBin, "worker-bin", "", "send from a separate `dearfriend worker` process built at this path (postgres mode only)")
 	flag.DurationVar(&rtt, "rtt", 0, "delay every reply of the receiving server by this `duration`, e.g. 20ms")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process (serve and worker, unless -worker-bin) over every run's sending to `file`")
+	flag.BoolVar(&byKind, "statements-by-kind", false, "print each run's SQL statements by kind (this process's store), most first")
 	flag.StringVar(&dkimKind, "dkim", "", "sign every message with a new DKIM key of this `kind`: rsa (2048 bits) or ed25519")
 	flag.Parse()
 	if rtt < 0 {
@@ -127,6 +128,7 @@ var (
 	workerBin          string
 	rtt                time.Duration
 	dkimKind           string
+	byKind             bool
 	cpuProfile         string
 )
 
@@ -290,7 +292,7 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		if err != nil {
 			return err
 		}
-		used := readUsage(a.Store(), workerPID)
+		used, kinds := readUsage(a.Store(), workerPID), a.Store().StatementsByKind()
 		stopProfile, err := startProfile(fmt.Sprintf("%s.%d", strings.Fields(mode)[0], run+1))
 		if err != nil {
 			return err
@@ -308,6 +310,9 @@ func bench(mode string, n, runs int, pgAdmin, redisURL string) error {
 		times = append(times, d)
 		fmt.Printf("%s: run %d: %d messages in %v (%.0f msg/s), first after %v\n", mode, run+1, n, d.Round(time.Millisecond), float64(n)/d.Seconds(), first.Round(time.Millisecond))
 		runReport(mode, n, used, readUsage(a.Store(), workerPID), workerPID, pgAdmin != "", redisURL != "")
+		if byKind {
+			kindReport(mode, kinds, a.Store().StatementsByKind())
+		}
 	}
 	report(mode, n, times)
 	return nil

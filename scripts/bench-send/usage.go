@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,4 +162,23 @@ func runReport(mode string, n int, before, after usage, workerPID int, pg, redis
 	}
 	fmt.Printf("%s:   SQL: %s)\n", mode, sql)
 	fmt.Printf("%s:   peak RSS MiB: %s\n", mode, strings.Join(rss, ", "))
+}
+
+// kindReport prints the statements run between two counts by kind, most
+// first, at most twelve kinds.
+func kindReport(mode string, before, after map[string]int64) {
+	type kind struct {
+		name string
+		n    int64
+	}
+	var kinds []kind
+	for k, n := range after {
+		if d := n - before[k]; d > 0 {
+			kinds = append(kinds, kind{k, d})
+		}
+	}
+	slices.SortFunc(kinds, func(a, b kind) int { return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.name, b.name)) })
+	for _, k := range kinds[:min(len(kinds), 12)] {
+		fmt.Printf("%s:   %7d  %s\n", mode, k.n, k.name)
+	}
 }
