@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -115,7 +114,7 @@ func (c *committer) take() []*pendingOutcome {
 	for {
 		c.mu.Lock()
 		n := len(c.queue)
-		ready := n > 0 && (n >= maxCommitRows || c.waiting >= barrier(c.senders) || time.Since(c.queue[0].at) >= c.linger ||
+		ready := n > 0 && (n >= maxCommitRows || c.waiting >= c.senders || time.Since(c.queue[0].at) >= c.linger ||
 			c.life.Err() != nil)
 		if ready {
 			n = min(n, maxCommitRows)
@@ -251,16 +250,4 @@ func (s *sender) settle(keep int) error {
 		}
 	}
 	return s.err
-}
-
-var xrule = os.Getenv("XRULE")
-
-func barrier(n int) int {
-	switch xrule {
-	case "all-1":
-		return max(1, n-1)
-	case "half":
-		return n/2 + 1
-	}
-	return n
 }
