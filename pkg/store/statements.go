@@ -37,13 +37,23 @@ func (c *statementCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 		if c.kinds == nil {
 			c.kinds = map[string]int64{}
 		}
+		if _, ok := c.kinds[k]; !ok && len(c.kinds) >= maxKinds {
+			k = otherKinds // a long-lived process's map stays bounded
+		}
 		c.kinds[k]++
 		c.mu.Unlock()
 	}
 }
 
-// kindLen is how much of a statement names its kind.
-const kindLen = 56
+const (
+	// kindLen is how much of a statement names its kind.
+	kindLen = 56
+	// maxKinds bounds the kinds kept apart: a value that is not a number
+	// (a token, an address) early in a statement makes a kind of its own.
+	maxKinds = 512
+	// otherKinds counts the statements of kinds beyond maxKinds.
+	otherKinds = "(other kinds)"
+)
 
 // statementKind is the start of a statement, its quotes dropped, spaces
 // folded and numbers written N, so that statements that differ only in
