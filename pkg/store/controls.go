@@ -27,6 +27,14 @@ var unfinished = bun.List([]string{SendQueued, SendDeferred, SendHeld})
 // another transaction just updated before it updates it again). ok is
 // false when no waiting row is after the cursor.
 //
+// The row is looked for with a scalar subquery, not EXISTS: PostgreSQL
+// turns an EXISTS into a join, and when the campaign row was updated
+// meanwhile it checks the new cursor against the ledger row the join found
+// before, which is now behind it, and updates nothing. A worker then found
+// no next batch while rows waited, and its chain of batches ended (62 of 90
+// concurrent calls, TestNextDispatchNeverShort). A subquery is run again
+// with the new cursor.
+//
 // The cursor is always the end of an aligned range, or 0; only a batch size
 // changed in the middle of a campaign leaves it inside one, and then the
 // next range overlaps the last one: harmless, as two batches whose ranges
@@ -47,7 +55,7 @@ func (s *Store) NextDispatch(ctx context.Context, campaignID int64, size int) (l
 	now := time.Now().UTC()
 	var ends []int64
 	if err := s.db.NewRaw(`UPDATE campaigns SET dispatched_to = ((`+first+`) - 1) / ? * ? + ?
-		WHERE id = ? AND EXISTS (`+first+`) RETURNING dispatched_to`,
+		WHERE id = ? AND (`+first+`) IS NOT NULL RETURNING dispatched_to`,
 		waiting, now, n, n, n, campaignID, waiting, now).Scan(ctx, &ends); err != nil {
 		return 0, 0, false, fmt.Errorf("next dispatch of campaign %d: %w", campaignID, err)
 	}

@@ -193,3 +193,46 @@ func TestCampaignControls(t *testing.T) {
 		}
 	})
 }
+
+// TestNextDispatchNeverShort: callers asking at the same moment each get a
+// batch while waiting rows remain; none is told there is no next batch
+// because another moved the cursor first (a batch chain that ends early
+// leaves its worker idle while the campaign still has rows).
+func TestNextDispatchNeverShort(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		names := make([]string, 200)
+		for i := range names {
+			names[i] = fmt.Sprintf("ns%d-%s", i, testenv.Random(4))
+		}
+		c, _ := mustStarted(t, s, nil, names...)
+		const size, callers, rounds = 2, 6, 15 // 90 calls, 100 ranges
+		seen := map[[2]int64]bool{}
+		for round := range rounds {
+			var mu sync.Mutex
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Go(func() {
+					<-start
+					lo, hi, ok, err := s.NextDispatch(context.Background(), c.ID, size)
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err != nil:
+						t.Error(err)
+					case !ok:
+						t.Errorf("round %d: no next batch, with %d of 100 ranges handed out", round, len(seen))
+					case seen[[2]int64{lo, hi}]:
+						t.Errorf("round %d: batch %d-%d handed out twice", round, lo, hi)
+					default:
+						seen[[2]int64{lo, hi}] = true
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+		}
+	})
+}
