@@ -89,7 +89,7 @@ type Config struct {
 	SweepInterval time.Duration // DEARFRIEND_SWEEP_INTERVAL: a Go duration, default 30s
 	// CommitLinger is how long a worker's committer lets an outcome wait for
 	// others to share its statement, when not every sender waits on it.
-	CommitLinger time.Duration // DEARFRIEND_COMMIT_LINGER: a Go duration, default 5ms
+	CommitLinger time.Duration // DEARFRIEND_COMMIT_LINGER: a Go duration, default 20ms
 
 	// MaxRetryAge fails a deferred recipient first tried longer ago than
 	// this, whatever its attempts (throttled ones included).
@@ -220,7 +220,7 @@ func FromEnv(mode Mode, getenv func(string) string) (Config, error) {
 	if c.HookMaxAge, err = time.ParseDuration(get("HOOK_MAX_AGE", "10m")); err != nil {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_HOOK_MAX_AGE must be a duration like 10m, got %q", get("HOOK_MAX_AGE", "")))
 	}
-	if c.CommitLinger, err = time.ParseDuration(get("COMMIT_LINGER", "5ms")); err != nil {
+	if c.CommitLinger, err = time.ParseDuration(get("COMMIT_LINGER", "20ms")); err != nil {
 		errList = append(errList, fmt.Errorf("DEARFRIEND_COMMIT_LINGER must be a duration like 2ms or 500us, got %q", get("COMMIT_LINGER", "")))
 	}
 	fb, fbErrs := feedbackFromEnv(get, num)

@@ -27,8 +27,13 @@ const (
 	// maxCommitRows bounds the rows of one statement.
 	maxCommitRows = 256
 	// DefaultCommitLinger is how long an outcome waits for others to share
-	// its statement when not every sender waits on the committer yet.
-	DefaultCommitLinger = 5 * time.Millisecond
+	// its statement when not every sender waits on the committer yet. It
+	// is rarely what ends a batch: a sender waits for the outcome from two
+	// messages back, so at the relay's pace every sender soon waits and the
+	// statement is written at once, a row or two per sender. A short linger
+	// writes sooner than that, with fewer rows (0.12 statements a message
+	// at 5 ms, 0.09 at 20 ms, 8 senders, the same pace).
+	DefaultCommitLinger = 20 * time.Millisecond
 )
 
 // WithCommitLinger sets how long the committer lets outcomes wait for
