@@ -189,26 +189,28 @@ func (s *Store) SendRange(ctx context.Context, campaignID int64) (lo, hi int64, 
 }
 
 // FinishIfDone marks a sending campaign sent when no ledger row waits any
-// more; rows held for an A/B winner wait too. It reports whether the
-// campaign is finished.
+// more and its audience is all copied; rows held for an A/B winner wait too.
+// It reports whether the campaign is sent, by this call or an earlier one.
+//
+// One statement asks both and finishes: asked apart, a finish that waited
+// for the last copied page's write (SQLite's lock) or read after its commit
+// (PostgreSQL) found the copy over but had counted the waiting rows before
+// the page was there, and finished a campaign with most of it unsent.
 func (s *Store) FinishIfDone(ctx context.Context, campaignID int64) (bool, error) {
-	waiting, err := s.db.NewSelect().Model((*Send)(nil)).
-		Where("campaign_id = ? AND status IN (?)", campaignID, unfinished).Limit(1).Exists(ctx)
-	if err != nil || waiting {
-		return false, err
-	}
-	// Not while its audience is still being copied (copy.go): rows to come wait too.
+	waiting := s.db.NewSelect().Model((*Send)(nil)).ColumnExpr("1").
+		Where("campaign_id = ? AND status IN (?)", campaignID, unfinished).Limit(1)
+	copying := s.db.NewSelect().Model((*Setting)(nil)).ColumnExpr("1").Where("key = ?", copyKey(campaignID))
 	res, err := s.db.NewUpdate().Model((*Campaign)(nil)).Set("status = ?", CampaignSent).Set("finished_at = ?", time.Now().UTC()).
 		Where("id = ? AND status = ?", campaignID, CampaignSending).
-		Where("NOT EXISTS (?)", s.db.NewSelect().Model((*Setting)(nil)).Where("key = ?", copyKey(campaignID))).Exec(ctx)
+		Where("NOT EXISTS (?) AND NOT EXISTS (?)", waiting, copying).Exec(ctx)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("finish campaign %d: %w", campaignID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	copying, err := s.Copying(ctx, campaignID)
-	return err == nil && !copying, err
+	status, err := s.CampaignStatus(ctx, campaignID)
+	return err == nil && status == CampaignSent, err
 }
 
 // CampaignStats counts a campaign's ledger rows by status and its events by kind
