@@ -49,6 +49,10 @@ func TestOrganizerWalk(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			// The two walks, each with its own App and browser tab, go
+			// side by side: one after the other, they were the longest
+			// path through make test.
+			t.Parallel()
 			w := newWalk(t, b)
 			w.signIn()
 			w.brand()
