@@ -28,7 +28,7 @@ const (
 	maxCommitRows = 256
 	// DefaultCommitLinger is how long an outcome waits for others to share
 	// its statement when not every sender waits on the committer yet. It
-	// is rarely what ends a batch: a sender waits for the outcome from two
+	// is rarely what ends a statement: a sender waits for the outcome from two
 	// messages back, so at the relay's pace every sender soon waits and the
 	// statement is written at once, a row or two per sender. A short linger
 	// writes sooner than that, with fewer rows (0.12 statements a message
