@@ -53,9 +53,23 @@ func (s *Store) NextDispatch(ctx context.Context, campaignID int64, size int) (l
 	first := `SELECT s.id FROM sends AS s WHERE s.campaign_id = campaigns.id AND s.id > campaigns.dispatched_to
 		AND s.status IN (?) AND (s.not_before IS NULL OR s.not_before <= ?) ORDER BY s.id LIMIT 1`
 	now := time.Now().UTC()
+	// On PostgreSQL the statement's commit does not wait for the disk
+	// (synchronous_commit off for its own transaction, the function form
+	// of SET LOCAL). The cursor is a place to look from, not a record:
+	// lost in a database crash, it is behind, and a range dispatched again
+	// finds its rows sent or leased; a restart rewinds it anyway. Waiting
+	// for the disk held the campaign's row while the WAL of every outcome
+	// write was flushed, and the senders asking for their next batch
+	// queued behind one another on it: in a 1,000,000-recipient campaign
+	// a call took 12 ms on average early on and 100 ms late (2 ms without
+	// the wait, at 300,000).
+	async := ""
+	if s.dialect == "pg" {
+		async = " AND set_config('synchronous_commit', 'off', true) = 'off'"
+	}
 	var ends []int64
 	if err := s.db.NewRaw(`UPDATE campaigns SET dispatched_to = ((`+first+`) - 1) / ? * ? + ?
-		WHERE id = ? AND (`+first+`) IS NOT NULL RETURNING dispatched_to`,
+		WHERE id = ? AND (`+first+`) IS NOT NULL`+async+` RETURNING dispatched_to`,
 		waiting, now, n, n, n, campaignID, waiting, now).Scan(ctx, &ends); err != nil {
 		return 0, 0, false, fmt.Errorf("next dispatch of campaign %d: %w", campaignID, err)
 	}

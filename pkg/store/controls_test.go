@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dearfriend/dearfriend/pkg/config"
 	"github.com/dearfriend/dearfriend/pkg/errs"
 	"github.com/dearfriend/dearfriend/pkg/store"
 	"github.com/dearfriend/dearfriend/pkg/testenv"
@@ -233,6 +234,40 @@ func TestNextDispatchNeverShort(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
+		}
+	})
+}
+
+// TestDispatchDoesNotMakeOutcomesAsync: NextDispatch's commit does not wait
+// for the disk, and that is its own transaction's setting only. Set for the
+// session, every later outcome write on the connection would be acknowledged
+// before it was durable, and a crash could lose sends the ledger said were
+// written.
+func TestDispatchDoesNotMakeOutcomesAsync(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := testenv.Store(t, dsn, store.WithPool(config.Pool{MaxConns: 1})) // one connection: the SHOW follows the dispatch on it
+		if s.Dialect() != "pg" {
+			t.Skip("synchronous_commit is PostgreSQL's")
+		}
+		ctx := context.Background()
+		c, _ := mustStarted(t, s, nil, "sc-"+testenv.Random(4))
+		show := func() string {
+			var v []string
+			if err := s.Query(ctx, &v, "SHOW synchronous_commit"); err != nil || len(v) != 1 {
+				t.Fatalf("SHOW synchronous_commit: %v, %v", v, err)
+			}
+			return v[0]
+		}
+		before := show()
+		if before == "off" {
+			t.Skip("the server commits asynchronously anyway")
+		}
+		if _, _, ok, err := s.NextDispatch(ctx, c.ID, 10); err != nil || !ok {
+			t.Fatalf("NextDispatch: %v, %v; want a batch", ok, err)
+		}
+		if after := show(); after != before {
+			t.Errorf("synchronous_commit after a dispatch is %q, was %q: the connection's later writes would not wait for the disk", after, before)
 		}
 	})
 }
