@@ -271,3 +271,57 @@ func TestDispatchDoesNotMakeOutcomesAsync(t *testing.T) {
 		}
 	})
 }
+
+// TestRewindStartsAtTheFirstUnfinishedRow: a rewind takes dispatch back to
+// the first row still to send, never past one: not past rows sent in
+// between, and not past rows that wait again after a resend of unknown
+// outcomes, which come below where the last rewind started.
+func TestRewindStartsAtTheFirstUnfinishedRow(t *testing.T) {
+	t.Parallel()
+	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
+		s := mustOpen(t, dsn)
+		ctx := context.Background()
+		names := make([]string, 6)
+		for i := range names {
+			names[i] = fmt.Sprintf("rw%d-%s", i, testenv.Random(4))
+		}
+		c, _ := mustStarted(t, s, nil, names...)
+		ids := sendIDs(mustPending(t, s, c.ID))
+		next := func(step string) int64 {
+			t.Helper()
+			if err := s.RewindDispatch(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			lo, _, ok, err := s.NextDispatch(ctx, c.ID, 1)
+			if err != nil || !ok {
+				t.Fatalf("%s: NextDispatch after a rewind: %v, %v; want a batch", step, ok, err)
+			}
+			return lo
+		}
+		if got := next("nothing sent"); got != ids[0] {
+			t.Errorf("nothing sent: the rewind's first batch starts at %d, want %d", got, ids[0])
+		}
+		// Two rows with no reply, three sent: the first row to send is the last.
+		for i, id := range ids[:5] {
+			status := store.SendSent
+			if i < 2 {
+				status = store.SendUnknown
+			}
+			if err := s.RecordOutcome(ctx, id, status, "", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := next("five answered"); got != ids[5] {
+			t.Errorf("five answered: the rewind's first batch starts at %d, want %d", got, ids[5])
+		}
+		if got := next("again"); got != ids[5] {
+			t.Errorf("a second rewind starts at %d, want %d", got, ids[5])
+		}
+		if n, err := s.ResendUnknown(ctx, c.ID); err != nil || n != 2 {
+			t.Fatalf("ResendUnknown: %d, %v; want 2", n, err)
+		}
+		if got := next("unknown sent again"); got != ids[0] {
+			t.Errorf("after a resend of the unknown rows the rewind's first batch starts at %d, want %d (they wait again)", got, ids[0])
+		}
+	})
+}

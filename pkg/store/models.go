@@ -155,6 +155,9 @@ type Campaign struct {
 	// DispatchedTo is the highest ledger id whose batch was enqueued: the
 	// cursor from which the next batch is taken (controls.go).
 	DispatchedTo int64 `bun:"dispatched_to" json:"-"`
+	// WaitingFrom is a ledger id below which no row of the campaign is
+	// unfinished: a rewind of the cursor goes back to it (controls.go).
+	WaitingFrom int64 `bun:"waiting_from" json:"-"`
 	// RatePerSecond caps the campaign's sending across all workers; 0 is no
 	// cap. It can change while the campaign sends (pacing.go).
 	RatePerSecond float64 `bun:"rate_per_second" json:"rate_per_second"`

@@ -80,7 +80,14 @@ func (s *Store) ResendUnknown(ctx context.Context, campaignID int64) (int64, err
 		if err != nil {
 			return fmt.Errorf("resend unknown rows of campaign %d: %w", campaignID, err)
 		}
-		n, _ = res.RowsAffected()
+		if n, _ = res.RowsAffected(); n == 0 {
+			return nil
+		}
+		// The rows wait again, below where dispatch's rewind starts
+		// (RewindDispatch): it starts from the first row again.
+		if _, err := tx.NewUpdate().Model((*Campaign)(nil)).Set("waiting_from = 0").Where("id = ?", campaignID).Exec(ctx); err != nil {
+			return fmt.Errorf("resend unknown rows of campaign %d: %w", campaignID, err)
+		}
 		return nil
 	})
 	return n, err
