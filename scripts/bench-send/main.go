@@ -183,7 +183,16 @@ func waitFor(count func() (int64, error), from, target int64, start time.Time, f
 		if limit := 15*time.Minute + time.Duration(target)*2*time.Millisecond; time.Since(start) > limit {
 			return fmt.Errorf("%d of %d messages after %v", got, target, limit)
 		}
-		time.Sleep(2 * time.Millisecond)
+		// Every 2 ms until the first message, for its time; then every
+		// 20 ms (0.2% of the shortest run's time). Polled every 2 ms
+		// throughout, the bench and the sink answered 500 HTTP requests a
+		// second on the same two cores as the system measured: a quarter
+		// of this process's CPU over a million-recipient run.
+		wait := 2 * time.Millisecond
+		if *first != 0 {
+			wait = 20 * time.Millisecond
+		}
+		time.Sleep(wait)
 	}
 }
 
