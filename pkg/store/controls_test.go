@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -41,10 +40,7 @@ func TestNextDispatch(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
-		names := make([]string, 10)
-		for i := range names {
-			names[i] = fmt.Sprintf("d%d-%s", i, testenv.Random(4))
-		}
+		names := contactNames("d", 10)
 		c, _ := mustStarted(t, s, nil, names...)
 		rows := mustPending(t, s, c.ID)
 		const size = 4
@@ -94,10 +90,7 @@ func TestNextDispatchConcurrent(t *testing.T) {
 	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
-		names := make([]string, 60)
-		for i := range names {
-			names[i] = fmt.Sprintf("cd%d-%s", i, testenv.Random(4))
-		}
+		names := contactNames("cd", 60)
 		c, _ := mustStarted(t, s, nil, names...)
 		rows := mustPending(t, s, c.ID)
 		const size, workers = 2, 6
@@ -203,10 +196,7 @@ func TestNextDispatchNeverShort(t *testing.T) {
 	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
-		names := make([]string, 200)
-		for i := range names {
-			names[i] = fmt.Sprintf("ns%d-%s", i, testenv.Random(4))
-		}
+		names := contactNames("ns", 200)
 		c, _ := mustStarted(t, s, nil, names...)
 		const size, callers, rounds = 2, 6, 15 // 90 calls, 100 ranges
 		seen := map[[2]int64]bool{}
@@ -281,10 +271,7 @@ func TestRewindStartsAtTheFirstUnfinishedRow(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
-		names := make([]string, 6)
-		for i := range names {
-			names[i] = fmt.Sprintf("rw%d-%s", i, testenv.Random(4))
-		}
+		names := contactNames("rw", 6)
 		c, _ := mustStarted(t, s, nil, names...)
 		ids := sendIDs(mustPending(t, s, c.ID))
 		next := func(step string) int64 {

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -30,10 +29,7 @@ func TestClaimRecipients(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
-		names := make([]string, 12)
-		for i := range names {
-			names[i] = fmt.Sprintf("l%d-%s", i, testenv.Random(4))
-		}
+		names := contactNames("l", 12)
 		c, _ := mustStarted(t, s, nil, names...)
 		all := sendIDs(mustPending(t, s, c.ID))
 		lo, hi := all[0], all[len(all)-1]

@@ -14,6 +14,16 @@ import (
 	"github.com/dearfriend/dearfriend/pkg/testenv"
 )
 
+// contactNames returns n contact names, prefix and a number each, with a
+// random suffix.
+func contactNames(prefix string, n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s%d-%s", prefix, i, testenv.Random(4))
+	}
+	return names
+}
+
 // mustStarted makes a list of the named contacts (created if new) and starts
 // a campaign of topic to it; it returns the campaign and the contacts by name.
 func mustStarted(tb testing.TB, s *store.Store, topicID *int64, names ...string) (*store.Campaign, map[string]*store.Contact) {
