@@ -60,9 +60,9 @@ func (s *Store) NextDispatch(ctx context.Context, campaignID int64, size int) (l
 	// finds its rows sent or leased; a restart rewinds it anyway. Waiting
 	// for the disk held the campaign's row while the WAL of every outcome
 	// write was flushed, and the senders asking for their next batch
-	// queued behind one another on it: in a 1,000,000-recipient campaign
-	// a call took 12 ms on average early on and 100 ms late (2 ms without
-	// the wait, at 300,000).
+	// queued behind one another on it (Lock:tuple in pg_stat_activity).
+	// Without the wait a call took 1.9 ms on average after the copy of a
+	// 300,000-recipient campaign.
 	async := ""
 	if s.dialect == "pg" {
 		async = " AND set_config('synchronous_commit', 'off', true) = 'off'"
@@ -85,9 +85,9 @@ func (s *Store) NextDispatch(ctx context.Context, campaignID int64, size int) (l
 // campaign's waiting_from on, which then moves up to it: below it no row is
 // unfinished, and no row becomes unfinished again except by ResendUnknown,
 // which moves it back to the start. Looked for from the first row, the
-// search read every row already sent (0.4 s at 500,000, more the further a
-// campaign got), and the sweep rewinds every 30 seconds; each sender asking
-// for its next batch meanwhile read them all again.
+// search read every row already sent (0.4 s at 560,000, more the further
+// a campaign got), and the sweep rewinds every 30 seconds; each sender
+// asking for its next batch meanwhile read them all again.
 //
 // The move is conditional on the waiting_from it started from: a
 // ResendUnknown committed between the search and the update has set it
