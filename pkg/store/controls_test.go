@@ -40,8 +40,7 @@ func TestNextDispatch(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
-		names := contactNames("d", 10)
-		c, _ := mustStarted(t, s, nil, names...)
+		c, _ := mustStarted(t, s, nil, contactNames("d", 10)...)
 		rows := mustPending(t, s, c.ID)
 		const size = 4
 		first := dispatchAll(t, s, c.ID, size)
@@ -90,8 +89,7 @@ func TestNextDispatchConcurrent(t *testing.T) {
 	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
-		names := contactNames("cd", 60)
-		c, _ := mustStarted(t, s, nil, names...)
+		c, _ := mustStarted(t, s, nil, contactNames("cd", 60)...)
 		rows := mustPending(t, s, c.ID)
 		const size, workers = 2, 6
 		got := make([][][2]int64, workers)
@@ -196,8 +194,7 @@ func TestNextDispatchNeverShort(t *testing.T) {
 	t.Parallel()
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
-		names := contactNames("ns", 200)
-		c, _ := mustStarted(t, s, nil, names...)
+		c, _ := mustStarted(t, s, nil, contactNames("ns", 200)...)
 		const size, callers, rounds = 2, 6, 15 // 90 calls, 100 ranges
 		seen := map[[2]int64]bool{}
 		for round := range rounds {
@@ -271,8 +268,7 @@ func TestRewindStartsAtTheFirstUnfinishedRow(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
-		names := contactNames("rw", 6)
-		c, _ := mustStarted(t, s, nil, names...)
+		c, _ := mustStarted(t, s, nil, contactNames("rw", 6)...)
 		ids := sendIDs(mustPending(t, s, c.ID))
 		next := func(step string) int64 {
 			t.Helper()

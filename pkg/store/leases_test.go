@@ -29,8 +29,7 @@ func TestClaimRecipients(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, dsn string) {
 		s := mustOpen(t, dsn)
 		ctx := context.Background()
-		names := contactNames("l", 12)
-		c, _ := mustStarted(t, s, nil, names...)
+		c, _ := mustStarted(t, s, nil, contactNames("l", 12)...)
 		all := sendIDs(mustPending(t, s, c.ID))
 		lo, hi := all[0], all[len(all)-1]
 		now := time.Now()
